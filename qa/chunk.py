@@ -1,0 +1,141 @@
+"""Cut article text into overlapping chunks of whole sentences, counted in tiktoken tokens.
+
+Every chunk records the character span it covers, so ``text[chunk.start:chunk.end] ==
+chunk.text`` always holds, and citations can point at the exact passage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .config import ChunkSettings, tiktoken_encoding
+
+# Words after which a period does not end a sentence.
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt", "cmdr",
+    "st", "jr", "sr", "vs", "etc", "inc", "ltd", "co", "corp", "vol", "fig", "approx",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m", "d.c",
+}  # fmt: skip
+_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)|\n\s*\n|\n""")
+_WORD_BEFORE = re.compile(r"([\w.]+)[.!?…]*[\"'”’)\]]*$")
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Character spans of the sentences in ``text[start:end]``, whitespace trimmed.
+
+    Example: "The U.S. said no. Iran said yes." -> [(0, 17), (18, 32)]
+    A line break always ends a sentence; a period after an abbreviation or an
+    initial ("U.S.", "Gen.", "J.") does not.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for m in _END.finditer(text, start, end):
+        cut = m.end()
+        if text[m.start()] == ".":
+            w = _WORD_BEFORE.search(text, pos, m.start() + 1)
+            word = w.group(1).lower().rstrip(".") if w else ""
+            nxt = text[cut:end].lstrip()[:1]
+            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or (word == "no" and nxt.isdigit()):
+                continue
+            if nxt and nxt.islower():
+                continue
+        _add_span(text, pos, cut, spans)
+        pos = cut
+    _add_span(text, pos, end, spans)
+    return spans
+
+
+def _add_span(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> None:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    if a < b:
+        spans.append((a, b))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str
+    start: int
+    end: int
+    tokens: int
+    index: int
+
+
+class Chunker:
+    """Packs sentences into chunks of at most ``size`` tokens with ``overlap`` tokens repeated.
+
+    A sentence longer than ``size`` is cut at token boundaries. Example with size=8:
+    "One two three. Four five six. Seven." -> "One two three. Four five six." (7 tokens),
+    then "Four five six. Seven." when the overlap allows the second sentence to repeat.
+    """
+
+    def __init__(self, settings: ChunkSettings = ChunkSettings()):
+        if settings.size < 8 or not 0 <= settings.overlap < settings.size:
+            raise ValueError("chunk size must be at least 8 tokens and overlap smaller than size")
+        self.settings = settings
+        self.encoding = _encoding(settings.encoding)
+
+    def count(self, text: str) -> int:
+        return len(self.encoding.encode_ordinary(text))
+
+    def chunk(self, text: str) -> list[Chunk]:
+        size, overlap = self.settings.size, self.settings.overlap
+        pieces = [p for a, b in split_sentences(text) for p in self._fit(text, a, b)]
+        counts = [len(t) for t in self.encoding.encode_ordinary_batch([text[a:b] for a, b in pieces])]
+        chunks: list[Chunk] = []
+        i = 0
+        while i < len(pieces):
+            j, total = i, 0
+            while j < len(pieces) and total + counts[j] <= size:
+                total += counts[j]
+                j += 1
+            j = max(j, i + 1)
+            # Joined sentences can tokenize a little differently from their sum.
+            while (n := self.count(text[pieces[i][0] : pieces[j - 1][1]])) > size and j > i + 1:
+                j -= 1
+            a, b = pieces[i][0], pieces[j - 1][1]
+            chunks.append(Chunk(text[a:b], a, b, n, len(chunks)))
+            if j >= len(pieces):
+                break
+            # Step back over whole sentences that fit in the overlap, but always move forward.
+            k, back = j, 0
+            while k - 1 > i and back + counts[k - 1] <= overlap:
+                back += counts[k - 1]
+                k -= 1
+            i = k
+        return chunks
+
+    def _fit(self, text: str, a: int, b: int) -> list[tuple[int, int]]:
+        """Cut the span ``text[a:b]`` into pieces of at most ``size`` tokens."""
+        size = self.settings.size
+        tokens = self.encoding.encode_ordinary(text[a:b])
+        if len(tokens) <= size:
+            return [(a, b)]
+        _, offsets = self.encoding.decode_with_offsets(tokens)
+        out: list[tuple[int, int]] = []
+        t = 0
+        while t < len(tokens):
+            lo = a + offsets[t]
+            n = min(size, len(tokens) - t)
+            while True:
+                hi = a + offsets[t + n] if t + n < len(tokens) else b
+                if hi <= lo:  # one character split over tokens: take it whole
+                    n += 1
+                    continue
+                if self.count(text[lo:hi]) <= size or n == 1:
+                    break
+                n -= 1
+            _add_span(text, lo, hi, out)
+            t += n
+        return out
+
+
+@lru_cache(maxsize=4)
+def _encoding(name: str):
+    return tiktoken_encoding(name)

@@ -1,0 +1,150 @@
+"""Citations: parse ``[n]`` markers, drop those that name no passage, quote the exact span
+each one stands for, renumber in order of appearance, and mark unsupported sentences.
+
+Support check (offline, no model): a sentence is supported by a set of passages when the
+passages contain enough of its content words, weighted so that numbers and capitalised
+names count double: ``coverage >= SUPPORT_THRESHOLD`` (0.6), and every number the sentence
+states appears in the passages. A sentence with no citation is unsupported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .answer import REFUSAL, Answer, Citation, Sentence
+from .chunk import split_sentences
+from .store import Passage
+
+SUPPORT_THRESHOLD = 0.6
+_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_LEADING_MARKERS = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+")
+_WORD = re.compile(r"[\w][\w'’.-]*\w|\w")
+_NUMBER = re.compile(r"\d")
+STOPWORDS = frozenset(
+    """a an the and or but if then of to in on at by for with from as is are was were be been being it its this that
+    these those there their they them he she his her we our you your i me my not no do does did has have had will would
+    can could should may might must shall into over under about after before than also which who whom whose what when
+    where why how all any some more most other such only own same so too very just up out new said says say""".split()
+)
+
+
+def parse_markers(text: str) -> list[tuple[int, int, list[int]]]:
+    """Every citation marker: (start, end, numbers).
+
+    Example: "Iraq hosts 2,500 troops [1][3]." -> [(23, 27, [1]), (27, 30, [3])]
+    """
+    return [(m.start(), m.end(), [int(x) for x in m.group(1).split(",")]) for m in _MARKER.finditer(text)]
+
+
+def content_words(text: str) -> dict[str, float]:
+    """Content words with weights: numbers and capitalised names 2, other words 1.
+
+    Example: "Iraq hosts 2,500 US troops." -> {"iraq": 2, "hosts": 1, "2,500": 2, "us": 2, "troops": 1}
+    """
+    out: dict[str, float] = {}
+    for m in _WORD.finditer(text):
+        w = m.group(0).strip(".'’-")
+        low = w.lower()
+        if not w or low in STOPWORDS:
+            continue
+        weight = 2.0 if (_NUMBER.search(w) or w[0].isupper()) else 1.0
+        out[_norm(low)] = max(out.get(_norm(low), 0.0), weight)
+    return out
+
+
+def _norm(word: str) -> str:
+    """Fold simple plurals and number formatting so "troops" meets "troop" and "2,500" meets "2500"."""
+    if word[:1].isdigit():
+        return word.replace(",", "")
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def support(sentence: str, evidence: str) -> float:
+    """How much of ``sentence`` the ``evidence`` text backs, 0..1; 0 if a stated number is missing.
+
+    Example: support("Iraq hosts 2,500 US troops.", "Iraq hosts 2,500 US troops and militias.") -> 1.0
+    """
+    words = content_words(sentence)
+    if not words:
+        return 1.0
+    have = set(content_words(evidence))
+    if any(w[:1].isdigit() and w not in have for w in words):
+        return 0.0
+    total = sum(words.values())
+    return sum(v for w, v in words.items() if w in have) / total
+
+
+def supported(sentence: str, passages: Sequence[Passage]) -> bool:
+    return bool(passages) and support(sentence, " ".join(p.text for p in passages)) >= SUPPORT_THRESHOLD
+
+
+def best_quote(sentence: str, passage: Passage) -> tuple[int, int]:
+    """The span (in article offsets) of the passage sentence that best supports ``sentence``."""
+    spans = split_sentences(passage.text) or [(0, len(passage.text))]
+    a, b = max(spans, key=lambda s: support(sentence, passage.text[s[0] : s[1]]))
+    return passage.start + a, passage.start + b
+
+
+def resolve(question: str, draft: str, passages: Sequence[Passage], search_query: str | None = None) -> Answer:
+    """Turn a generator's draft (``[n]`` = n-th passage, 1-based) into a checked :class:`Answer`."""
+    text = draft.strip()
+    if not text or text.startswith(REFUSAL) or REFUSAL.rstrip(".") in text and len(text) < len(REFUSAL) + 20:
+        return Answer(question, REFUSAL, True, passages=tuple(passages), search_query=search_query)
+    numbering: dict[tuple[int, int, int], int] = {}  # (passage, start, end) -> n
+    citations: list[Citation] = []
+    sentences: list[Sentence] = []
+    parts: list[str] = []
+    for a, b in _answer_sentences(text):
+        raw = text[a:b]
+        markers = parse_markers(raw)
+        bare = _MARKER.sub("", raw).strip()
+        cited = [passages[i - 1] for _, _, ns in markers for i in ns if 1 <= i <= len(passages)]
+        cited = list(dict.fromkeys(cited))
+        ns: list[int] = []
+        for p in cited:
+            start, end = best_quote(bare, p)
+            key = (passages.index(p), start, end)
+            if key not in numbering:
+                numbering[key] = len(citations) + 1
+                quote = p.text[start - p.start : end - p.start]
+                citations.append(Citation(numbering[key], p.title, p.date, p.url or p.source, quote, start, end, p.article_id, p.id))
+            ns.append(numbering[key])
+        ok = supported(bare, cited)
+        sentences.append(Sentence(bare, tuple(ns), ok))
+        parts.append(place_markers(bare, ns))
+    return Answer(question, " ".join(parts), False, tuple(citations), tuple(sentences), tuple(passages), search_query)
+
+
+def _answer_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentences of a draft, with trailing markers kept with the sentence they follow."""
+    spans = split_sentences(text)
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        lead = _LEADING_MARKERS.match(text, a, b)
+        if merged and lead and lead.end() > a:
+            merged[-1] = (merged[-1][0], lead.end())
+            a = lead.end()
+            while a < b and text[a].isspace():
+                a += 1
+        if a < b:
+            merged.append((a, b))
+    return merged
+
+
+def place_markers(sentence: str, ns: list[int]) -> str:
+    """Put citation markers before the sentence's final punctuation.
+
+    Example: place_markers("Iraq hosts 2,500 troops.", [1, 2]) -> "Iraq hosts 2,500 troops [1][2]."
+    """
+    if not ns:
+        return sentence
+    marks = "".join(f"[{n}]" for n in ns)
+    m = re.search(r"[.!?…]+[\"'”’)]*$", sentence)
+    if m:
+        return f"{sentence[: m.start()]} {marks}{sentence[m.start():]}"
+    return f"{sentence} {marks}"

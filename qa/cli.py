@@ -1,0 +1,125 @@
+"""The ``qa`` command: a thin layer over :class:`qa.Assistant`. Expected errors print one line."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from .config import setup_offline
+from .errors import QAError
+
+setup_offline()
+
+
+def index_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--chroma-url", envvar="QA_CHROMA_URL", help="Use a Chroma server (token from QA_CHROMA_TOKEN).")(f)
+    f = click.option("--index", "index", envvar="QA_INDEX", type=click.Path(file_okay=False), help="Index folder.")(f)
+    return f
+
+
+def llm_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible endpoint for --llm openai.")(f)
+    f = click.option("--model", envvar="QA_MODEL", help="Model name for --llm openai.")(f)
+    f = click.option("--llm", envvar="QA_LLM", default="extractive", show_default=True,
+                     help="Generator: extractive, openai or gguf:PATH.")(f)
+    return f
+
+
+def assistant(index: str | None, chroma_url: str | None, llm: str | None = None, model: str | None = None,
+              base_url: str | None = None):
+    from .assistant import Assistant
+
+    options = {k: v for k, v in {"model": model, "base_url": base_url}.items() if v}
+    return Assistant(index, chroma_url=chroma_url, llm=llm, **options)
+
+
+def clean_errors(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn expected errors into one line on stderr and an exit status; no traceback."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except QAError as e:
+            click.echo(f"qa: error: {e}", err=True)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("qa: interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="qa")
+def main() -> None:
+    """Ask questions about news articles; every answer cites the passages it comes from."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--prune", is_flag=True, help="Drop articles whose files are gone.")
+@click.option("--rebuild", is_flag=True, help="Empty the index first and ingest from scratch.")
+@index_options
+@clean_errors
+def ingest(paths: tuple[str, ...], prune: bool, rebuild: bool, index: str | None, chroma_url: str | None) -> None:
+    """Add the articles in PATHS (files or folders: .txt, .md, .html, .jsonl)."""
+    from .output import ingest_with_progress
+
+    report = ingest_with_progress(assistant(index, chroma_url), paths, prune=prune, rebuild=rebuild)
+    if report.problems:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@index_options
+@llm_options
+@clean_errors
+def ask(question: str, as_json: bool, index: str | None, chroma_url: str | None, llm: str, model: str | None,
+        base_url: str | None) -> None:
+    """Answer QUESTION with citations."""
+    from .assistant import check_question
+
+    check_question(question)
+    a = assistant(index, chroma_url, llm, model, base_url)
+    if as_json:
+        answer = a.ask(question)
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    from .output import Printer
+
+    Printer().stream_answer(a.stream(question))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@index_options
+@llm_options
+@clean_errors
+def chat(paths: tuple[str, ...], index: str | None, chroma_url: str | None, llm: str, model: str | None,
+         base_url: str | None) -> None:
+    """Chat about the articles. PATHS, if given, are ingested first (unchanged files are skipped)."""
+    from .chat import run_chat
+
+    run_chat(assistant(index, chroma_url, llm, model, base_url), paths)
+
+
+@main.command()
+@index_options
+@clean_errors
+def info(index: str | None, chroma_url: str | None) -> None:
+    """Show where the index is and what it holds."""
+    a = assistant(index, chroma_url)
+    articles, chunks = a.stats()
+    click.echo(f"index: {a.location}\narticles: {articles}\nchunks: {chunks}\nembedding model: {a.embedder.model_id}")
+
+
+if __name__ == "__main__":
+    main()

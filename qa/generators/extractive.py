@@ -1,0 +1,140 @@
+"""The offline default: answer with the passage sentences that best answer the question.
+
+No model weights beyond the embedder. Each sentence of the retrieved passages is scored by
+
+- its cosine similarity to the question (the bundled MiniLM embedder),
+- the share of the question's content words found in the sentence and in its passage
+  (numbers and capitalised names weigh double, see :func:`qa.cite.content_words`),
+- whether it holds the kind of thing asked for: a number for "how many", a name for "who",
+  a date for "when"; and whether it says anything the question does not already say.
+
+A question key term (a name or number of the question) missing from the passage costs
+``MISSING_KEY_PENALTY`` each. When the best score is under ``MIN_SCORE`` the generator
+refuses with the fixed refusal sentence instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+
+from ..answer import REFUSAL
+from ..chunk import split_sentences
+from ..cite import content_words, place_markers, support
+from ..embed import MiniLMEmbeddings
+from ..store import Passage
+
+MIN_SCORE = 0.42
+MISSING_KEY_PENALTY = 0.2
+SECOND_SENTENCE_MARGIN = 0.04
+MAX_SENTENCES = 2
+
+_QUESTION_WORDS = {"many", "much", "according", "report", "reported", "happened", "name", "kind", "type"}
+_NUMBER_WORDS = re.compile(
+    r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|"
+    r"millions?|billions?|half|several)\b",
+    re.IGNORECASE,
+)
+_DATE_WORDS = re.compile(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|jan|feb|aug|sept?|oct|nov|dec|yesterday|today|last week|"
+    r"(19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class _Candidate:
+    passage: int  # 1-based
+    text: str
+    score: float
+
+
+class ExtractiveGenerator:
+    name = "extractive"
+
+    def __init__(self, embedder: MiniLMEmbeddings | None = None, min_score: float = MIN_SCORE):
+        self.embedder = embedder or MiniLMEmbeddings()
+        self.min_score = min_score
+
+    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str]:
+        chosen = self.select(question, passages)
+        if not chosen:
+            yield REFUSAL
+            return
+        for i, c in enumerate(chosen):
+            yield ("" if i == 0 else " ") + place_markers(c.text, [c.passage])
+
+    def select(self, question: str, passages: Sequence[Passage]) -> list[_Candidate]:
+        """The sentences to answer with, best first; empty when the passages do not answer."""
+        q_words = {w: v for w, v in content_words(question).items() if w not in _QUESTION_WORDS}
+        if not q_words or not passages:
+            return []
+        # Names and numbers of the question; its first word is capitalised anyway, so it does not count.
+        rest = question.split(None, 1)[1] if len(question.split(None, 1)) > 1 else ""
+        keys = {w for w, v in content_words(rest).items() if v > 1 and w in q_words}
+        total = sum(q_words.values())
+        wants = _wanted_kind(question)
+        texts: list[str] = []
+        meta: list[tuple[int, float, float, int]] = []  # passage, lexical sentence, lexical passage, missing keys
+        for n, p in enumerate(passages, start=1):
+            p_words = set(content_words(f"{p.title}. {p.text}"))
+            lex_p = sum(v for w, v in q_words.items() if w in p_words) / total
+            missing = sum(1 for k in keys if k not in p_words)
+            for a, b in split_sentences(p.text):
+                s = p.text[a:b]
+                if len(s) < 20 or len(s) > 600:
+                    continue
+                s_words = content_words(s)
+                lex_s = sum(v for w, v in q_words.items() if w in s_words) / total
+                novel = any(w not in q_words for w in s_words)
+                if not novel:
+                    continue
+                texts.append(s)
+                meta.append((n, lex_s, lex_p, missing))
+        if not texts:
+            return []
+        vectors = self.embedder.embed([question, *texts])
+        dense = vectors[1:] @ vectors[0]
+        cands: list[_Candidate] = []
+        for s, (n, lex_s, lex_p, missing), d in zip(texts, meta, dense):
+            kind = 1.0 if wants is None or _has_kind(s, wants, q_words) else 0.0
+            score = 0.45 * float(d) + 0.3 * lex_s + 0.15 * lex_p + 0.1 * kind - MISSING_KEY_PENALTY * missing
+            cands.append(_Candidate(n, s, score))
+        cands.sort(key=lambda c: -c.score)
+        best = cands[0]
+        if best.score < self.min_score:
+            return []
+        chosen = [best]
+        for c in cands[1:]:
+            if len(chosen) == MAX_SENTENCES or c.score < best.score - SECOND_SENTENCE_MARGIN:
+                break
+            if all(support(c.text, o.text) < 0.7 and support(o.text, c.text) < 0.7 for o in chosen):
+                chosen.append(c)
+        return chosen
+
+
+def _wanted_kind(question: str) -> str | None:
+    q = question.lower()
+    if re.search(r"\bhow (many|much|old|long|far|often)\b|\bwhat (number|percentage|percent|share|amount|age)\b", q):
+        return "number"
+    if re.search(r"\bwhen\b|\bwhat (year|day|date|month)\b", q):
+        return "date"
+    if re.search(r"\bwho\b|\bwhose\b|\bwhich (person|man|woman|leader|official|president|minister|group|country|city)\b", q):
+        return "name"
+    if re.search(r"\bwhere\b", q):
+        return "name"
+    return None
+
+
+def _has_kind(sentence: str, kind: str, q_words: dict[str, float]) -> bool:
+    if kind == "number":
+        return any(m.group(0).lower() not in q_words for m in _NUMBER_WORDS.finditer(sentence))
+    if kind == "date":
+        return bool(_DATE_WORDS.search(sentence))
+    words = content_words(sentence)
+    return any(v > 1 and w not in q_words and not w[:1].isdigit() for w, v in list(words.items())[1:])
+
+

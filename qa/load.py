@@ -1,0 +1,227 @@
+"""Load news articles from files: plain text / markdown, HTML, and JSON Lines.
+
+A text file may start with header lines before a blank line::
+
+    title: Rocket attack on Al-Asad
+    date: 2024-08-06
+    url: https://example.com/story
+
+    Body text ...
+
+or with the seed articles' one-line form ``date 2024-08-06 Body text ...``.
+Problems (binary file, undecodable text, empty article, malformed JSON line) are
+returned as :class:`Problem` values, never raised, so one bad file loses nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+HEADER_KEYS = ("title", "date", "url", "source")
+
+_HEADER_LINE = re.compile(r"^(title|date|url|source)\s*:\s*(.*?)\s*$", re.IGNORECASE)
+_LEADING_DATE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article. ``text`` is what chunk spans and citation offsets index into."""
+
+    text: str
+    title: str
+    source: str  # the file it came from (``file.jsonl#3`` for JSON Lines)
+    date: str | None = None
+    url: str | None = None
+
+    @property
+    def id(self) -> str:
+        """Content address: the same text under two names is one article."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that could not be ingested, and why."""
+
+    source: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+
+
+def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | Problem]:
+    """Files to ingest under ``paths`` (folders recursively), sorted, each once.
+
+    Hidden files and folders and unknown suffixes inside folders are skipped; a path
+    named explicitly with an unknown suffix or that does not exist is a Problem.
+    Symlinked folders are followed once (loops are cut by their real path).
+    """
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from _walk(path, seen)
+        elif path.is_file():
+            if path.suffix.lower() not in SUFFIXES:
+                yield Problem(str(path), f"unsupported file type {path.suffix or '(none)'!r}; use .txt, .md, .html or .jsonl")
+            elif path.resolve() not in seen:
+                seen.add(path.resolve())
+                yield path
+        else:
+            yield Problem(str(path), "no such file or folder")
+
+
+def _walk(root: Path, seen: set[Path]) -> Iterator[Path]:
+    visited_dirs: set[Path] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = Path(dirpath).resolve()
+        if real in visited_dirs:
+            dirnames[:] = []
+            continue
+        visited_dirs.add(real)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if name.startswith(".") or path.suffix.lower() not in SUFFIXES or not path.is_file():
+                continue
+            resolved = path.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                yield path
+
+
+def load_file(path: Path) -> tuple[list[Article], list[Problem]]:
+    """Every article in ``path`` and every problem met reading it."""
+    suffix = path.suffix.lower()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return [], [Problem(str(path), f"cannot read: {e.strerror or e}")]
+    text, problem = decode(data, str(path))
+    if problem:
+        return [], [problem]
+    assert text is not None
+    if suffix in JSONL_SUFFIXES:
+        return parse_jsonl(text, str(path))
+    if suffix in HTML_SUFFIXES:
+        article = parse_html(text, str(path))
+    else:
+        article = parse_text(text, str(path))
+    if isinstance(article, Problem):
+        return [], [article]
+    return [article], []
+
+
+def decode(data: bytes, source: str) -> tuple[str | None, Problem | None]:
+    """UTF-8 text (a BOM is dropped), or the reason it is not text."""
+    if b"\x00" in data[:8192]:
+        return None, Problem(source, "binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        return None, Problem(source, f"not UTF-8 text (bad byte at offset {e.start}); convert it to UTF-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), None
+
+
+def parse_text(raw: str, source: str) -> Article | Problem:
+    """A text/markdown article with optional header lines.
+
+    >>> a = parse_text("title: T\\ndate: 2024-08-06\\n\\nBody.", "x.txt")
+    >>> (a.title, a.date, a.text)
+    ('T', '2024-08-06', 'Body.')
+    >>> parse_text(" date 2024-08-06 At least five.", "s.txt").date
+    '2024-08-06'
+    """
+    headers: dict[str, str] = {}
+    body = raw
+    lines = raw.split("\n")
+    if lines and _HEADER_LINE.match(lines[0]):
+        i = 0
+        while i < len(lines) and (m := _HEADER_LINE.match(lines[i])):
+            headers[m.group(1).lower()] = m.group(2)
+            i += 1
+        if i == len(lines) or not lines[i].strip():
+            body = "\n".join(lines[i:])
+        else:
+            headers = {}
+    elif m := _LEADING_DATE.match(raw):
+        headers["date"] = m.group(1)
+        body = raw[m.end() :]
+    return make_article(body, source, **headers)
+
+
+def parse_html(raw: str, source: str) -> Article | Problem:
+    """The article text of an HTML page (navigation, ads and footers dropped)."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False, favor_precision=True)
+    if doc is None or not (doc.text or "").strip():
+        return Problem(source, "no article text found in the HTML")
+    return make_article(doc.text, source, title=doc.title, date=doc.date, url=doc.url)
+
+
+def parse_jsonl(raw: str, source: str) -> tuple[list[Article], list[Problem]]:
+    """One article per line: ``{"title", "text" or "body", "date"?, "url"?, "source"?}``."""
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    for lineno, line in enumerate(raw.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{source}:{lineno}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            problems.append(Problem(where, f"malformed JSON ({e.msg})"))
+            continue
+        if not isinstance(obj, dict):
+            problems.append(Problem(where, "expected a JSON object"))
+            continue
+        body = obj.get("text", obj.get("body"))
+        if not isinstance(body, str):
+            problems.append(Problem(where, 'needs a "text" or "body" string'))
+            continue
+        fields = {k: obj.get(k) for k in HEADER_KEYS if isinstance(obj.get(k), str | int | float)}
+        item = make_article(body, f"{source}#{lineno}", **{k: str(v) for k, v in fields.items()})
+        if isinstance(item, Problem):
+            problems.append(Problem(where, item.reason))
+        else:
+            articles.append(item)
+    return articles, problems
+
+
+def make_article(
+    body: str,
+    origin: str,
+    title: str | None = None,
+    date: str | None = None,
+    url: str | None = None,
+    **extra: str | None,
+) -> Article | Problem:
+    text = body.strip()
+    if not text:
+        return Problem(origin, "empty article (no text)")
+    url = url or extra.get("source")  # a "source:" header names the publisher when there is no url
+    if date and (m := _DATE.search(date)):
+        date = m.group(0)
+    return Article(text=text, title=(title or "").strip() or default_title(text), source=origin, date=date or None, url=url or None)
+
+
+def default_title(text: str, limit: int = 80) -> str:
+    """A title for an article that has none: its first line, shortened at a word."""
+    first = text.strip().split("\n", 1)[0].strip()
+    if len(first) <= limit:
+        return first
+    cut = first[:limit].rsplit(" ", 1)[0]
+    return cut + "…"

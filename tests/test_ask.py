@@ -1,0 +1,74 @@
+"""Answers about the seed articles: the right fact, a citation whose quote holds it, refusals."""
+
+import json
+
+import pytest
+
+from qa.answer import REFUSAL
+from qa.load import load_file
+
+from .conftest import SEEDS, run_qa
+
+
+@pytest.fixture(scope="module")
+def article_texts():
+    out = {}
+    for path in SEEDS.glob("*.txt"):
+        [a], _ = load_file(path)
+        out[a.id] = a.text
+    return out
+
+
+@pytest.mark.parametrize(
+    "question, fact",
+    [
+        ("How many US troops are in Iraq?", "2,500"),
+        ("Who is the US Secretary of Defense?", "Lloyd Austin"),
+        ("Which airbase in western Iraq was attacked?", "Al-Asad"),
+        ("How many U.S. troops were killed in the January attack on Tower 22 in Jordan?", "Three"),
+    ],
+)
+def test_answers_fact_with_citation_quoting_it(seed_assistant, article_texts, question, fact):
+    answer = seed_assistant.ask(question)
+    assert not answer.refused
+    assert fact in answer.answer
+    assert any(fact in c.quote for c in answer.citations)
+    for c in answer.citations:
+        assert article_texts[c.article_id][c.start : c.end] == c.quote
+        assert f"[{c.n}]" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["What is the capital of France?", "Who won the 2022 FIFA World Cup?"])
+def test_refuses_what_the_articles_cannot_answer(seed_assistant, question):
+    answer = seed_assistant.ask(question)
+    assert answer.refused and answer.answer == REFUSAL and answer.citations == ()
+
+
+def test_ask_json_shape(seed_index, article_texts):
+    r = run_qa("ask", "--json", "--index", str(seed_index), "How many US troops are in Iraq?")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert {"question", "answer", "refused", "citations"} <= set(data)
+    assert data["refused"] is False and data["citations"]
+    for c in data["citations"]:
+        assert set(c) == {"n", "title", "date", "source", "quote", "start", "end"}
+        assert c["quote"] in article_texts.values() or any(t[c["start"] : c["end"]] == c["quote"] for t in article_texts.values())
+        assert f"[{c['n']}]" in data["answer"]
+    import re
+
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", data["answer"])} == {c["n"] for c in data["citations"]}
+
+
+def test_ask_prints_answer_and_sources(seed_index):
+    r = run_qa("ask", "--index", str(seed_index), "How many US troops are in Iraq?")
+    assert r.returncode == 0, r.stderr
+    assert "2,500" in r.stdout and "Sources" in r.stdout and "[1]" in r.stdout and "2024-08-06" in r.stdout
+
+
+def test_python_api_answer_is_immutable(seed_assistant):
+    import dataclasses
+
+    answer = seed_assistant.ask("How many US troops are in Iraq?")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        answer.answer = "x"  # type: ignore[misc]
+    assert answer.to_dict()["question"] == "How many US troops are in Iraq?"

@@ -1,0 +1,100 @@
+import json
+
+import pytest
+
+from qa.load import Article, Problem, iter_files, load_file, parse_text
+
+from .conftest import SEEDS
+
+
+def test_text_with_headers(tmp_path):
+    f = tmp_path / "a.txt"
+    f.write_text("title: Rockets hit base\ndate: 2024-08-05\nurl: https://x.test/a\nsource: Reuters\n\nFive were hurt.\n")
+    [a], problems = load_file(f)
+    assert problems == []
+    assert (a.title, a.date, a.url, a.text) == ("Rockets hit base", "2024-08-05", "https://x.test/a", "Five were hurt.")
+
+
+def test_seed_leading_date_form():
+    [a], _ = load_file(next(SEEDS.glob("000_*.txt")))
+    assert a.date == "2024-08-06"
+    assert a.text.startswith("At least five US personnel")
+    assert a.title.startswith("At least five US personnel")
+
+
+def test_text_without_headers_keeps_first_line_as_text():
+    a = parse_text("Title-less story: it begins here.\n\nMore.", "x.txt")
+    assert isinstance(a, Article) and a.text.startswith("Title-less story")
+
+
+def test_markdown(tmp_path):
+    f = tmp_path / "a.md"
+    f.write_text("title: MD\n\n# Heading\n\nBody text.")
+    [a], _ = load_file(f)
+    assert a.title == "MD" and "Body text." in a.text
+
+
+def test_html_article_text_not_navigation(tmp_path):
+    f = tmp_path / "page.html"
+    body = " ".join(["The council voted 7 to 2 to approve the new bridge over the river."] * 6)
+    f.write_text(
+        "<html><head><title>Bridge approved</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/sports'>Sports</a> <a href='/weather'>Weather menu</a></nav>"
+        f"<article><h1>Bridge approved</h1><p>{body}</p><p>Construction starts in May.</p></article>"
+        "<footer>Copyright footer text, subscribe now</footer></body></html>"
+    )
+    [a], problems = load_file(f)
+    assert problems == []
+    assert "voted 7 to 2" in a.text and "Construction starts in May." in a.text
+    assert "Weather menu" not in a.text and "subscribe now" not in a.text
+    assert a.title == "Bridge approved"
+
+
+def test_jsonl_text_or_body_and_bad_lines(tmp_path):
+    f = tmp_path / "news.jsonl"
+    f.write_text(
+        "\n".join([
+            json.dumps({"title": "One", "text": "First story.", "date": "2024-08-01", "url": "https://x.test/1"}),
+            "{not json",
+            json.dumps({"title": "Two", "body": "Second story.", "source": "AP"}),
+            json.dumps({"title": "Three"}),
+            json.dumps({"title": "Empty", "text": "   "}),
+        ])
+    )
+    articles, problems = load_file(f)
+    assert [a.title for a in articles] == ["One", "Two"]
+    assert articles[0].source.endswith("news.jsonl#1") and articles[1].url == "AP"
+    reasons = {p.source.rsplit(":", 1)[1]: p.reason for p in problems}
+    assert set(reasons) == {"2", "4", "5"}
+    assert "malformed JSON" in reasons["2"] and "text" in reasons["4"] and "empty" in reasons["5"]
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [(b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary"), (b"caf\xe9 au lait", "not UTF-8"), (b"  \n\n ", "empty")],
+)
+def test_unreadable_files_are_problems(tmp_path, data, reason):
+    f = tmp_path / "bad.txt"
+    f.write_bytes(data)
+    articles, problems = load_file(f)
+    assert articles == [] and len(problems) == 1 and reason in problems[0].reason
+
+
+def test_iter_files_recursive_sorted_skips_hidden_and_unknown(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "2.md").write_text("x")
+    (tmp_path / "1.txt").write_text("x")
+    (tmp_path / ".hidden.txt").write_text("x")
+    (tmp_path / "photo.jpg").write_bytes(b"x")
+    (tmp_path / "b" / "loop").symlink_to(tmp_path, target_is_directory=True)
+    found = list(iter_files([tmp_path, tmp_path / "1.txt", tmp_path / "nope.txt", tmp_path / "photo.jpg"]))
+    files = [p.name for p in found if not isinstance(p, Problem)]
+    problems = [p for p in found if isinstance(p, Problem)]
+    assert files == ["1.txt", "2.md"]
+    assert {p.source.rsplit("/", 1)[1] for p in problems} == {"nope.txt", "photo.jpg"}
+
+
+def test_same_text_same_id():
+    a = parse_text("Same body.", "a.txt")
+    b = parse_text("title: Other\n\nSame body.", "b.txt")
+    assert isinstance(a, Article) and isinstance(b, Article) and a.id == b.id
