@@ -1,34 +1,274 @@
-"""``qa chat``: a question-and-answer loop. One question a line when standard input is not a terminal."""
+"""``qa chat``: questions and follow-ups in the terminal, with commands for sources and filters.
+
+On a terminal it uses prompt_toolkit (line editing, history kept across sessions in the per-user
+data folder, Tab completes commands); Ctrl-C stops the answer being written and keeps the session,
+Ctrl-D or ``/quit`` ends it. With standard input not a terminal it reads one question or command a
+line, so it can be scripted: ``printf 'Who?\\n/sources\\n' | qa chat``.
+
+Follow-ups are made standalone before retrieval (:mod:`qa.followup`) and the question searched is
+shown dimmed.
+"""
 
 from __future__ import annotations
 
+import calendar
+import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
 
-from .errors import QAError
+from .answer import Answer
+from .errors import QAError, UsageError
+from .followup import standalone_question
 from .output import Printer, console, ingest_with_progress
+from .retrieve import Filter
+
+#: How many earlier turns a follow-up may lean on (sent to an LLM's rewrite).
+HISTORY_TURNS = 4
+#: Quotes in the list under each answer are cut to this many characters; /sources shows them whole.
+QUOTE_LIMIT = 160
+
+HELP = """\
+Ask a question in plain words. Follow-ups ("And how many are in Syria?") build on the question before.
+  /sources            the last answer's sources in full
+  /source N           source N of the last answer: its whole passage, article title, date and file
+  /filter FROM..TO    only articles dated FROM to TO (YYYY-MM-DD or YYYY-MM; either side may be left out)
+  /filter SOURCE      only articles whose file, URL or title contains SOURCE
+  /filter off         search all articles again (/filter alone shows the filter)
+  /reset              forget the conversation: the next question starts afresh
+  /help               this list
+  /quit               leave (Ctrl-D does too); Ctrl-C stops an answer being written"""
+
+COMMANDS = ("/help", "/sources", "/source", "/filter", "/reset", "/quit")
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str  # as typed
+    standalone: str  # as searched
+    answer: Answer
+
+
+class ChatSession:
+    """One conversation: its turns, the active filter, and the commands. :meth:`handle` takes one line."""
+
+    def __init__(self, assistant, printer: Printer | None = None):
+        self.assistant = assistant
+        self.printer = printer or Printer()
+        self.err = console(stderr=True)
+        self.turns: list[Turn] = []
+        self.filter = Filter()
+
+    @property
+    def last(self) -> Answer | None:
+        return self.turns[-1].answer if self.turns else None
+
+    def welcome(self) -> str:
+        articles, _ = self.assistant.stats()
+        model = self.assistant.llm_options.get("model")
+        generator = f"{self.assistant.llm} ({model})" if model else self.assistant.llm
+        text = (f"qa chat · {articles:,} article{'s' if articles != 1 else ''} in {self.assistant.location}"
+                f" · generator {generator} · /help for commands, Ctrl-D to quit")
+        if not articles:
+            text += "\nThe index is empty: quit and run 'qa chat FOLDER' or 'qa ingest FOLDER' to add articles."
+        return text
+
+    def prompt(self) -> str:
+        return f"qa [{self.filter.describe()}]> " if self.filter else "qa> "
+
+    def handle(self, line: str) -> bool:
+        """Act on one line (a question or a command); False when the session should end."""
+        line = line.strip()
+        if not line:
+            return True
+        try:
+            if line.startswith("/"):
+                return self.command(line)
+            self.ask(line)
+        except QAError as e:
+            self.error(str(e))
+        except KeyboardInterrupt:
+            self.printer.note("(cancelled)")
+        return True
+
+    def error(self, message: str) -> None:
+        self.printer.out.file.flush()  # keep the order when both streams go to one place
+        self.err.print(f"[red]qa: error:[/] {message}", markup=True, highlight=False)
+
+    # -- questions ----------------------------------------------------------------------------
+
+    def ask(self, question: str) -> Answer:
+        if not re.search(r"\w", question):
+            raise UsageError("the question is empty; type a question, or /help for the commands")
+        history = [(t.standalone, t.answer.answer) for t in self.turns[-HISTORY_TURNS:]]
+        rewrite = getattr(self.assistant.generator, "rewrite", None) if history else None
+        standalone = standalone_question(question, history, rewrite)
+        if standalone != question:
+            self.printer.note(f"↳ searching: {standalone}")
+        stream = self.assistant.stream(question, filter=self.filter or None, search_query=standalone)
+        try:
+            answer = self.printer.stream_answer(stream, quote_limit=QUOTE_LIMIT, compact=True)
+        finally:
+            stream.close()  # on Ctrl-C: stop the generator (and its HTTP stream) now
+        if answer.refused and self.filter:
+            self.printer.note(f"(only articles matching {self.filter.describe()} were searched; /filter off for all)")
+        self.printer.out.print()
+        self.turns.append(Turn(question, standalone, answer))
+        return answer
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def command(self, line: str) -> bool:
+        name, _, arg = line.partition(" ")
+        name, arg = name.lower(), arg.strip()
+        if name in ("/quit", "/exit", "/q"):
+            return False
+        if name in ("/help", "/?", "/h"):
+            self.printer.out.print(HELP, markup=False)
+        elif name == "/sources":
+            self.printer.sources(self._cited_answer(), compact=False)
+        elif name == "/source":
+            self.show_source(arg)
+        elif name == "/reset":
+            self.turns.clear()
+            note = "conversation forgotten; the next question starts afresh"
+            self.printer.note(note + (f" (filter still on: {self.filter.describe()})" if self.filter else ""))
+        elif name == "/filter":
+            self.set_filter(arg)
+        else:
+            raise UsageError(f"unknown command {name}; /help lists the commands")
+        return True
+
+    def _cited_answer(self) -> Answer:
+        if self.last is None:
+            raise UsageError("no answer yet; ask a question first")
+        if not self.last.citations:
+            raise UsageError("the last answer cites no sources")
+        return self.last
+
+    def show_source(self, arg: str) -> None:
+        answer = self._cited_answer()
+        count = len(answer.citations)
+        if not arg.isdigit() or not 1 <= int(arg) <= count:
+            raise UsageError(f"say which source: /source N with N from 1 to {count}")
+        citation = answer.citations[int(arg) - 1]
+        passages = {p.id: p for p in answer.passages}
+        self.printer.passage(citation, passages.get(citation.passage_id))
+
+    def set_filter(self, arg: str) -> None:
+        if not arg:
+            self.printer.note(f"filter: {self.filter.describe()}" if self.filter else "no filter: all articles are searched")
+            return
+        self.filter = Filter() if arg.lower() in ("off", "none", "clear") else parse_filter(arg, self.filter)
+        self.printer.note(f"filter: {self.filter.describe()}" if self.filter else "filter off: all articles are searched")
+
+
+def parse_filter(text: str, current: Filter = Filter()) -> Filter:
+    """``current`` with the dates and/or source that ``text`` gives replaced.
+
+    Dates are ``YYYY-MM-DD`` or ``YYYY-MM`` (a whole month), alone (that day or month) or as a
+    range ``FROM..TO`` with either side left out; any other words name a source.
+
+    Example: parse_filter("2024-08..2024-09-15 reuters")
+    -> Filter(date_from="2024-08-01", date_to="2024-09-15", source="reuters")
+    """
+    dates: tuple[str | None, str | None] | None = None
+    words: list[str] = []
+    for token in text.split():
+        if re.fullmatch(r"[\d-]*\.\.[\d-]*", token):
+            start, _, end = token.partition("..")
+            dates = (_day(start, last=False) if start else None, _day(end, last=True) if end else None)
+        elif re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", token):
+            dates = (_day(token, last=False), _day(token, last=True))
+        else:
+            words.append(token)
+    out = current
+    if dates:
+        if dates[0] and dates[1] and dates[0] > dates[1]:
+            raise UsageError(f"the range {dates[0]}..{dates[1]} ends before it starts")
+        out = replace(out, date_from=dates[0], date_to=dates[1])
+    if words:
+        out = replace(out, source=" ".join(words))
+    return out
+
+
+def _day(text: str, last: bool) -> str:
+    """A date or month as one day: its first, or with ``last`` its last. "2024-02" -> "2024-02-29" (last)."""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}", text):
+            year, month = map(int, text.split("-"))
+            return date(year, month, calendar.monthrange(year, month)[1] if last else 1).isoformat()
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise UsageError(f"{text!r} is not a date; write YYYY-MM-DD or YYYY-MM, e.g. /filter 2024-08-01..2024-08-31")
+
+
+# -- the loop -----------------------------------------------------------------------------------
 
 
 def run_chat(assistant, paths: Iterable[str] = ()) -> None:
     paths = list(paths)
     if paths:
         ingest_with_progress(assistant, paths)
-    printer = Printer()
-    interactive = sys.stdin.isatty()
-    if interactive:
-        articles, _ = assistant.stats()
-        console().print(f"qa chat: {articles} articles in {assistant.location}, generator {assistant.llm}. Ctrl-D quits.")
+    session = ChatSession(assistant)
+    terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    lines = _terminal_lines(session) if terminal else _piped_lines()
+    if sys.stdin.isatty():
+        session.printer.out.print(session.welcome(), markup=False)
+    for line in lines:
+        if not session.handle(line):
+            break
+
+
+def _piped_lines() -> Iterator[str]:
+    for line in sys.stdin:
+        yield line.rstrip("\n")
+
+
+def history_file() -> Path:
+    from .config import _user_dir
+
+    return _user_dir("data") / "chat_history"
+
+
+def _terminal_lines(session: ChatSession) -> Iterator[str]:
+    """Lines typed at a prompt_toolkit prompt; Ctrl-C clears the line, Ctrl-D ends."""
+    import os
+
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+    from prompt_toolkit.completion import Completer, Completion
+    from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+    from prompt_toolkit.output import ColorDepth
+
+    class CommandCompleter(Completer):
+        def get_completions(self, document, complete_event):
+            text = document.text_before_cursor
+            if text.startswith("/") and " " not in text:
+                for c in COMMANDS:
+                    if c.startswith(text):
+                        yield Completion(c, start_position=-len(text))
+
+    history: History
+    try:
+        path = history_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        history = FileHistory(str(path))
+    except OSError:
+        history = InMemoryHistory()
+    prompt = PromptSession(
+        history=history,
+        auto_suggest=AutoSuggestFromHistory(),
+        completer=CommandCompleter(),
+        complete_while_typing=False,
+        color_depth=ColorDepth.DEPTH_1_BIT if os.environ.get("NO_COLOR") else None,
+    )
     while True:
         try:
-            line = input("> " if interactive else "")
-        except EOFError:
-            break
-        if not line.strip():
+            yield prompt.prompt([("bold", session.prompt())])
+        except KeyboardInterrupt:
             continue
-        if line.strip() in ("/quit", "/exit"):
-            break
-        try:
-            printer.stream_answer(assistant.stream(line))
-        except QAError as e:
-            console(stderr=True).print(f"qa: error: {e}")
-        printer.out.print()
+        except EOFError:
+            return

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 
-from .answer import Answer
+from .answer import Answer, Citation
+from .store import Passage
 
 
 def console(stderr: bool = False) -> Console:
@@ -22,30 +25,66 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+_MARKERS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]|\s*\[[\d,\s]*$")
+
+
+def without_markers(draft: str) -> str:
+    """A draft as it may be shown while it is written: citation markers, even half-written, left out.
+
+    Example: "Iraq hosts 2,500 troops [3]. Syria [1" -> "Iraq hosts 2,500 troops. Syria"
+    """
+    return _MARKERS.sub("", draft)
+
+
 class Printer:
+    """Answers and their sources on a rich console (plain text when it is not a terminal or NO_COLOR is set)."""
+
     def __init__(self, out: Console | None = None):
         self.out = out or console()
 
-    def stream_answer(self, items: Iterable[str | Answer], quote_limit: int | None = None) -> Answer:
-        """Print pieces as they come, then the sources of the final answer."""
+    def stream_answer(self, items: Iterable[str | Answer], quote_limit: int | None = None,
+                      compact: bool = False) -> Answer:
+        """Show the draft as it is written (on a terminal), then the checked answer and its sources.
+
+        The draft numbers citations by passage ("[3]" = the third passage retrieved) while the checked
+        answer numbers them in order of appearance, so the draft is shown without markers and replaced
+        by the answer once it is complete. Ctrl-C keeps what was written, marks it cancelled and
+        re-raises KeyboardInterrupt.
+        """
+        from rich.live import Live
+        from rich.text import Text
+
         answer: Answer | None = None
-        streamed = False
-        for item in items:
-            if isinstance(item, Answer):
-                answer = item
-            else:
-                self.out.print(escape(item), end="")
-                self.out.file.flush()
-                streamed = True
+        draft = ""
+        live = Live(console=self.out, transient=True, auto_refresh=False) if self.out.is_terminal else None
+        shown = 0.0
+        try:
+            if live:
+                live.start()
+            for item in items:
+                if isinstance(item, Answer):
+                    answer = item
+                    continue
+                draft += item
+                if live and time.monotonic() - shown > 0.05:  # redraw at most 20 times a second
+                    live.update(Text(without_markers(draft)), refresh=True)
+                    shown = time.monotonic()
+        except KeyboardInterrupt:
+            if live:
+                live.stop()
+                live = None
+            self.out.print(escape(without_markers(draft).strip()) + (" " if draft.strip() else "") + "[dim](cancelled)[/]")
+            raise
+        finally:
+            if live:
+                live.stop()
         assert answer is not None
-        if streamed:
-            self.out.print()
-        else:
-            self.out.print(escape(answer.answer))
-        self.sources(answer, quote_limit)
+        self.out.print(escape(answer.answer))
+        self.sources(answer, quote_limit, compact=compact)
         return answer
 
-    def sources(self, answer: Answer, quote_limit: int | None = None) -> None:
+    def sources(self, answer: Answer, quote_limit: int | None = None, compact: bool = False) -> None:
+        """The numbered sources: title, date and quote; with the file or URL unless ``compact``."""
         if answer.refused or not answer.citations:
             return
         unsupported = [s for s in answer.sentences if not s.supported]
@@ -57,8 +96,32 @@ class Printer:
         for c in answer.citations:
             date = f" ({c.date})" if c.date else ""
             quote = shorten(c.quote, quote_limit) if quote_limit else c.quote
-            self.out.print(f"[bold][{c.n}][/] {escape(c.title)}{escape(date)} [dim]{escape(c.source)}[/]")
+            if compact:
+                self.out.print(f"[bold][{c.n}][/] {escape(shorten(c.title, 80))}[dim]{escape(date)}[/]")
+            else:
+                self.out.print(f"[bold][{c.n}][/] {escape(c.title)}{escape(date)}")
+                self.out.print(f"    [dim]{escape(c.source)}[/]")
             self.out.print(f"    “{escape(quote)}”")
+
+    def passage(self, citation: Citation, passage: Passage | None) -> None:
+        """Source ``citation.n`` in full: title, date, where it is, and its whole passage, the quote in bold."""
+        from rich.text import Text
+
+        date = f" ({citation.date})" if citation.date else ""
+        self.out.print(f"[bold][{citation.n}] {escape(citation.title)}[/]{escape(date)}")
+        self.out.print(f"[dim]{escape(citation.source)}[/]")
+        if passage is None:
+            self.out.print(f"“{escape(citation.quote)}”")
+            return
+        text = Text(passage.text)
+        a, b = citation.start - passage.start, citation.end - passage.start
+        if 0 <= a < b <= len(passage.text):
+            text.stylize("bold", a, b)
+        self.out.print(text)
+
+    def note(self, text: str) -> None:
+        """A dimmed line: what was searched, what a command did."""
+        self.out.print(f"[dim]{escape(text)}[/]")
 
 
 def ingest_with_progress(assistant: Any, paths: Iterable[str], prune: bool = False, rebuild: bool = False):

@@ -1,0 +1,238 @@
+"""Follow-up questions in a chat, rewritten into standalone questions before retrieval.
+
+"And how many are in Syria?" means nothing to a retriever on its own; after "How many US troops
+are in Iraq?" it means "How many US troops are in Syria?". With an LLM generator that has a
+``rewrite(question, history)`` method the model does this; otherwise :func:`rewrite_offline`
+does it with no model, in three steps:
+
+1. **Is it a follow-up?** (:func:`is_follow_up`) It starts with a lead-in ("and", "but", "also",
+   "what about", "how about"), or it refers back with a pronoun ("it", "they", "his", ...), or it
+   has fewer than two content words ("Who won?", "When did this happen?").
+2. **Merge it with the previous standalone question** when the two share words: the two word
+   sequences are aligned (:class:`difflib.SequenceMatcher`); words the follow-up leaves out are
+   taken from the previous question, words it changes or adds are its own. A name, date or number
+   the follow-up puts in place of one of the same kind replaces it ("Syria" for "Iraq"); other key
+   terms it drops are carried over in brackets.
+3. **Otherwise** a bare "what about X?" puts X in place of the previous question's last term of the
+   same kind (or adds X in brackets when it has none), and any other follow-up gets the previous
+   question's key terms in brackets.
+
+Worked example (:func:`rewrite_offline`)::
+
+    previous: "How many US troops are in Iraq?"
+    follow-up: "And how many are in Syria?"
+    1. starts with "and": a follow-up; without it: "how many are in Syria?"
+    2. aligned:  how many | US troops | are in | Iraq
+                 how many |           | are in | Syria
+       "US troops" is left out, so it is kept; "Syria" (a name) replaces "Iraq" (a name)
+    -> "How many US troops are in Syria?"
+
+    "What about Jordan?"          -> "How many US troops are in Jordan?"
+    "And in Jordan?"              -> "How many US troops are in Jordan?"
+    "What about 2023?"            -> "How many US troops are in Iraq? (2023)"
+    "How many were wounded?"      -> "How many were wounded? (US troops, Iraq)"
+    "Who is the US Secretary of Defense?", then "What did he say?"
+                                  -> "What did he say? (US Secretary of Defense)"
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from difflib import SequenceMatcher
+
+from .cite import STOPWORDS
+
+#: (question, answer text) pairs of earlier turns, oldest first; questions are the standalone ones.
+History = Sequence[tuple[str, str]]
+
+LEAD_INS = ("and what about", "and how about", "what about", "how about", "and", "but", "also", "so", "then")
+PRONOUNS = frozenset("it its they them their theirs he him his she her hers these those".split())
+# Words that make a question a question, not what it is about.
+QUESTION_WORDS = frozenset(
+    "how many much what who whom whose which when where why is are was were do does did can could will would "
+    "happen happened happens say said tell know".split()
+)
+_DATE = re.compile(
+    r"^(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|today|yesterday|(19|20)\d\d(-\d\d(-\d\d)?)?)$",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"^\d[\d,.]*$")
+_TRAILING = ",;:!?\"'”’)"
+
+
+def rewrite_offline(question: str, previous: str | None) -> str:
+    """The standalone form of ``question`` asked after ``previous`` (itself standalone).
+
+    Example: rewrite_offline("And how many are in Syria?", "How many US troops are in Iraq?")
+    -> "How many US troops are in Syria?"; a question that is not a follow-up comes back unchanged.
+    """
+    question = question.strip()
+    if not previous or not is_follow_up(question):
+        return question
+    prev, rest = _words(previous), _words(_strip_lead_in(question))
+    if not rest:
+        return previous.strip()
+    shared, bare = _shared(prev, rest), _is_bare_phrase(rest)
+    if len(shared) >= 2 or any(_is_content(w) for w in shared) or (shared and bare):
+        words, carried = _merge(prev, rest)
+    elif bare:  # "what about X?": X in place of its kind, else X as context of the previous question
+        substituted = _substitute(prev, rest)
+        words, carried = (substituted, []) if substituted else (prev, [" ".join(rest)])
+    else:
+        words, carried = rest, _key_terms(prev, exclude=rest)
+    return _sentence(words, question.rstrip().endswith("?"), carried)
+
+
+def is_follow_up(question: str) -> bool:
+    """Does ``question`` lean on the one before it?
+
+    Example: "And how many are in Syria?" -> True (a lead-in); "When did it happen?" -> True (a
+    pronoun); "Who won?" -> True (one content word); "How many US troops are in Iraq?" -> False.
+    """
+    low = question.strip().lower()
+    if any(low == lead or low.startswith(lead + " ") or low.startswith(lead + ",") for lead in LEAD_INS):
+        return True
+    words = [_bare(w).lower() for w in _words(question)]
+    if PRONOUNS.intersection(words):
+        return True
+    return sum(1 for w in words if _is_content(w)) < 2
+
+
+def standalone_question(
+    question: str, history: History, rewrite: Callable[[str, History], str] | None = None
+) -> str:
+    """``question`` made standalone: by the model's ``rewrite`` when given, else :func:`rewrite_offline`."""
+    if not history:
+        return question.strip()
+    if rewrite is not None:
+        return (rewrite(question, list(history)) or "").strip() or question.strip()
+    return rewrite_offline(question, history[-1][0])
+
+
+# -- the pieces --------------------------------------------------------------------------------
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in (t.rstrip(_TRAILING) for t in text.split()) if w]
+
+
+def _bare(word: str) -> str:
+    return word.strip(".'’\"“”()[]")
+
+
+def _key(word: str) -> str:
+    return _bare(word).lower()
+
+
+def _is_content(word: str) -> bool:
+    low = _key(word)
+    return bool(low) and low not in STOPWORDS and low not in QUESTION_WORDS
+
+
+def _kind(word: str) -> str | None:
+    """"date", "number" or "name" for the words a follow-up may swap for another of the same kind."""
+    w = _bare(word)
+    if _DATE.match(w):
+        return "date"
+    if _NUMBER.match(w):
+        return "number"
+    if w[:1].isupper() and _key(w) not in QUESTION_WORDS:
+        return "name"
+    return None
+
+
+def _strip_lead_in(question: str) -> str:
+    text = question.strip()
+    for lead in LEAD_INS:
+        low = text.lower().rstrip("?.!")
+        if low == lead:
+            return ""
+        if low.startswith(lead + " ") or low.startswith(lead + ","):
+            return _strip_lead_in(text[len(lead) + 1 :].lstrip(" ,"))
+    return text
+
+
+def _shared(prev: list[str], rest: list[str]) -> list[str]:
+    sm = SequenceMatcher(a=[_key(w) for w in prev], b=[_key(w) for w in rest], autojunk=False)
+    return [w for a, _, n in sm.get_matching_blocks() for w in prev[a : a + n]]
+
+
+def _merge(prev: list[str], rest: list[str]) -> tuple[list[str], list[str]]:
+    """Align the two questions: keep what the follow-up left out, take what it changed or added."""
+    sm = SequenceMatcher(a=[_key(w) for w in prev], b=[_key(w) for w in rest], autojunk=False)
+    out: list[str] = []
+    carried: list[str] = []
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "delete":
+            out += prev[i1:i2]
+            continue
+        if tag == "replace" and not any(map(_is_content, prev[i1:i2] + rest[j1:j2])):
+            out += prev[i1:i2]  # the question's own frame ("how many" for "the"): keep the original's
+            continue
+        out += rest[j1:j2]
+        if tag == "replace":
+            new_kinds = {_kind(w) for w in rest[j1:j2]} - {None}
+            if i2 - i1 == j2 - j1 == 1 and _is_content(rest[j1]):
+                new_kinds.add(_kind(prev[i1]))  # one word for one: "syria" for "Iraq", however typed
+            dropped = [w for w in prev[i1:i2] if _kind(w) not in new_kinds]
+            carried += _key_terms(dropped, exclude=rest)
+    return out, carried
+
+
+def _is_bare_phrase(rest: list[str]) -> bool:
+    """"Syria", "the Gaza war": no question word, so it only names what to ask about instead."""
+    return _key(rest[0]) not in QUESTION_WORDS
+
+
+def _substitute(prev: list[str], rest: list[str]) -> list[str] | None:
+    """``prev`` with its last term of the kind ``rest`` names replaced by ``rest``; None if none."""
+    kinds = [_kind(w) for w in rest if _kind(w)]
+    if not kinds:
+        return None
+    kind = kinds[0]
+    spots = [i for i, w in enumerate(prev) if i > 0 and _kind(w) == kind]
+    if not spots:
+        return None
+    end = spots[-1] + 1
+    start = end - 1
+    while start - 1 > 0 and _kind(prev[start - 1]) == kind:  # a whole name: "New York"
+        start -= 1
+    return prev[:start] + rest + prev[end:]
+
+
+def _key_terms(words: list[str], exclude: list[str] = ()) -> list[str]:
+    """Runs of content words as phrases, "of" kept inside names.
+
+    Example: "Who is the US Secretary of Defense".split() -> ["US Secretary of Defense"]
+    """
+    skip = {_key(w) for w in exclude}
+    terms: list[list[str]] = []
+    run: list[str] = []
+    for i, w in enumerate(words):
+        if _is_content(w) and _key(w) not in skip:
+            run.append(_bare(w) if w.endswith(("'", "’")) else w)
+            continue
+        joins = (
+            _key(w) == "of" and run and _kind(run[-1]) == "name"
+            and i + 1 < len(words) and _kind(words[i + 1]) == "name" and _key(words[i + 1]) not in skip
+        )
+        if joins:
+            run.append(w)
+            continue
+        if run:
+            terms.append(run)
+        run = []
+    if run:
+        terms.append(run)
+    return [" ".join(t) for t in terms]
+
+
+def _sentence(words: list[str], question_mark: bool, carried: list[str]) -> str:
+    text = " ".join(words)
+    text = text[:1].upper() + text[1:]
+    if question_mark and not text.endswith("?"):
+        text += "?"
+    carried = list(dict.fromkeys(c for c in carried if c))
+    return f"{text} ({', '.join(carried)})" if carried else text
