@@ -48,7 +48,7 @@ COMMANDS = ("/help", "/sources", "/source", "/filter", "/reset", "/quit")
 class Turn:
     question: str  # as typed
     standalone: str  # as searched
-    answer: Answer
+    answer: str  # the answer's text; "" when it was cancelled
 
 
 class ChatSession:
@@ -59,11 +59,8 @@ class ChatSession:
         self.printer = printer or Printer()
         self.err = console(stderr=True)
         self.turns: list[Turn] = []
+        self.last: Answer | None = None  # the last answer completed, for /sources and /source N
         self.filter = Filter()
-
-    @property
-    def last(self) -> Answer | None:
-        return self.turns[-1].answer if self.turns else None
 
     def welcome(self) -> str:
         articles, _ = self.assistant.stats()
@@ -102,7 +99,7 @@ class ChatSession:
     def ask(self, question: str) -> Answer:
         if not re.search(r"\w", question):
             raise UsageError("the question is empty; type a question, or /help for the commands")
-        history = [(t.standalone, t.answer.answer) for t in self.turns[-HISTORY_TURNS:]]
+        history = [(t.standalone, t.answer) for t in self.turns[-HISTORY_TURNS:]]
         rewrite = getattr(self.assistant.generator, "rewrite", None) if history else None
         standalone = standalone_question(question, history, rewrite)
         if standalone != question:
@@ -110,12 +107,16 @@ class ChatSession:
         stream = self.assistant.stream(question, filter=self.filter or None, search_query=standalone)
         try:
             answer = self.printer.stream_answer(stream, quote_limit=QUOTE_LIMIT, compact=True)
+        except KeyboardInterrupt:
+            self.turns.append(Turn(question, standalone, ""))  # a follow-up may still build on the question
+            raise
         finally:
             stream.close()  # on Ctrl-C: stop the generator (and its HTTP stream) now
         if answer.refused and self.filter:
             self.printer.note(f"(only articles matching {self.filter.describe()} were searched; /filter off for all)")
         self.printer.out.print()
-        self.turns.append(Turn(question, standalone, answer))
+        self.turns.append(Turn(question, standalone, answer.answer))
+        self.last = answer
         return answer
 
     # -- commands -----------------------------------------------------------------------------
@@ -133,6 +134,7 @@ class ChatSession:
             self.show_source(arg)
         elif name == "/reset":
             self.turns.clear()
+            self.last = None
             note = "conversation forgotten; the next question starts afresh"
             self.printer.note(note + (f" (filter still on: {self.filter.describe()})" if self.filter else ""))
         elif name == "/filter":
@@ -158,11 +160,10 @@ class ChatSession:
         self.printer.passage(citation, passages.get(citation.passage_id))
 
     def set_filter(self, arg: str) -> None:
-        if not arg:
-            self.printer.note(f"filter: {self.filter.describe()}" if self.filter else "no filter: all articles are searched")
-            return
-        self.filter = Filter() if arg.lower() in ("off", "none", "clear") else parse_filter(arg, self.filter)
-        self.printer.note(f"filter: {self.filter.describe()}" if self.filter else "filter off: all articles are searched")
+        if arg:
+            self.filter = Filter() if arg.lower() in ("off", "none", "clear") else parse_filter(arg, self.filter)
+        active = self.filter.describe()
+        self.printer.note(f"filter: {active}" if active else "no filter: all articles are searched")
 
 
 def parse_filter(text: str, current: Filter = Filter()) -> Filter:

@@ -48,8 +48,8 @@ class Printer:
 
         The draft numbers citations by passage ("[3]" = the third passage retrieved) while the checked
         answer numbers them in order of appearance, so the draft is shown without markers and replaced
-        by the answer once it is complete. Ctrl-C keeps what was written, marks it cancelled and
-        re-raises KeyboardInterrupt.
+        by the answer once it is complete. Ctrl-C leaves what was written on the screen and re-raises
+        KeyboardInterrupt.
         """
         from rich.live import Live
         from rich.text import Text
@@ -73,7 +73,8 @@ class Printer:
             if live:
                 live.stop()
                 live = None
-            self.out.print(escape(without_markers(draft).strip()) + (" " if draft.strip() else "") + "[dim](cancelled)[/]")
+            if draft.strip():
+                self.out.print(escape(without_markers(draft).strip()))
             raise
         finally:
             if live:
@@ -88,9 +89,11 @@ class Printer:
         if answer.refused or not answer.citations:
             return
         unsupported = [s for s in answer.sentences if not s.supported]
-        if unsupported:
-            for s in unsupported:
-                self.out.print(f"[yellow]unsupported:[/] {escape(shorten(s.text, 100))}")
+        shown = unsupported[:3] if compact else unsupported
+        for s in shown:
+            self.out.print(f"[yellow]unsupported:[/] {escape(shorten(s.text, 100))}")
+        if len(unsupported) > len(shown):
+            self.out.print(f"[yellow]unsupported:[/] … and {len(unsupported) - len(shown)} more sentences")
         self.out.print()
         self.out.print("[bold]Sources[/]")
         for c in answer.citations:

@@ -113,7 +113,7 @@ def test_a_conversation_in_a_terminal(seed_index, chat_env, tmp_path):
     term.type("/filter 2024-08-01..2024-08-31")
     term.wait_for_prompt("qa [2024-08-01..2024-08-31]> ")
     term.type("/filter off")
-    term.wait_for("filter off")
+    term.wait_for("no filter: all articles are searched")
     term.wait_for_prompt()
 
     term.type("/quit")
@@ -148,7 +148,8 @@ def test_no_color_in_a_terminal(seed_index, chat_env):
 
 
 def test_piped_questions_and_commands(seed_index):
-    script = f"{QUESTION}\n\n{FOLLOW_UP}\n/sources\n/source 1\n/source 7\n/quit\nnot read\n"
+    script = (f"{QUESTION}\n\n{FOLLOW_UP}\n/sources\n/source 1\n/source 7\n"
+              f"/filter 2024-09..\n{QUESTION}\n/quit\nnot read\n")
     r = run_qa("chat", "--index", str(seed_index), input=script)
     assert r.returncode == 0, r.stderr
     assert "\x1b" not in r.stdout and "/help" not in r.stdout  # plain text; no welcome when scripted
@@ -156,6 +157,8 @@ def test_piped_questions_and_commands(seed_index):
     assert f"↳ searching: {STANDALONE}" in r.stdout
     assert SEED_FILE in r.stdout and "over 150 times" in r.stdout
     assert r.stderr.strip() == "qa: error: say which source: /source N with N from 1 to 1"
+    assert "filter: 2024-09-01" in r.stdout and "I cannot answer that from the articles." in r.stdout
+    assert "not read" not in r.stdout
 
 
 # -- Ctrl-C while an answer is being written: a slow OpenAI-compatible server on loopback ---------
@@ -232,11 +235,12 @@ def test_ctrl_c_stops_the_answer_and_keeps_the_session(seed_index, chat_env, slo
     from qa.generators import get_generator
 
     try:
-        get_generator("openai", base_url=slow_server.url, model="slow", api_key="test-key")
+        get_generator("openai", base_url=slow_server.url, model="slow")
     except UsageError as e:
         if "unknown generator" in str(e):
             pytest.skip("the openai generator is not in this tree yet (issue 3)")
-        raise
+    except Exception:
+        pass  # it exists; the chat below builds its own
     env = {**chat_env, "OPENAI_API_KEY": "test-key"}
     term = Terminal(["chat", "--index", str(seed_index), "--llm", "openai", "--base-url", slow_server.url,
                      "--model", "slow"], env)

@@ -1,0 +1,75 @@
+"""Follow-ups made standalone with no model (qa.followup), and /filter's argument (qa.chat.parse_filter)."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qa.chat import parse_filter
+from qa.errors import UsageError
+from qa.followup import is_follow_up, rewrite_offline, standalone_question
+from qa.retrieve import Filter
+
+IRAQ = "How many US troops are in Iraq?"
+
+
+@pytest.mark.parametrize(
+    "follow_up, previous, standalone",
+    [
+        ("And how many are in Syria?", IRAQ, "How many US troops are in Syria?"),
+        ("And in Syria?", IRAQ, "How many US troops are in Syria?"),
+        ("What about Jordan?", IRAQ, "How many US troops are in Jordan?"),
+        ("What about the US troops in Syria?", IRAQ, "How many US troops are in Syria?"),
+        ("What about 2023?", IRAQ, "How many US troops are in Iraq? (2023)"),
+        ("How many were wounded?", IRAQ, "How many were wounded? (US troops, Iraq)"),
+        ("And?", IRAQ, IRAQ),
+        ("What did he say?", "Who is the US Secretary of Defense?", "What did he say? (US Secretary of Defense)"),
+        ("When did it happen?", "What happened at Al-Asad Airbase?", "When did it happen? (Al-Asad Airbase)"),
+        ("What about Tuesday?", "What happened in Iraq on Monday?", "What happened in Iraq on Tuesday?"),
+        # not follow-ups: unchanged
+        ("Who is the US Secretary of Defense?", IRAQ, "Who is the US Secretary of Defense?"),
+        ("Which airbase in western Iraq was attacked?", IRAQ, "Which airbase in western Iraq was attacked?"),
+    ],
+)
+def test_rewrite_offline(follow_up, previous, standalone):
+    assert rewrite_offline(follow_up, previous) == standalone
+
+
+def test_is_follow_up():
+    assert is_follow_up("And how many are in Syria?") and is_follow_up("how about Syria")
+    assert is_follow_up("When did it happen?") and is_follow_up("Who won?")
+    assert not is_follow_up(IRAQ) and not is_follow_up("Android phones sold in August 2024")
+
+
+def test_standalone_question_uses_the_models_rewrite_when_given():
+    seen = []
+
+    def rewrite(question, history):
+        seen.append((question, history))
+        return "How many US troops are in Syria?"
+
+    history = [(IRAQ, "Iraq hosts 2,500 US troops [1].")]
+    assert standalone_question("And Syria?", history, rewrite) == "How many US troops are in Syria?"
+    assert seen == [("And Syria?", history)]
+    assert standalone_question("And Syria?", [], rewrite) == "And Syria?"  # nothing to lean on: no call
+    assert len(seen) == 1
+    assert standalone_question("And Syria?", history) == "How many US troops are in Syria?"  # offline
+
+
+@given(st.text(max_size=80), st.text(max_size=80))
+def test_rewrite_offline_never_fails_and_leaves_standalone_questions_alone(question, previous):
+    out = rewrite_offline(question, previous)
+    assert isinstance(out, str)
+    if not is_follow_up(question):
+        assert out == question.strip()
+
+
+def test_parse_filter():
+    assert parse_filter("2024-08..2024-09-15 reuters") == Filter("2024-08-01", "2024-09-15", "reuters")
+    assert parse_filter("2024-02") == Filter("2024-02-01", "2024-02-29")
+    assert parse_filter("..2024-08-06") == Filter(None, "2024-08-06")
+    assert parse_filter("cnn", Filter("2024-08-01", None, "reuters")) == Filter("2024-08-01", None, "cnn")
+    assert parse_filter("2024-08-05..", Filter(None, None, "cnn")) == Filter("2024-08-05", None, "cnn")
+    with pytest.raises(UsageError, match="not a date"):
+        parse_filter("2024-13-01..")
+    with pytest.raises(UsageError, match="ends before it starts"):
+        parse_filter("2024-09-01..2024-08-01")
