@@ -66,7 +66,8 @@ class ChatSession:
         articles, _ = self.assistant.stats()
         model = self.assistant.llm_options.get("model")
         generator = f"{self.assistant.llm} ({model})" if model else self.assistant.llm
-        text = (f"qa chat · {articles:,} article{'s' if articles != 1 else ''} in {self.assistant.location}"
+        location = re.sub(r"//[^/@]*@", "//", self.assistant.location)  # never show a password in a URL
+        text = (f"qa chat · {articles:,} article{'s' if articles != 1 else ''} in {location}"
                 f" · generator {generator} · /help for commands, Ctrl-D to quit")
         if not articles:
             text += "\nThe index is empty: quit and run 'qa chat FOLDER' or 'qa ingest FOLDER' to add articles."
