@@ -132,6 +132,10 @@ class Assistant:
         question = check_question(question)
         query = search_query or question
         passages = self.retriever.search(query, filter=filter)
+        prepare = getattr(self.generator, "prepare", None)
+        if passages and prepare is not None:
+            # LLM generators: refuse without a model call when nothing is relevant; pack the token budget.
+            passages = prepare(query, passages)
         if not passages:
             yield refusal(question, search_query=query)
             return

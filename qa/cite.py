@@ -1,10 +1,16 @@
 """Citations: parse ``[n]`` markers, drop those that name no passage, quote the exact span
 each one stands for, renumber in order of appearance, and mark unsupported sentences.
 
-Support check (offline, no model): a sentence is supported by a set of passages when the
-passages contain enough of its content words, weighted so that numbers and capitalised
-names count double: ``coverage >= SUPPORT_THRESHOLD`` (0.6), and every number the sentence
-states appears in the passages. A sentence with no citation is unsupported.
+Markers: ``[1]``, ``[1][3]``, ``[1, 3]`` and ranges ``[1-3]``; ``n`` is the n-th passage given to
+the generator (1-based). A number that names no passage given is removed from the answer.
+
+Support check (offline, no model), per answer sentence, against the passages it cites (their
+text and titles): the sentence's content words (stopwords dropped, simple plurals folded,
+numbers and capitalised names weighted 2, other words 1) must be found there with a weighted
+coverage ``>= SUPPORT_THRESHOLD`` (0.6), and every number the sentence states must appear there.
+A sentence with no valid citation is unsupported: a model that ignores the citation format
+gets its sentences marked, never silently attributed. ``Sentence.supported`` records the
+result; ``Answer.verified`` is true when every sentence passed.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ from .chunk import split_sentences
 from .store import Passage
 
 SUPPORT_THRESHOLD = 0.6
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
-_LEADING_MARKERS = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+")
+_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,–-]\s*\d+)*)\]")
+_LEADING_MARKERS = re.compile(r"(?:\s*\[\d+(?:\s*[,–-]\s*\d+)*\])+")
+MAX_RANGE = 20  # "[1-3]" means 1, 2, 3; a wider range is not a citation
 _WORD = re.compile(r"[\w][\w'’.-]*\w|\w")
 _NUMBER = re.compile(r"\d")
 STOPWORDS = frozenset(
@@ -33,8 +40,18 @@ def parse_markers(text: str) -> list[tuple[int, int, list[int]]]:
     """Every citation marker: (start, end, numbers).
 
     Example: "Iraq hosts 2,500 troops [1][3]." -> [(23, 27, [1]), (27, 30, [3])]
+    Example: "Both said so [2, 4-5]." -> [(12, 21, [2, 4, 5])]
     """
-    return [(m.start(), m.end(), [int(x) for x in m.group(1).split(",")]) for m in _MARKER.finditer(text)]
+    return [(m.start(), m.end(), _numbers(m.group(1))) for m in _MARKER.finditer(text)]
+
+
+def _numbers(inside: str) -> list[int]:
+    out: list[int] = []
+    for part in inside.split(","):
+        a, _, b = part.replace("–", "-").partition("-")
+        lo, hi = int(a), int(b or a)
+        out.extend(range(lo, hi + 1) if 0 <= hi - lo < MAX_RANGE else [])
+    return out
 
 
 def content_words(text: str) -> dict[str, float]:
@@ -80,7 +97,9 @@ def support(sentence: str, evidence: str) -> float:
 
 
 def supported(sentence: str, passages: Sequence[Passage]) -> bool:
-    return bool(passages) and support(sentence, " ".join(p.text for p in passages)) >= SUPPORT_THRESHOLD
+    """True when the cited ``passages`` (text and titles) back ``sentence`` (see module doc); False with none."""
+    evidence = " ".join(f"{p.title}. {p.text}" for p in passages)
+    return bool(passages) and support(sentence, evidence) >= SUPPORT_THRESHOLD
 
 
 def best_quote(sentence: str, passage: Passage) -> tuple[int, int]:
@@ -103,6 +122,8 @@ def resolve(question: str, draft: str, passages: Sequence[Passage], search_query
         raw = text[a:b]
         markers = parse_markers(raw)
         bare = _MARKER.sub("", raw).strip()
+        if not any(ch.isalnum() for ch in bare):  # a stray marker or punctuation: nothing to say
+            continue
         cited = [passages[i - 1] for _, _, ns in markers for i in ns if 1 <= i <= len(passages)]
         cited = list(dict.fromkeys(cited))
         ns: list[int] = []
@@ -117,6 +138,8 @@ def resolve(question: str, draft: str, passages: Sequence[Passage], search_query
         ok = supported(bare, cited)
         sentences.append(Sentence(bare, tuple(ns), ok))
         parts.append(place_markers(bare, ns))
+    if not sentences:
+        return Answer(question, REFUSAL, True, passages=tuple(passages), search_query=search_query)
     return Answer(question, " ".join(parts), False, tuple(citations), tuple(sentences), tuple(passages), search_query)
 
 

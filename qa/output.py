@@ -13,7 +13,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from .answer import Answer, Citation
+from .cite import place_markers
 from .store import Passage
+
+#: Printed after each answer sentence that the passages it cites do not support.
+UNSUPPORTED_MARK = "[unsupported]"
 
 
 def console(stderr: bool = False) -> Console:
@@ -25,7 +29,7 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-_MARKERS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]|\s*\[[\d,\s]*$")
+_MARKERS = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]|\s*\[[\d,–\s-]*$")
 
 
 def without_markers(draft: str) -> str:
@@ -80,20 +84,35 @@ class Printer:
             if live:
                 live.stop()
         assert answer is not None
-        self.out.print(escape(answer.answer))
+        self.answer_text(answer)
         self.sources(answer, quote_limit, compact=compact)
         return answer
+
+    def answer_text(self, answer: Answer) -> None:
+        """The checked answer; each sentence the passages it cites do not back is followed by ``UNSUPPORTED_MARK``.
+
+        Shown whether or not the answer has citations: a model that ignored the citation format gets
+        every sentence marked.
+        """
+        if answer.refused or not answer.sentences:
+            self.out.print(escape(answer.answer))
+            return
+        parts = []
+        for s in answer.sentences:
+            text = escape(place_markers(s.text, list(s.citations)))
+            parts.append(text if s.supported else f"[yellow]{text} {escape(UNSUPPORTED_MARK)}[/]")
+        self.out.print(" ".join(parts))
+        unsupported = sum(not s.supported for s in answer.sentences)
+        if unsupported:
+            self.out.print(
+                f"[yellow]{escape(UNSUPPORTED_MARK)}: not backed by the passages it cites "
+                f"({unsupported} of {len(answer.sentences)} sentences); check it against the sources.[/]"
+            )
 
     def sources(self, answer: Answer, quote_limit: int | None = None, compact: bool = False) -> None:
         """The numbered sources: title, date and quote; with the file or URL unless ``compact``."""
         if answer.refused or not answer.citations:
             return
-        unsupported = [s for s in answer.sentences if not s.supported]
-        shown = unsupported[:3] if compact else unsupported
-        for s in shown:
-            self.out.print(f"[yellow]unsupported:[/] {escape(shorten(s.text, 100))}")
-        if len(unsupported) > len(shown):
-            self.out.print(f"[yellow]unsupported:[/] … and {len(unsupported) - len(shown)} more sentences")
         self.out.print()
         self.out.print("[bold]Sources[/]")
         for c in answer.citations:

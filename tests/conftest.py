@@ -28,7 +28,8 @@ def _private_dirs(tmp_path_factory):
     os.environ["QA_CACHE_DIR"] = str(home / "cache")
     os.environ["QA_INDEX"] = str(home / "default-index")
     os.environ.pop("QA_CHROMA_URL", None)
-    os.environ.pop("OPENAI_API_KEY", None)
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "QA_LLM", "QA_MODEL", "QA_CONTEXT_TOKENS", "QA_ANSWER_TOKENS"):
+        os.environ.pop(var, None)  # the user's LLM settings must not leak into the tests
     yield
 
 
