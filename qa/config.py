@@ -5,6 +5,9 @@ Everything a user can set has an environment variable and a CLI option:
 - ``QA_INDEX`` / ``--index``: the index folder (default: a per-user data directory).
 - ``QA_CHROMA_URL`` / ``--chroma-url`` and ``QA_CHROMA_TOKEN``: use a Chroma server.
 - ``QA_LLM`` / ``--llm``: the generator (``extractive``, ``openai``, ``gguf:PATH``).
+- ``QA_MODEL`` / ``--model``, ``OPENAI_BASE_URL`` / ``--base-url``, ``OPENAI_API_KEY``: the chat model,
+  its endpoint and key (``qa/generators/openai.py``); ``QA_CONTEXT_TOKENS``, ``QA_ANSWER_TOKENS``,
+  ``QA_LLM_TIMEOUT``, ``QA_THREADS`` (gguf): the context size, the answer reserve, the timeout, threads.
 """
 
 from __future__ import annotations

@@ -83,8 +83,20 @@ class ScriptedServer:
 
             def do_POST(self):
                 outer.requests += 1
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 b = outer.behaviour
+                if b == "ok" and not request.get("stream"):
+                    message = {"role": "assistant", "content": "".join(outer.pieces)}
+                    body = json.dumps({
+                        "id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": "scripted",
+                        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                    }).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 if isinstance(b, int):
                     body = json.dumps({"error": {"message": f"scripted {b}", "type": "server_error"}}).encode()
                     self.send_response(b)

@@ -191,6 +191,17 @@ def test_hosted_endpoint_without_a_key_names_the_variable(seed_index):
     assert_one_line_error(r, "OPENAI_API_KEY")
 
 
+def test_chain_is_a_runnable(seed_assistant):
+    from qa.generators.openai import OpenAIGenerator
+
+    passages = seed_assistant.search(QUESTION)[:2]
+    with ScriptedServer("ok", pieces=DRAFT) as server:
+        chain = OpenAIGenerator(base_url=server.base_url).chain
+        assert chain.invoke({"question": QUESTION, "passages": passages}) == "".join(DRAFT)
+        assert chain.batch([{"question": QUESTION, "passages": passages}] * 2) == ["".join(DRAFT)] * 2
+        assert "".join(chain.stream({"question": QUESTION, "passages": passages})) == "".join(DRAFT)
+
+
 @pytest.mark.parametrize("behaviour, words", [("cut", "broke off"), ("early-end", "ended the answer early")])
 def test_stream_cut_mid_answer(seed_assistant, behaviour, words):
     from qa.generators.openai import OpenAIGenerator
