@@ -22,8 +22,6 @@ def test_placeholders_worked_example():
 
 
 def test_generator_fills_the_answer_prompt_with_the_exact_refusal():
-    from langchain_core.documents import Document  # noqa: F401  (langchain-core is importable)
-
     from qa.generators.openai import OpenAIGenerator
 
     gen = OpenAIGenerator(base_url="http://127.0.0.1:9/v1")
