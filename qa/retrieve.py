@@ -81,15 +81,19 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
 
 class KeywordIndex:
-    """BM25 over every chunk, saved beside the index and rebuilt when the index's generation moves."""
+    """BM25 over every chunk, saved beside the index and rebuilt when the index's generation moves.
 
-    def __init__(self, bm25: Any, ids: list[str], generation: int):
+    ``generation`` is ``<chunks collection id>/<ingest generation>``: a rebuilt or reset index gets a
+    new collection id, so a cache left from an earlier index with the same count is never reused.
+    """
+
+    def __init__(self, bm25: Any, ids: list[str], generation: str):
         self.bm25 = bm25
         self.ids = ids
         self.generation = generation
 
     @classmethod
-    def build(cls, store: Store, generation: int) -> KeywordIndex:
+    def build(cls, store: Store, generation: str) -> KeywordIndex:
         import bm25s
 
         ids, texts = [], []
@@ -102,6 +106,13 @@ class KeywordIndex:
         return cls(bm25, ids, generation)
 
     def save(self, folder: Path) -> None:
+        """Write to a temporary folder, then swap it in; another process may be doing the same."""
+        try:
+            self._save(folder)
+        except OSError:
+            pass  # lost a race with another process saving the same generation: theirs is as good
+
+    def _save(self, folder: Path) -> None:
         tmp = folder.with_name(f"{folder.name}.{os.getpid()}.tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -121,9 +132,9 @@ class KeywordIndex:
         try:
             meta = json.loads((folder / "ids.json").read_text())
             bm25 = bm25s.BM25.load(str(folder)) if meta["ids"] else bm25s.BM25()
-        except (OSError, ValueError, KeyError):
+        except Exception:  # missing, half-swapped by another process, or from another bm25s: rebuild it
             return None
-        return cls(bm25, meta["ids"], int(meta["generation"]))
+        return cls(bm25, meta["ids"], str(meta["generation"]))
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         if not self.ids:
@@ -154,7 +165,7 @@ class HybridRetriever(BaseRetriever):
     _keyword: KeywordIndex | None = None
 
     def keyword_index(self) -> KeywordIndex:
-        generation = int(self.store.state().get("generation", 0))
+        generation = f"{self.store.chunks.id}/{int(self.store.state().get('generation', 0))}"
         if self._keyword is None or self._keyword.generation != generation:
             index = KeywordIndex.load(self.keyword_dir)
             if index is None or index.generation != generation:

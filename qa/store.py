@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from .config import setup_offline
 from .errors import QAError
@@ -129,20 +130,7 @@ class Store:
 
         settings = Settings(anonymized_telemetry=False)
         if chroma_url:
-            from urllib.parse import urlparse
-
-            url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
-            headers = {"Authorization": f"Bearer {token}"} if token else None
-            try:
-                client = chromadb.HttpClient(
-                    host=url.hostname or "localhost",
-                    port=url.port or (443 if url.scheme == "https" else 8000),
-                    ssl=url.scheme == "https",
-                    headers=headers,
-                    settings=settings,
-                )
-            except Exception as e:
-                raise QAError(f"cannot reach the Chroma server at {chroma_url}: {_short(e)}; is it running?") from e
+            client = _http_client(chroma_url, token)
             return cls(client, name, embedding_model, chroma_url, chunking)
         assert index_dir is not None
         index_dir.mkdir(parents=True, exist_ok=True)
@@ -237,9 +225,12 @@ class Store:
         got = self.chunks.query(
             query_embeddings=[list(vector)], n_results=min(k, n), where=where, include=["metadatas", "documents", "distances"]
         )
+        # While another process replaces an article, the vector index can still return ids whose
+        # records are already deleted (metadata None): they belong to no live article, so skip them.
         return [
             to_passage(id, m, d, dense=1.0 - dist)
             for id, m, d, dist in zip(got["ids"][0], got["metadatas"][0], got["documents"][0], got["distances"][0])
+            if m is not None and d is not None
         ]
 
     def _iter(self, collection: Any, include: list[str]) -> Iterator[tuple[str, dict[str, Any], str | None]]:
@@ -266,6 +257,55 @@ def to_passage(id: str, meta: dict[str, Any], text: str, dense: float = 0.0) -> 
         url=meta.get("url"),
         dense=dense,
     )
+
+
+def _http_client(chroma_url: str, token: str | None) -> Any:
+    """A client for the Chroma server at ``chroma_url``; a path names the database (made on first use).
+
+    Example: ``http://chroma.internal:8000/newsroom`` -> host ``chroma.internal``, port 8000,
+    database ``newsroom``; ``localhost:8000`` -> the server's default database.
+    """
+    import chromadb
+    from chromadb.config import DEFAULT_DATABASE, Settings
+
+    url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+    host, ssl = url.hostname or "localhost", url.scheme == "https"
+    try:
+        port = url.port or (443 if ssl else 8000)
+    except ValueError:
+        raise QAError(f"the Chroma URL {chroma_url!r} has a bad port; write it like http://localhost:8000") from None
+    database = url.path.strip("/") or DEFAULT_DATABASE  # Chroma wants 3 or more characters
+    # Token auth is what a proxy in front of the server checks (Chroma 1.x's own server has none):
+    # the standard bearer header, plus Chroma's own header for proxies configured the Chroma way.
+    headers = {"Authorization": f"Bearer {token}", "X-Chroma-Token": token} if token else None
+
+    def connect() -> Any:
+        return chromadb.HttpClient(host=host, port=port, ssl=ssl, headers=headers, settings=Settings(anonymized_telemetry=False), database=database)
+
+    try:
+        try:
+            return connect()
+        except Exception as e:
+            if database == DEFAULT_DATABASE or "not found" not in str(e).lower() and "does not exist" not in str(e).lower():
+                raise
+            admin = chromadb.AdminClient(Settings(
+                anonymized_telemetry=False, chroma_api_impl="chromadb.api.fastapi.FastAPI", chroma_server_host=host,
+                chroma_server_http_port=port, chroma_server_ssl_enabled=ssl, chroma_server_headers=headers,
+            ))
+            admin.create_database(database)
+            return connect()
+    except Exception as e:
+        reason = _short(e).replace(token, "***") if token else _short(e)
+        if any(w in reason.lower() for w in ("401", "403", "unauthorized", "forbidden")):
+            what = "refused the token in QA_CHROMA_TOKEN" if token else "wants a token: set QA_CHROMA_TOKEN"
+            raise QAError(f"the Chroma server at {_public(chroma_url)} {what}") from None
+        raise QAError(f"cannot use the Chroma server at {_public(chroma_url)}: {reason}; is it running, and is the URL right?") from None
+
+
+def _public(url: str) -> str:
+    """The URL without any user:password part, fit for messages."""
+    parts = urlparse(url if "://" in url else f"http://{url}")
+    return url if not parts.password else parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")).geturl()
 
 
 def _short(e: BaseException) -> str:

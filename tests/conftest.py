@@ -3,11 +3,17 @@ non-loopback network connections (tests/netguard/sitecustomize.py)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import runpy
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pytest
@@ -68,3 +74,97 @@ def run_qa(*args: str, input: str | None = None, env: dict[str, str] | None = No
         env={**os.environ, **(env or {})},
         cwd=ROOT,
     )
+
+
+# -- a real Chroma server -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"no answer from {url} after {timeout} s:\n{log.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory) -> str:
+    """URL of a real ``chroma run`` server on a free loopback port, for the whole test run."""
+    folder = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    log = folder / "server.log"
+    chroma = Path(sys.executable).with_name("chroma")  # the script the chromadb wheel installs
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [str(chroma), "run", "--path", str(folder / "data"), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/api/v2/heartbeat", proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+_databases = itertools.count(1)
+
+
+@dataclass
+class Backend:
+    """Where an index lives: an embedded folder, or a database of its own on the test Chroma server."""
+
+    kind: str
+    index: Path | None = None
+    chroma_url: str | None = None
+
+    @cached_property
+    def assistant(self):
+        return self.new_assistant()
+
+    def new_assistant(self, **options):
+        from qa import Assistant
+
+        return Assistant(self.index, chroma_url=self.chroma_url, **options)
+
+    @property
+    def cli_args(self) -> list[str]:
+        return ["--chroma-url", self.chroma_url] if self.chroma_url else ["--index", str(self.index)]
+
+
+def make_backend(kind: str, folder: Path, request) -> Backend:
+    if kind == "server":
+        return Backend(kind, chroma_url=f"{request.getfixturevalue('chroma_server')}/test{next(_databases):04d}")
+    return Backend(kind, index=folder)
+
+
+@pytest.fixture(params=["embedded", "server"])
+def backend(request, tmp_path) -> Backend:
+    """An empty index, once embedded and once on the Chroma server."""
+    return make_backend(request.param, tmp_path / "index", request)
+
+
+@pytest.fixture(scope="session", params=["embedded", "server"])
+def seed_backend(request, seed_index) -> Backend:
+    """The seed articles' index, embedded (``seed_index``) and on the Chroma server. Do not write to it."""
+    if request.param == "embedded":
+        return Backend("embedded", index=seed_index)
+    b = make_backend("server", seed_index, request)
+    b.assistant.ingest([SEEDS])
+    return b

@@ -1,4 +1,5 @@
-"""Answers about the seed articles: the right fact, a citation whose quote holds it, refusals."""
+"""Answers about the seed articles, from the embedded index and from a Chroma server:
+the right fact, a citation whose quote holds it, refusals."""
 
 import json
 
@@ -28,8 +29,8 @@ def article_texts():
         ("How many U.S. troops were killed in the January attack on Tower 22 in Jordan?", "Three"),
     ],
 )
-def test_answers_fact_with_citation_quoting_it(seed_assistant, article_texts, question, fact):
-    answer = seed_assistant.ask(question)
+def test_answers_fact_with_citation_quoting_it(seed_backend, article_texts, question, fact):
+    answer = seed_backend.assistant.ask(question)
     assert not answer.refused
     assert fact in answer.answer
     assert any(fact in c.quote for c in answer.citations)
@@ -39,13 +40,13 @@ def test_answers_fact_with_citation_quoting_it(seed_assistant, article_texts, qu
 
 
 @pytest.mark.parametrize("question", ["What is the capital of France?", "Who won the 2022 FIFA World Cup?"])
-def test_refuses_what_the_articles_cannot_answer(seed_assistant, question):
-    answer = seed_assistant.ask(question)
+def test_refuses_what_the_articles_cannot_answer(seed_backend, question):
+    answer = seed_backend.assistant.ask(question)
     assert answer.refused and answer.answer == REFUSAL and answer.citations == ()
 
 
-def test_ask_json_shape(seed_index, article_texts):
-    r = run_qa("ask", "--json", "--index", str(seed_index), "How many US troops are in Iraq?")
+def test_ask_json_shape(seed_backend, article_texts):
+    r = run_qa("ask", "--json", *seed_backend.cli_args, "How many US troops are in Iraq?")
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert {"question", "answer", "refused", "citations"} <= set(data)
@@ -59,8 +60,8 @@ def test_ask_json_shape(seed_index, article_texts):
     assert {int(n) for n in re.findall(r"\[(\d+)\]", data["answer"])} == {c["n"] for c in data["citations"]}
 
 
-def test_ask_prints_answer_and_sources(seed_index):
-    r = run_qa("ask", "--index", str(seed_index), "How many US troops are in Iraq?")
+def test_ask_prints_answer_and_sources(seed_backend):
+    r = run_qa("ask", *seed_backend.cli_args, "How many US troops are in Iraq?")
     assert r.returncode == 0, r.stderr
     assert "2,500" in r.stdout and "Sources" in r.stdout and "[1]" in r.stdout and "2024-08-06" in r.stdout
 

@@ -21,18 +21,18 @@ def test_overlong_question_exits_2(seed_index):
     assert_clean_error(run_qa("ask", "--index", str(seed_index), "why " * 25_000), 2, "characters")
 
 
-def test_ingest_reports_bad_files_and_keeps_the_rest(tmp_path):
+def test_ingest_reports_bad_files_and_keeps_the_rest(tmp_path, backend):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "good.txt").write_text("title: Good\n\nThe mayor opened the bridge on Tuesday.")
     (folder / "bad.txt").write_bytes(b"\xff\xfe\x00\x00garbage")
     (folder / "lines.jsonl").write_text('{"title": "A", "text": "Fine."}\nnot json\n')
-    r = run_qa("ingest", "--index", str(tmp_path / "idx"), str(folder))
+    r = run_qa("ingest", *backend.cli_args, str(folder))
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "bad.txt" in r.stderr and "binary" in r.stderr
     assert "lines.jsonl:2" in r.stderr and "malformed JSON" in r.stderr
     assert "2 added" in r.stdout
-    r = run_qa("ask", "--json", "--index", str(tmp_path / "idx"), "Who opened the bridge?")
+    r = run_qa("ask", "--json", *backend.cli_args, "Who opened the bridge?")
     assert r.returncode == 0 and "mayor" in r.stdout
 
 

@@ -1,4 +1,4 @@
-"""Ingest into a real embedded Chroma: idempotent, replaces changed files, prunes, dedups."""
+"""Ingest into a real Chroma, embedded and server: idempotent, replaces changed files, prunes, dedups."""
 
 import shutil
 
@@ -9,8 +9,8 @@ from qa.load import load_file
 
 
 @pytest.fixture
-def assistant(tmp_path):
-    return Assistant(tmp_path / "index")
+def assistant(backend):
+    return backend.new_assistant()
 
 
 def chunk_ids(a: Assistant) -> set[str]:
