@@ -86,8 +86,10 @@ def ask(question: str, as_json: bool, index: str | None, chroma_url: str | None,
         base_url: str | None) -> None:
     """Answer QUESTION with citations."""
     from .assistant import check_question
+    from .embed import preload
 
     check_question(question)
+    preload()  # the model loads on the other core while Chroma is imported and opened
     a = assistant(index, chroma_url, llm, model, base_url)
     if as_json:
         answer = a.ask(question)
@@ -107,7 +109,9 @@ def chat(paths: tuple[str, ...], index: str | None, chroma_url: str | None, llm:
          base_url: str | None) -> None:
     """Chat about the articles. PATHS, if given, are ingested first (unchanged files are skipped)."""
     from .chat import run_chat
+    from .embed import preload
 
+    preload()
     run_chat(assistant(index, chroma_url, llm, model, base_url), paths)
 
 

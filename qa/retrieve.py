@@ -11,17 +11,18 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from typing import TYPE_CHECKING
 
 from .embed import MiniLMEmbeddings
 from .store import Passage, Store
+
+if TYPE_CHECKING:
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
 
 _TOKEN_PATTERN = r"(?u)\b\w+\b"
 
@@ -151,10 +152,13 @@ class KeywordIndex:
         return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
 
 
-class HybridRetriever(BaseRetriever):
-    """LangChain retriever: ``invoke(question)`` returns Documents; :meth:`search` returns Passages."""
+@dataclass
+class HybridRetriever:
+    """:meth:`search` returns Passages; :meth:`as_langchain` wraps it as a LangChain retriever.
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    Not a LangChain ``BaseRetriever`` itself: importing that costs about a second, which every
+    ``qa ask`` would pay before answering.
+    """
 
     store: Store
     embedder: MiniLMEmbeddings
@@ -162,7 +166,7 @@ class HybridRetriever(BaseRetriever):
     k: int = 6
     fetch_k: int = 30
     rrf_k: int = 60
-    _keyword: KeywordIndex | None = None
+    _keyword: KeywordIndex | None = field(default=None, repr=False)
 
     def keyword_index(self) -> KeywordIndex:
         generation = f"{self.store.chunks.id}/{int(self.store.state().get('generation', 0))}"
@@ -208,11 +212,22 @@ class HybridRetriever(BaseRetriever):
                 break
         return out
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [to_document(p) for p in self.search(query)]
+    def as_langchain(self) -> BaseRetriever:
+        """A LangChain retriever: ``invoke(question)`` returns Documents."""
+        from langchain_core.retrievers import BaseRetriever
+
+        search = self.search
+
+        class _Retriever(BaseRetriever):
+            def _get_relevant_documents(self, query: str, *, run_manager: Any) -> list[Document]:
+                return [to_document(p) for p in search(query)]
+
+        return _Retriever()
 
 
 def to_document(p: Passage) -> Document:
+    from langchain_core.documents import Document
+
     meta = {k: v for k, v in p.__dict__.items() if k != "text" and v is not None}
     return Document(page_content=p.text, metadata=meta, id=p.id)
 

@@ -219,11 +219,9 @@ class Store:
         return [by_id[i] for i in ids if i in by_id]
 
     def dense_search(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[Passage]:
-        n = self.chunks.count()
-        if n == 0:
-            return []
+        # No count() first: Chroma returns fewer than k when it holds fewer, and one call is faster.
         got = self.chunks.query(
-            query_embeddings=[list(vector)], n_results=min(k, n), where=where, include=["metadatas", "documents", "distances"]
+            query_embeddings=[list(vector)], n_results=k, where=where, include=["metadatas", "documents", "distances"]
         )
         # While another process replaces an article, the vector index can still return ids whose
         # records are already deleted (metadata None): they belong to no live article, so skip them.
