@@ -400,7 +400,7 @@ def main(only: tuple[str, ...], limit: int | None, articles: Path, sizes: str, q
             console.print("cold start…")
             results["coldstart"] = bench_coldstart(work, runs=5)
         results["load_after"] = os.getloadavg()[0]
-    Console().print(table(results))
+    Console(width=max(100, Console().width)).print(table(results))
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(results, indent=2))
     Console(stderr=True).print(f"written {json_path}")
