@@ -39,7 +39,7 @@ _sessions_lock = threading.Lock()
 
 
 def _default_threads() -> int:
-    return int(os.environ.get("QA_THREADS", 0)) or (os.cpu_count() or 1)
+    return int(os.environ.get("QA_THREADS") or 0) or (os.cpu_count() or 1)
 
 
 def _session(max_tokens: int, threads: int) -> tuple[Any, Any]:

@@ -13,9 +13,7 @@ import os
 import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .embed import MiniLMEmbeddings
 from .store import Passage, Store
@@ -133,7 +131,7 @@ class KeywordIndex:
         try:
             meta = json.loads((folder / "ids.json").read_text())
             bm25 = bm25s.BM25.load(str(folder)) if meta["ids"] else bm25s.BM25()
-        except Exception:  # missing, half-swapped by another process, or from another bm25s: rebuild it
+        except Exception:  # noqa: BLE001 - missing, half-swapped by another process, or from another bm25s: rebuild it
             return None
         return cls(bm25, meta["ids"], str(meta["generation"]))
 

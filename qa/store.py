@@ -278,13 +278,15 @@ def _http_client(chroma_url: str, token: str | None) -> Any:
     headers = {"Authorization": f"Bearer {token}", "X-Chroma-Token": token} if token else None
 
     def connect() -> Any:
-        return chromadb.HttpClient(host=host, port=port, ssl=ssl, headers=headers, settings=Settings(anonymized_telemetry=False), database=database)
+        settings = Settings(anonymized_telemetry=False)  # a fresh one: HttpClient writes into it
+        return chromadb.HttpClient(host=host, port=port, ssl=ssl, headers=headers, settings=settings, database=database)
 
     try:
         try:
             return connect()
         except Exception as e:
-            if database == DEFAULT_DATABASE or "not found" not in str(e).lower() and "does not exist" not in str(e).lower():
+            missing = any(w in str(e).lower() for w in ("not found", "does not exist"))
+            if database == DEFAULT_DATABASE or not missing:
                 raise
             admin = chromadb.AdminClient(Settings(
                 anonymized_telemetry=False, chroma_api_impl="chromadb.api.fastapi.FastAPI", chroma_server_host=host,
@@ -292,18 +294,22 @@ def _http_client(chroma_url: str, token: str | None) -> Any:
             ))
             admin.create_database(database)
             return connect()
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - chromadb raises many types; all become one clean line
         reason = _short(e).replace(token, "***") if token else _short(e)
         if any(w in reason.lower() for w in ("401", "403", "unauthorized", "forbidden")):
             what = "refused the token in QA_CHROMA_TOKEN" if token else "wants a token: set QA_CHROMA_TOKEN"
             raise QAError(f"the Chroma server at {_public(chroma_url)} {what}") from None
-        raise QAError(f"cannot use the Chroma server at {_public(chroma_url)}: {reason}; is it running, and is the URL right?") from None
+        raise QAError(
+            f"cannot use the Chroma server at {_public(chroma_url)}: {reason}; is it running, and is the URL right?"
+        ) from None
 
 
 def _public(url: str) -> str:
     """The URL without any user:password part, fit for messages."""
     parts = urlparse(url if "://" in url else f"http://{url}")
-    return url if not parts.password else parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")).geturl()
+    if not parts.password:
+        return url
+    return parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else "")).geturl()
 
 
 def _short(e: BaseException) -> str:

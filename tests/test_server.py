@@ -30,8 +30,12 @@ def token_proxy(chroma_server):
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                 status, data = 401, b'{"error": "Unauthorized", "message": "missing or wrong token"}'
             else:
-                req = urllib.request.Request(chroma_server + self.path, data=body or None, method=self.command,
-                                             headers={"Content-Type": self.headers.get("Content-Type") or "application/json"})
+                req = urllib.request.Request(
+                    chroma_server + self.path,
+                    data=body or None,
+                    method=self.command,
+                    headers={"Content-Type": self.headers.get("Content-Type") or "application/json"},
+                )
                 try:
                     with urllib.request.urlopen(req, timeout=60) as r:
                         status, data = r.status, r.read()
