@@ -23,8 +23,8 @@ record never claims a version that was not stored. A file modified within ``RACY
 of being read is recorded with no mtime, so the next ingest reads it again: a rewrite in
 the same clock tick with the same size is not missed.
 
-An article stored under several names takes its title, date and url from its first source
-(the first file it was found in); chunk metadata names a source that still holds it.
+An article stored under several names keeps every source with its own header (title, date,
+url) and shows the header of its first source in sorted order; its chunks name that source.
 """
 
 from __future__ import annotations
@@ -162,7 +162,8 @@ class Ingester:
         records: list[ArticleRecord] = []
         for a in batch.new.values():
             chunks = self.chunker.chunk(a.text)
-            rec = ArticleRecord(a.id, a.title, a.date, a.url, [a.source], len(chunks), a.text)
+            rec = ArticleRecord(a.id, a.title, a.date, a.url, [a.source], len(chunks), a.text,
+                                {a.source: (a.title, a.date, a.url)})
             common = chunk_metadata(rec)
             for c in chunks:
                 ids.append(f"{a.id}:{c.index}")
@@ -206,35 +207,31 @@ class Ingester:
         source are only marked (``sources == []``); :meth:`_retire_unsourced` drops them after
         the file record is written.
         """
-        from_here: dict[str, list[str]] = {}
-        first: dict[str, Article] = {}
+        here: dict[str, dict[str, tuple[str, str | None, str | None]]] = {}
         for a in articles:
-            from_here.setdefault(a.id, []).append(a.source)
-            first.setdefault(a.id, a)
-        for aid in dict.fromkeys([*old_ids, *from_here]):
+            here.setdefault(a.id, {})[a.source] = (a.title, a.date, a.url)
+        for aid in dict.fromkeys([*old_ids, *here]):
             rec = live.get(aid)
             if rec is None:
                 continue
-            sources: list[str] = []
-            for s in rec.sources:  # this file's sources take the place of its first old one
-                if not _from_file(s, path):
-                    sources.append(s)
-                elif not any(_from_file(x, path) for x in sources):
-                    sources.extend(from_here.get(aid, []))
-            sources.extend(s for s in from_here.get(aid, []) if s not in sources)
-            title, date, url = rec.title, rec.date, rec.url
-            if sources and _from_file(sources[0], path):  # this file is the article's first source
-                a = first[aid]
-                title, date, url = a.title, a.date, a.url
-            self._rewrite(rec, sources, title, date, url)
-        return sum(1 for aid in old_ids if aid not in from_here)
+            headers = {s: rec.header(s) for s in rec.sources if not _from_file(s, path)}
+            headers.update(here.get(aid, {}))
+            self._rewrite(rec, headers)
+        return sum(1 for aid in old_ids if aid not in here)
 
-    def _rewrite(self, rec: ArticleRecord, sources: list[str], title: str, date: str | None, url: str | None) -> None:
-        """Give ``rec`` new sources/metadata: chunk metadata first, then the record."""
-        if sources == rec.sources and (title, date, url) == (rec.title, rec.date, rec.url):
+    def _rewrite(self, rec: ArticleRecord, headers: dict[str, tuple[str, str | None, str | None]]) -> None:
+        """Give ``rec`` these sources (sorted: the first one's header is the article's).
+
+        Chunk metadata is written first, then the record, so a crash in between is redone.
+        """
+        sources = sorted(headers)
+        title, date, url = headers[sources[0]] if sources else (rec.title, rec.date, rec.url)
+        if sources == rec.sources and (title, date, url) == (rec.title, rec.date, rec.url) and all(
+            rec.headers.get(s) == h for s, h in headers.items()
+        ):
             return
         head_before = chunk_metadata(rec)
-        rec.sources, rec.title, rec.date, rec.url = sources, title, date, url
+        rec.sources, rec.headers, rec.title, rec.date, rec.url = sources, headers, title, date, url
         if not sources:
             return  # retired by _retire_unsourced once the file record is written
         head = chunk_metadata(rec)
@@ -251,9 +248,7 @@ class Ingester:
     def sweep(self, live: dict[str, ArticleRecord], files: dict[str, FileRecord]) -> None:
         """Repair what an interrupted ingest left: unclaimed sources and articles, orphan chunks."""
         for aid, rec in list(live.items()):
-            keep = [s for s in rec.sources if aid in _claimed_by(s, files)]
-            title, date, url = rec.title, rec.date, rec.url
-            self._rewrite(rec, keep, title, date, url)
+            self._rewrite(rec, {s: rec.header(s) for s in rec.sources if aid in _claimed_by(s, files)})
         self._retire_unsourced(live)
         orphans = [cid for cid, aid in self.store.chunk_article_ids().items() if aid not in live]
         self.store.delete_chunks(orphans)

@@ -65,10 +65,16 @@ class ArticleRecord:
     url: str | None
     sources: list[str]
     chunks: int
-    text: str = ""
+    text: str | None = None  # None: not loaded (``article_records(text=False)``); writing it keeps the stored text
+    # Each source's own (title, date, url): the article shows those of its first source in sorted order.
+    headers: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
+
+    def header(self, source: str) -> tuple[str, str | None, str | None]:
+        return self.headers.get(source) or (self.title, self.date, self.url)
 
     def metadata(self) -> dict[str, Any]:
-        meta: dict[str, Any] = {"title": self.title, "sources": json.dumps(self.sources), "chunks": self.chunks}
+        meta: dict[str, Any] = {"title": self.title, "sources": json.dumps(self.sources), "chunks": self.chunks,
+                                "headers": json.dumps({s: self.header(s) for s in self.sources})}
         if self.date:
             meta["date"] = self.date
         if self.url:
@@ -84,7 +90,8 @@ class ArticleRecord:
             url=meta.get("url"),
             sources=json.loads(meta.get("sources", "[]")),
             chunks=int(meta.get("chunks", 0)),
-            text=text or "",
+            text=text,
+            headers={k: tuple(v) for k, v in json.loads(meta.get("headers", "{}")).items()},  # type: ignore[misc]
         )
 
 
@@ -100,7 +107,7 @@ class Store:
     """Chroma collections for one index. Open with :meth:`open`."""
 
     def __init__(self, client: Any, name: str, embedding_model: str, location: str, chunking: str = "",
-                 rebuild_command: str = "qa ingest --rebuild PATH...", create: bool = True):
+                 rebuild_command: str = "qa ingest --rebuild PATH...", create: bool = True, check: bool = True):
         self.client = client
         self.name = name
         self.location = location
@@ -126,13 +133,13 @@ class Store:
             raise self._failure(e) from e
         self.chunks, self.articles, self.files = (_Guarded(c, self._failure) for c in (chunks, articles, files))
         found = (chunks.metadata or {}).get("embedding_model")
-        if found and found != embedding_model:
+        if check and found and found != embedding_model:
             raise QAError(
                 f"the index at {location} was built with embedding model {found!r}, but this qa embeds with "
                 f"{embedding_model!r}; vectors of two models cannot be mixed: rebuild it with: {rebuild_command}"
             )
         found = (chunks.metadata or {}).get("chunking")
-        if found and chunking and found != chunking:
+        if check and found and chunking and found != chunking:
             raise QAError(
                 f"the index at {location} was chunked as {found!r}, not {chunking!r}; rebuild it with: {rebuild_command}"
             )
@@ -155,6 +162,7 @@ class Store:
         chunking: str = "",
         name: str = "qa",
         fresh: bool = False,
+        check: bool = True,
     ) -> Store:
         """Open (or create) the index. ``fresh`` starts it empty, even when the old one is damaged
         or was built with another embedding model (``qa ingest --rebuild``)."""
@@ -199,10 +207,15 @@ class Store:
             command = f"qa ingest --rebuild --index {shlex.quote(str(index_dir))} PATH..."
         chroma_dir, marker = index_dir / "chroma", index_dir / MARKER
         if fresh:
-            # Marker first: a rebuild killed half-way leaves a new index, never a "damaged" one.
-            marker.unlink(missing_ok=True)
-            shutil.rmtree(chroma_dir, ignore_errors=True)
-            shutil.rmtree(index_dir / "keyword", ignore_errors=True)
+            try:  # an index that opens is emptied through Chroma, which this process may have open
+                store = cls.open(index_dir, embedding_model=embedding_model, chunking=chunking, name=name, check=False)
+                store.reset()
+                return store
+            except QAError:  # damaged: start from nothing. Marker first: a rebuild killed now leaves a new index
+                marker.unlink(missing_ok=True)
+                _forget_client(chroma_dir)
+                shutil.rmtree(chroma_dir, ignore_errors=True)
+                shutil.rmtree(index_dir / "keyword", ignore_errors=True)
         damage = _damage(chroma_dir, marker.exists())
         if damage:
             raise QAError(f"the index at {index_dir} is damaged ({damage}); rebuild it with: {command}")
@@ -211,7 +224,7 @@ class Store:
             client = chromadb.PersistentClient(path=str(chroma_dir), settings=settings)
         except Exception as e:
             raise QAError(f"the index at {index_dir} is damaged ({_short(e)}); rebuild it with: {command}") from e
-        store = cls(client, name, embedding_model, str(index_dir), chunking, command, create=not marker.exists())
+        store = cls(client, name, embedding_model, str(index_dir), chunking, command, create=not marker.exists(), check=check)
         if not marker.exists():
             tmp = marker.with_name(f"{MARKER}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps({"name": name, "embedding_model": embedding_model, "chunking": chunking}) + "\n")
@@ -219,10 +232,16 @@ class Store:
         return store
 
     def reset(self) -> None:
-        """Drop everything in this index; the generation moves on, so no cache of the old one is reused."""
+        """Drop everything in this index and start it again with this store's embedding model.
+
+        The generation moves on, so no keyword cache of the old index is taken for the new one.
+        """
         generation = int(self.state().get("generation", 0))
         for col in (self.chunks, self.articles, self.files):
-            self.client.delete_collection(col.name)
+            try:
+                self.client.delete_collection(col.name)
+            except Exception as e:
+                raise self._failure(e) from e
         self.__init__(self.client, self.name, self.embedding_model, self.location, self.chunking,  # type: ignore[misc]
                       self.rebuild_command)
         self.set_state(generation=generation + 1)
@@ -275,14 +294,19 @@ class Store:
         self.put_articles([rec])
 
     def put_articles(self, recs: Sequence[ArticleRecord]) -> None:
-        for i in range(0, len(recs), _GET_PAGE):
-            part = recs[i : i + _GET_PAGE]
+        """Write these records; one whose text was not loaded keeps its stored text."""
+        whole = [r for r in recs if r.text is not None]
+        for i in range(0, len(whole), _GET_PAGE):
+            part = whole[i : i + _GET_PAGE]
             self.articles.upsert(
                 ids=[r.id for r in part],
                 embeddings=[[1.0]] * len(part),
                 metadatas=[r.metadata() for r in part],
-                documents=[r.text for r in part],
+                documents=[r.text or "" for r in part],
             )
+        for r in recs:
+            if r.text is None:  # metadata only; None deletes a date or url that is gone
+                self.articles.update(ids=[r.id], metadatas=[{"date": None, "url": None, **r.metadata()}])
 
     def delete_article(self, article_id: str) -> None:
         """Retire the article first (readers stop seeing it), then drop its chunks."""
@@ -401,6 +425,19 @@ def _invalid_argument() -> type[Exception]:
     return InvalidArgumentError
 
 
+def _forget_client(chroma_dir: Path) -> None:
+    """Drop chromadb's per-process client for this folder: it would keep writing to deleted files."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        system = SharedSystemClient._identifier_to_system.pop(str(chroma_dir), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(chroma_dir), None)
+        if system is not None:
+            system.stop()
+    except Exception:  # chromadb moved things: nothing cached to forget, or nothing we can do
+        pass
+
+
 def _damage(chroma_dir: Path, expected: bool) -> str | None:
     """Why the Chroma folder of an index cannot be right, or None. Cheap: no full scan.
 
@@ -424,12 +461,12 @@ def _damage(chroma_dir: Path, expected: bool) -> str | None:
             ).fetchall()
         finally:
             con.close()
-    except sqlite3.OperationalError as e:
+    except sqlite3.DatabaseError as e:
         if "no such table" in str(e):
             return "chroma/chroma.sqlite3 holds no Chroma tables" if expected else None
-        return f"chroma/chroma.sqlite3: {e}"
-    except sqlite3.DatabaseError as e:
-        return f"chroma/chroma.sqlite3: {e}"
+        if getattr(e, "sqlite_errorname", "") in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+            return f"chroma/chroma.sqlite3: {e}"
+        return None  # busy, or a journal only a writer may replay (after a crash): Chroma opens it
     for (segment,) in rows:
         for name in _HNSW_FILES:
             f = chroma_dir / segment / name
