@@ -25,6 +25,7 @@ import os
 import shlex
 import shutil
 import sqlite3
+import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -472,6 +473,14 @@ def _damage(chroma_dir: Path, expected: bool) -> str | None:
             f = chroma_dir / segment / name
             if not f.exists() or f.stat().st_size == 0 and name != "link_lists.bin":
                 return f"the vector file chroma/{segment}/{name} is missing or empty"
+        header = (chroma_dir / segment / "header.bin").read_bytes()
+        if len(header) < 36:
+            return f"the vector file chroma/{segment}/header.bin is cut short"
+        # hnswlib's header (format 1): element count and bytes per element at bytes 20 and 28.
+        if struct.unpack_from("<I", header)[0] == 1:
+            count, size = struct.unpack_from("<QQ", header, 20)
+            if (chroma_dir / segment / "data_level0.bin").stat().st_size < count * size:
+                return f"the vector file chroma/{segment}/data_level0.bin is cut short"
     return None
 
 
