@@ -70,6 +70,9 @@ class Assistant:
 
     @cached_property
     def store(self) -> Store:
+        return self._open_store()
+
+    def _open_store(self, fresh: bool = False) -> Store:
         s = self.chunk_settings
         return Store.open(
             None if self.chroma_url else self.index_dir,
@@ -77,6 +80,7 @@ class Assistant:
             token=self.chroma_token,
             embedding_model=self.embedder.model_id,
             chunking=f"{s.encoding}/{s.size}/{s.overlap}",
+            fresh=fresh,
         )
 
     @cached_property
@@ -102,8 +106,9 @@ class Assistant:
     ) -> IngestReport:
         """Add new and changed articles under ``paths``; with ``prune``, drop those whose files are gone."""
         with self._writer_lock():
-            if rebuild:
-                self.store.reset()
+            if rebuild:  # works on a damaged index or one of another embedding model too
+                self.__dict__.pop("retriever", None)
+                self.store = self._open_store(fresh=True)
             report = Ingester(self.store, Chunker(self.chunk_settings), self.embedder).run(paths, prune=prune, progress=progress)
             if report.chunks or report.removed or rebuild:
                 self.retriever.keyword_index()  # build it now, not on the first question

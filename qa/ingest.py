@@ -1,15 +1,30 @@
 """Ingest: files -> articles -> chunks -> vectors -> the index, idempotently and crash-safely.
 
-Order of writes for each batch of changed files (the manifest is the commit point):
+Order of writes, in batches of about ``BATCH_CHUNKS`` chunks (the manifest is the commit point):
 
 1. chunks of new articles are upserted (ids are content addresses, so a retry rewrites
    the same records, never duplicates);
-2. the article records are written: from here readers see the new articles;
-3. the file records are written;
-4. articles that lost their last source are retired: record first, then chunks.
+2. the article records are written: from here readers see the new articles (a big file's
+   articles may go live over several batches);
+3. once all of a file's articles are live, the article records are reconciled with the
+   file (its sources added, its line numbers moved, its header changes applied: chunk
+   metadata before the record) and then the file record is written. The file record is
+   the file's commit: until it is written, the next ingest reads the file again;
+4. articles the file no longer holds lose its sources; one left with none is retired:
+   record first, then chunks.
 
 An interrupted ingest leaves ``dirty`` set in the state record; the next ingest then
-sweeps: it drops articles no file claims and chunks of articles that are not live.
+sweeps: it drops sources that no file record claims, articles left with none, and chunks
+of articles that are not live. The result is the index a clean ingest of the same files
+gives (tests/test_faults.py kills real ingests to check it).
+
+A file is read between two ``stat`` calls and read again if it changed meanwhile, so a file
+record never claims a version that was not stored. A file modified within ``RACY_SECONDS``
+of being read is recorded with no mtime, so the next ingest reads it again: a rewrite in
+the same clock tick with the same size is not missed.
+
+An article stored under several names keeps every source with its own header (title, date,
+url) and shows the header of its first source in sorted order; its chunks name that source.
 """
 
 from __future__ import annotations
@@ -26,7 +41,9 @@ from .embed import MiniLMEmbeddings
 from .load import Article, Problem, iter_files, load_file
 from .store import ArticleRecord, FileRecord, Store
 
-BATCH_CHUNKS = 512  # chunks embedded and written together
+BATCH_CHUNKS = int(os.environ.get("QA_INGEST_BATCH") or 512)  # chunks embedded and written together
+RACY_SECONDS = 2.0  # coarser than any file system's mtime clock tick
+READ_ATTEMPTS = 3  # a file that changes under every read is reported, not stored half-written
 
 
 @dataclass
@@ -51,10 +68,22 @@ Progress = Callable[[str, int], None]  # ("files", total) once, then ("file", 1)
 
 @dataclass
 class _Pending:
+    """A file read whose articles are queued; its record is written once they are live."""
+
     path: str
-    stat: os.stat_result
+    record: FileRecord
     articles: list[Article]
     old: FileRecord | None
+
+
+@dataclass
+class _Batch:
+    files: list[_Pending] = field(default_factory=list)
+    new: dict[str, Article] = field(default_factory=dict)  # articles to embed, by id
+    n_chunks: int = 0  # estimated
+
+    def __bool__(self) -> bool:
+        return bool(self.files or self.new)
 
 
 class Ingester:
@@ -79,9 +108,7 @@ class Ingester:
             (report.problems.append if isinstance(item, Problem) else found.append)(item)  # type: ignore[arg-type]
         progress("files", len(found))
 
-        pending: list[_Pending] = []
-        queued: dict[str, Article] = {}  # new articles waiting to be embedded, by id
-        n_queued_chunks = 0
+        batch = _Batch()
         for path in found:
             key = str(path.resolve())
             try:
@@ -91,126 +118,181 @@ class Ingester:
                 progress("file", 1)
                 continue
             old = files.get(key)
-            if old and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns and all(a in live for a in old.articles):
+            if old and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns and _holds(live, key, old.articles):
                 report.unchanged += len(old.articles)
                 progress("file", 1)
                 continue
-            articles, problems = load_file(path)
+            record, articles, problems = _read_stable(path, key)
             report.problems.extend(problems)
-            articles = [_with_source(a, key, path) for a in articles]
-            if old and [a.id for a in articles] == old.articles and all(a in live for a in old.articles):
-                store.put_file(FileRecord(key, st.st_size, st.st_mtime_ns, old.articles))
-                report.unchanged += len(old.articles)
+            if record is None or (not articles and not old):
                 progress("file", 1)
                 continue
-            if not articles and not old:
-                progress("file", 1)
-                continue
-            pending.append(_Pending(key, st, articles, old))
+            batch.files.append(_Pending(key, record, articles, old))
             for a in articles:
-                if a.id not in live and a.id not in queued:
-                    queued[a.id] = a
-                    n_queued_chunks += max(1, len(a.text) // 800)
-            if n_queued_chunks >= BATCH_CHUNKS:
-                self._flush(pending, queued, live, files, report, progress)
-                pending, queued, n_queued_chunks = [], {}, 0
-        self._flush(pending, queued, live, files, report, progress)
+                if a.id not in live and a.id not in batch.new:
+                    batch.new[a.id] = a
+                    batch.n_chunks += max(1, len(a.text) // 800)
+                    if batch.n_chunks >= BATCH_CHUNKS:  # also inside one big file: memory stays bounded
+                        self._publish_new(batch, live, report, progress)
+            if batch.n_chunks >= BATCH_CHUNKS or len(batch.files) >= BATCH_CHUNKS:
+                self._flush(batch, live, files, report, progress)
+                batch = _Batch()
+        self._flush(batch, live, files, report, progress)
 
         if prune:
             for key, rec in list(files.items()):
                 if not Path(key).exists():
-                    self._retire(key, rec.articles, live)
-                    store.delete_file(key)
+                    store.delete_file(key)  # the claim goes first: a crash here leaves work for the sweep
                     del files[key]
-                    report.removed += len(rec.articles)
+                    report.removed += self._reconcile(key, [], rec.articles, live)
+            self._retire_unsourced(live)
         if was_dirty:
             self.sweep(live, files)
         store.set_state(dirty=False, generation=int(state.get("generation", 0)) + 1)
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _flush(self, pending: list[_Pending], queued: dict[str, Article], live: dict[str, ArticleRecord],
-               files: dict[str, FileRecord], report: IngestReport, progress: Progress) -> None:
-        if not pending:
+    def _publish_new(self, batch: _Batch, live: dict[str, ArticleRecord], report: IngestReport, progress: Progress) -> None:
+        """Steps 1 and 2 for the queued new articles: chunks, then their records."""
+        if not batch.new:
             return
-        store = self.store
-        # 1. chunks of the new articles
         ids: list[str] = []
         docs: list[str] = []
         metas: list[dict[str, Any]] = []
-        n_chunks: dict[str, int] = {}
-        for a in queued.values():
+        records: list[ArticleRecord] = []
+        for a in batch.new.values():
             chunks = self.chunker.chunk(a.text)
-            n_chunks[a.id] = len(chunks)
+            rec = ArticleRecord(a.id, a.title, a.date, a.url, [a.source], len(chunks), a.text,
+                                {a.source: (a.title, a.date, a.url)})
+            common = chunk_metadata(rec)
             for c in chunks:
                 ids.append(f"{a.id}:{c.index}")
                 docs.append(c.text)
-                meta = {"article_id": a.id, "title": a.title, "source": a.source, "start": c.start, "end": c.end,
-                        "index": c.index, "tokens": c.tokens}
-                if a.date:
-                    meta["date"] = a.date
-                    meta["day"] = int(a.date.replace("-", ""))  # Chroma compares numbers only
-                if a.url:
-                    meta["url"] = a.url
-                metas.append(meta)
+                metas.append({"article_id": a.id, **common, "start": c.start, "end": c.end, "index": c.index,
+                              "tokens": c.tokens})
+            records.append(rec)
         if ids:
             vectors = self.embedder.embed(docs, progress=lambda n: progress("chunks", n))
-            store.add_chunks(ids, vectors, docs, metas)
+            self.store.add_chunks(ids, vectors, docs, metas)
             report.chunks += len(ids)
-        # 2. article records: new ones go live, known ones gain a source
-        for p in pending:
-            for a in p.articles:
-                rec = live.get(a.id)
-                if rec is None:
-                    rec = ArticleRecord(a.id, a.title, a.date, a.url, [a.source], n_chunks[a.id], a.text)
-                elif a.source not in rec.sources:
-                    rec.sources.append(a.source)
-                else:
-                    continue
-                store.put_article(rec)
-                live[a.id] = rec
-        # 3. file records, and 4. retire what the files no longer hold
-        for p in pending:
-            new_ids = list(dict.fromkeys(a.id for a in p.articles))
-            store.put_file(FileRecord(p.path, p.stat.st_size, p.stat.st_mtime_ns, new_ids))
-            files[p.path] = FileRecord(p.path, p.stat.st_size, p.stat.st_mtime_ns, new_ids)
+        self.store.put_articles(records)
+        live.update((r.id, r) for r in records)
+        batch.new.clear()
+        batch.n_chunks = 0
+
+    def _flush(self, batch: _Batch, live: dict[str, ArticleRecord], files: dict[str, FileRecord],
+               report: IngestReport, progress: Progress) -> None:
+        if not batch:
+            return
+        self._publish_new(batch, live, report, progress)
+        for p in batch.files:
             old_ids = p.old.articles if p.old else []
-            gone = [a for a in old_ids if a not in new_ids]
-            came = [a for a in new_ids if a not in old_ids]
-            self._retire(p.path, gone, live)
-            updated = min(len(gone), len(came))
+            gone = self._reconcile(p.path, p.articles, old_ids, live)
+            came = [a for a in p.record.articles if a not in old_ids]
+            updated = min(gone, len(came))
             report.updated += updated
             report.added += len(came) - updated
-            report.removed += len(gone) - updated
-            report.unchanged += len(new_ids) - len(came)
+            report.removed += gone - updated
+            report.unchanged += len(p.record.articles) - len(came)
+        self.store.put_files([p.record for p in batch.files])
+        files.update((p.path, p.record) for p in batch.files)
+        for p in batch.files:
             progress("file", 1)
+        self._retire_unsourced(live)
 
-    def _retire(self, path: str, article_ids: list[str], live: dict[str, ArticleRecord]) -> None:
-        """Take ``path``'s sources off these articles; retire an article left with none."""
-        for aid in article_ids:
+    def _reconcile(self, path: str, articles: list[Article], old_ids: list[str], live: dict[str, ArticleRecord]) -> int:
+        """Make the records say exactly which of their sources are in the file ``path`` now.
+
+        Returns how many of ``old_ids`` the file no longer holds. Articles left with no
+        source are only marked (``sources == []``); :meth:`_retire_unsourced` drops them after
+        the file record is written.
+        """
+        here: dict[str, dict[str, tuple[str, str | None, str | None]]] = {}
+        for a in articles:
+            here.setdefault(a.id, {})[a.source] = (a.title, a.date, a.url)
+        for aid in dict.fromkeys([*old_ids, *here]):
             rec = live.get(aid)
             if rec is None:
                 continue
-            rec.sources = [s for s in rec.sources if not _from_file(s, path)]
-            if rec.sources:
-                self.store.put_article(rec)
-            else:
-                self.store.delete_article(aid)
-                del live[aid]
+            headers = {s: rec.header(s) for s in rec.sources if not _from_file(s, path)}
+            headers.update(here.get(aid, {}))
+            self._rewrite(rec, headers)
+        return sum(1 for aid in old_ids if aid not in here)
+
+    def _rewrite(self, rec: ArticleRecord, headers: dict[str, tuple[str, str | None, str | None]]) -> None:
+        """Give ``rec`` these sources (sorted: the first one's header is the article's).
+
+        Chunk metadata is written first, then the record, so a crash in between is redone.
+        """
+        sources = sorted(headers)
+        title, date, url = headers[sources[0]] if sources else (rec.title, rec.date, rec.url)
+        if sources == rec.sources and (title, date, url) == (rec.title, rec.date, rec.url) and all(
+            rec.headers.get(s) == h for s, h in headers.items()
+        ):
+            return
+        head_before = chunk_metadata(rec)
+        rec.sources, rec.headers, rec.title, rec.date, rec.url = sources, headers, title, date, url
+        if not sources:
+            return  # retired by _retire_unsourced once the file record is written
+        head = chunk_metadata(rec)
+        if head != head_before:
+            change: dict[str, Any] = {k: head.get(k) for k in {*head, *head_before}}  # None deletes a key
+            self.store.update_chunks([f"{rec.id}:{i}" for i in range(rec.chunks)], change)
+        self.store.put_article(rec)
+
+    def _retire_unsourced(self, live: dict[str, ArticleRecord]) -> None:
+        for aid in [aid for aid, rec in live.items() if not rec.sources]:
+            self.store.delete_article(aid)
+            del live[aid]
 
     def sweep(self, live: dict[str, ArticleRecord], files: dict[str, FileRecord]) -> None:
-        """Repair what an interrupted ingest left: unclaimed articles, orphan chunks."""
+        """Repair what an interrupted ingest left: unclaimed sources and articles, orphan chunks."""
         for aid, rec in list(live.items()):
-            keep = [s for s in rec.sources if aid in files.get(s.split("#", 1)[0], FileRecord("", 0, 0)).articles]
-            if not keep:
-                self.store.delete_article(aid)
-                del live[aid]
-            elif keep != rec.sources:
-                rec.sources = keep
-                self.store.put_article(rec)
+            self._rewrite(rec, {s: rec.header(s) for s in rec.sources if aid in _claimed_by(s, files)})
+        self._retire_unsourced(live)
         orphans = [cid for cid, aid in self.store.chunk_article_ids().items() if aid not in live]
-        for i in range(0, len(orphans), 5000):
-            self.store.chunks.delete(ids=orphans[i : i + 5000])
+        self.store.delete_chunks(orphans)
+
+
+def chunk_metadata(rec: ArticleRecord) -> dict[str, Any]:
+    """What each chunk repeats of its article, so dense search can filter and show it."""
+    meta: dict[str, Any] = {"title": rec.title, "source": rec.sources[0] if rec.sources else ""}
+    if rec.date:
+        meta["date"] = rec.date
+        meta["day"] = int(rec.date.replace("-", ""))  # Chroma compares numbers only
+    if rec.url:
+        meta["url"] = rec.url
+    return meta
+
+
+def _read_stable(path: Path, key: str) -> tuple[FileRecord | None, list[Article], list[Problem]]:
+    """The file's articles and the record that may claim them, read between two stats."""
+    for _ in range(READ_ATTEMPTS):
+        try:
+            before = path.stat()
+            articles, problems = load_file(path)
+            after = path.stat()
+        except OSError as e:
+            return None, [], [Problem(str(path), f"cannot read: {e.strerror or e}")]
+        if (before.st_size, before.st_mtime_ns, before.st_ino) == (after.st_size, after.st_mtime_ns, after.st_ino):
+            articles = [_with_source(a, key, path) for a in articles]
+            racy = time.time_ns() - before.st_mtime_ns < RACY_SECONDS * 1e9
+            ids = list(dict.fromkeys(a.id for a in articles))
+            return FileRecord(key, before.st_size, -1 if racy else before.st_mtime_ns, ids), articles, problems
+    return None, [], [Problem(str(path), "it kept changing while it was read; ingest it again once it is written")]
+
+
+def _holds(live: dict[str, ArticleRecord], key: str, article_ids: list[str]) -> bool:
+    """Every article is live and knows this file as a source."""
+    return all(a in live and any(_from_file(s, key) for s in live[a].sources) for a in article_ids)
+
+
+def _claimed_by(source: str, files: dict[str, FileRecord]) -> list[str]:
+    """The article ids the file record of ``source`` claims (``path`` or ``path#line``)."""
+    if source in files:
+        return files[source].articles
+    path, _, line = source.rpartition("#")
+    return files[path].articles if line.isdigit() and path in files else []
 
 
 def _with_source(a: Article, key: str, path: Path) -> Article:
@@ -220,4 +302,4 @@ def _with_source(a: Article, key: str, path: Path) -> Article:
 
 
 def _from_file(source: str, path: str) -> bool:
-    return source == path or source.startswith(path + "#")
+    return source == path or (source.startswith(path + "#") and source[len(path) + 1 :].isdigit())

@@ -11,6 +11,11 @@ A text file may start with header lines before a blank line::
 or with the seed articles' one-line form ``date 2024-08-06 Body text ...``.
 Problems (binary file, undecodable text, empty article, malformed JSON line) are
 returned as :class:`Problem` values, never raised, so one bad file loses nothing else.
+
+One article may hold at most ``MAX_ARTICLE_BYTES`` (5 MB, about a million words; a long
+news article is under 100 kB). A bigger text or HTML file is reported, not read: it is most
+likely many articles in one file, which would be cited as one. JSON Lines files may be of
+any size: they are read a line at a time and each line is one article.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ HTML_SUFFIXES = {".html", ".htm"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
 HEADER_KEYS = ("title", "date", "url", "source")
+MAX_ARTICLE_BYTES = 5_000_000
 
 _HEADER_LINE = re.compile(r"^(title|date|url|source)\s*:\s*(.*?)\s*$", re.IGNORECASE)
 _LEADING_DATE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
@@ -106,6 +112,13 @@ def load_file(path: Path) -> tuple[list[Article], list[Problem]]:
     """Every article in ``path`` and every problem met reading it."""
     suffix = path.suffix.lower()
     try:
+        if suffix in JSONL_SUFFIXES:
+            return load_jsonl(path)
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            return [], [Problem(str(path), f"{size / 1e6:.1f} MB is too big for one article (the limit is "
+                                           f"{MAX_ARTICLE_BYTES / 1e6:.0f} MB); split it into one file per article, "
+                                           "or a .jsonl file with one article a line")]
         data = path.read_bytes()
     except OSError as e:
         return [], [Problem(str(path), f"cannot read: {e.strerror or e}")]
@@ -113,8 +126,6 @@ def load_file(path: Path) -> tuple[list[Article], list[Problem]]:
     if problem:
         return [], [problem]
     assert text is not None
-    if suffix in JSONL_SUFFIXES:
-        return parse_jsonl(text, str(path))
     if suffix in HTML_SUFFIXES:
         article = parse_html(text, str(path))
     else:
@@ -177,28 +188,56 @@ def parse_jsonl(raw: str, source: str) -> tuple[list[Article], list[Problem]]:
     articles: list[Article] = []
     problems: list[Problem] = []
     for lineno, line in enumerate(raw.split("\n"), start=1):
-        if not line.strip():
-            continue
-        where = f"{source}:{lineno}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            problems.append(Problem(where, f"malformed JSON ({e.msg})"))
-            continue
-        if not isinstance(obj, dict):
-            problems.append(Problem(where, "expected a JSON object"))
-            continue
-        body = obj.get("text", obj.get("body"))
-        if not isinstance(body, str):
-            problems.append(Problem(where, 'needs a "text" or "body" string'))
-            continue
-        fields = {k: obj.get(k) for k in HEADER_KEYS if isinstance(obj.get(k), str | int | float)}
-        item = make_article(body, f"{source}#{lineno}", **{k: str(v) for k, v in fields.items()})
-        if isinstance(item, Problem):
-            problems.append(Problem(where, item.reason))
-        else:
+        item = parse_jsonl_line(line, source, lineno)
+        if isinstance(item, Article):
             articles.append(item)
+        elif item:
+            problems.append(item)
     return articles, problems
+
+
+def load_jsonl(path: Path) -> tuple[list[Article], list[Problem]]:
+    """:func:`parse_jsonl` over a file read a line at a time (a feed may be far bigger than memory wants)."""
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    with path.open("rb") as f:
+        head = f.read(8192)
+        if b"\x00" in head:
+            return [], [Problem(str(path), "binary file, not text")]
+        f.seek(3 if head.startswith(b"\xef\xbb\xbf") else 0)
+        for lineno, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                problems.append(Problem(f"{path}:{lineno}", f"not UTF-8 text (bad byte at column {e.start + 1}); convert it to UTF-8"))
+                continue
+            item = parse_jsonl_line(line, str(path), lineno)
+            if isinstance(item, Article):
+                articles.append(item)
+            elif item:
+                problems.append(item)
+    return articles, problems
+
+
+def parse_jsonl_line(line: str, source: str, lineno: int) -> Article | Problem | None:
+    """The article on one JSON Lines line, the problem with it, or None for a blank line."""
+    if not line.strip():
+        return None
+    where = f"{source}:{lineno}"
+    if len(line) > MAX_ARTICLE_BYTES:
+        return Problem(where, f"{len(line) / 1e6:.1f} MB is too big for one article (the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB)")
+    try:
+        obj = json.loads(line)
+    except (json.JSONDecodeError, RecursionError) as e:
+        return Problem(where, f"malformed JSON ({getattr(e, 'msg', 'nested too deeply')})")
+    if not isinstance(obj, dict):
+        return Problem(where, "expected a JSON object")
+    body = obj.get("text", obj.get("body"))
+    if not isinstance(body, str):
+        return Problem(where, 'needs a "text" or "body" string')
+    fields = {k: obj.get(k) for k in HEADER_KEYS if isinstance(obj.get(k), str | int | float) and not isinstance(obj.get(k), bool)}
+    item = make_article(body, f"{source}#{lineno}", **{k: str(v) for k, v in fields.items()})
+    return Problem(where, item.reason) if isinstance(item, Problem) else item
 
 
 def make_article(

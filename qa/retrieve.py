@@ -100,8 +100,10 @@ class KeywordIndex:
             ids.append(id)
             texts.append(doc or "")
         bm25 = bm25s.BM25()
-        if texts:
-            bm25.index(tokenize(texts), show_progress=False)
+        tokens = tokenize(texts) if texts else []
+        if not any(tokens):  # no words at all (only emoji, say): nothing to find by keyword, and bm25s cannot index it
+            return cls(bm25, [], generation)
+        bm25.index(tokens, show_progress=False)
         return cls(bm25, ids, generation)
 
     def save(self, folder: Path) -> None:

@@ -8,12 +8,25 @@ Three collections live in one Chroma database (embedded on disk, or a Chroma ser
 - ``<name>_files``: each ingested file's size, mtime and articles, so an unchanged file is
   skipped without reading it; plus one ``state`` record (generation, whether an ingest
   was interrupted).
+
+An index on disk also has a marker file, ``qa-index.json``, written once its collections
+exist. With the marker present, missing collections or a missing or truncated Chroma
+file mean the index is damaged: opening it fails with the rebuild command, never
+silently starts an empty index over the old one. Every Chroma call goes through
+:class:`_Guarded`, so damage found later (a segment file cut short) is the same one-line
+error, and a Chroma server that is down or hangs fails within ``QA_CHROMA_TIMEOUT`` seconds.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator, Sequence
+import os
+import shlex
+import shutil
+import sqlite3
+import struct
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +36,9 @@ from .config import setup_offline
 from .errors import QAError
 
 STATE_ID = "\x00state"
+MARKER = "qa-index.json"  # in the index folder: "this folder holds a qa index"
 _GET_PAGE = 5000
+_HNSW_FILES = ("header.bin", "data_level0.bin", "length.bin", "link_lists.bin", "index_metadata.pickle")
 
 
 @dataclass(frozen=True)
@@ -52,10 +67,16 @@ class ArticleRecord:
     url: str | None
     sources: list[str]
     chunks: int
-    text: str = ""
+    text: str | None = None  # None: not loaded (``article_records(text=False)``); writing it keeps the stored text
+    # Each source's own (title, date, url): the article shows those of its first source in sorted order.
+    headers: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
+
+    def header(self, source: str) -> tuple[str, str | None, str | None]:
+        return self.headers.get(source) or (self.title, self.date, self.url)
 
     def metadata(self) -> dict[str, Any]:
-        meta: dict[str, Any] = {"title": self.title, "sources": json.dumps(self.sources), "chunks": self.chunks}
+        meta: dict[str, Any] = {"title": self.title, "sources": json.dumps(self.sources), "chunks": self.chunks,
+                                "headers": json.dumps({s: self.header(s) for s in self.sources})}
         if self.date:
             meta["date"] = self.date
         if self.url:
@@ -71,7 +92,8 @@ class ArticleRecord:
             url=meta.get("url"),
             sources=json.loads(meta.get("sources", "[]")),
             chunks=int(meta.get("chunks", 0)),
-            text=text or "",
+            text=text,
+            headers={k: tuple(v) for k, v in json.loads(meta.get("headers", "{}")).items()},  # type: ignore[misc]
         )
 
 
@@ -86,33 +108,51 @@ class FileRecord:
 class Store:
     """Chroma collections for one index. Open with :meth:`open`."""
 
-    def __init__(self, client: Any, name: str, embedding_model: str, location: str, chunking: str = ""):
+    def __init__(self, client: Any, name: str, embedding_model: str, location: str, chunking: str = "",
+                 rebuild_command: str = "qa ingest --rebuild PATH...", create: bool = True, check: bool = True):
         self.client = client
         self.name = name
         self.location = location
         self.embedding_model = embedding_model
         self.chunking = chunking
+        self.rebuild_command = rebuild_command
+        self.remote = "fastapi" in str(getattr(client.get_settings(), "chroma_api_impl", "")).lower()
         space = {"hnsw:space": "cosine"}
         try:
-            self.chunks = client.get_or_create_collection(
-                f"{name}_chunks", embedding_function=None, metadata={**space, "embedding_model": embedding_model, "chunking": chunking}
-            )
-            self.articles = client.get_or_create_collection(f"{name}_articles", embedding_function=None, metadata=space)
-            self.files = client.get_or_create_collection(f"{name}_files", embedding_function=None, metadata=space)
+            if create:
+                chunks = client.get_or_create_collection(
+                    f"{name}_chunks", embedding_function=None,
+                    metadata={**space, "embedding_model": embedding_model, "chunking": chunking},
+                )
+                articles = client.get_or_create_collection(f"{name}_articles", embedding_function=None, metadata=space)
+                files = client.get_or_create_collection(f"{name}_files", embedding_function=None, metadata=space)
+            else:  # the marker says these exist: a missing one is damage, not a new index
+                chunks, articles, files = (client.get_collection(f"{name}_{kind}", embedding_function=None)
+                                           for kind in ("chunks", "articles", "files"))
+        except QAError:
+            raise
         except Exception as e:  # chromadb raises many types for a damaged or unreachable store
-            raise QAError(f"cannot open the index at {location}: {_short(e)}; rebuild it with: qa ingest --rebuild PATH...") from e
-        found = (self.chunks.metadata or {}).get("embedding_model")
-        if found and found != embedding_model:
+            raise self._failure(e) from e
+        self.chunks, self.articles, self.files = (_Guarded(c, self._failure) for c in (chunks, articles, files))
+        found = (chunks.metadata or {}).get("embedding_model")
+        if check and found and found != embedding_model:
             raise QAError(
-                f"the index at {location} was built with embedding model {found!r}, not {embedding_model!r}; "
-                f"rebuild it with: qa ingest --rebuild PATH..."
+                f"the index at {location} was built with embedding model {found!r}, but this qa embeds with "
+                f"{embedding_model!r}; vectors of two models cannot be mixed: rebuild it with: {rebuild_command}"
             )
-        found = (self.chunks.metadata or {}).get("chunking")
-        if found and chunking and found != chunking:
+        found = (chunks.metadata or {}).get("chunking")
+        if check and found and chunking and found != chunking:
             raise QAError(
-                f"the index at {location} was chunked as {found!r}, not {chunking!r}; "
-                f"rebuild it with: qa ingest --rebuild PATH..."
+                f"the index at {location} was chunked as {found!r}, not {chunking!r}; rebuild it with: {rebuild_command}"
             )
+
+    def _failure(self, e: BaseException) -> QAError:
+        """The one-line error for a Chroma call that failed."""
+        if self.remote:
+            if _is_connection_error(e):
+                return QAError(f"cannot reach the Chroma server at {self.location} ({_short(e)}); is it running?")
+            return QAError(f"the Chroma server at {self.location} failed: {_short(e)}")
+        return QAError(f"the index at {self.location} is damaged ({_short(e)}); rebuild it with: {self.rebuild_command}")
 
     @classmethod
     def open(
@@ -123,28 +163,80 @@ class Store:
         embedding_model: str = "",
         chunking: str = "",
         name: str = "qa",
+        fresh: bool = False,
+        check: bool = True,
     ) -> Store:
+        """Open (or create) the index. ``fresh`` starts it empty, even when the old one is damaged
+        or was built with another embedding model (``qa ingest --rebuild``)."""
         setup_offline()
         import chromadb
         from chromadb.config import Settings
 
         settings = Settings(anonymized_telemetry=False)
         if chroma_url:
+            command = f"qa ingest --rebuild --chroma-url {shlex.quote(_public(chroma_url))} PATH..."
             client = _http_client(chroma_url, token)
-            return cls(client, name, embedding_model, chroma_url, chunking)
+            _bound_http_timeouts(client)
+            if not fresh:
+                return cls(client, name, embedding_model, chroma_url, chunking, command)
+            generation = 0  # carried on, so a keyword cache of the old index is never taken for the new one
+            try:
+                got = client.get_collection(f"{name}_files").get(ids=[STATE_ID], include=["metadatas"])
+                generation = int(got["metadatas"][0]["generation"]) if got["ids"] else 0
+            except Exception:  # no old index, or an unreadable one: nothing to carry
+                pass
+            for kind in ("chunks", "articles", "files"):
+                try:
+                    client.delete_collection(f"{name}_{kind}")
+                except Exception:  # not there: nothing to drop
+                    pass
+            store = cls(client, name, embedding_model, chroma_url, chunking, command)
+            store.set_state(generation=generation + 1)
+            return store
         assert index_dir is not None
+        command = "qa ingest --rebuild PATH..."
+        if os.environ.get("QA_INDEX") != str(index_dir):
+            command = f"qa ingest --rebuild --index {shlex.quote(str(index_dir))} PATH..."
+        chroma_dir, marker = index_dir / "chroma", index_dir / MARKER
+        if fresh:
+            try:  # an index that opens is emptied through Chroma, which this process may have open
+                store = cls.open(index_dir, embedding_model=embedding_model, chunking=chunking, name=name, check=False)
+                store.reset()
+                return store
+            except QAError:  # damaged: start from nothing. Marker first: a rebuild killed now leaves a new index
+                marker.unlink(missing_ok=True)
+                _forget_client(chroma_dir)
+                shutil.rmtree(chroma_dir, ignore_errors=True)
+                shutil.rmtree(index_dir / "keyword", ignore_errors=True)
+        damage = _damage(chroma_dir, marker.exists())
+        if damage:
+            raise QAError(f"the index at {index_dir} is damaged ({damage}); rebuild it with: {command}")
         index_dir.mkdir(parents=True, exist_ok=True)
         try:
-            client = chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
+            client = chromadb.PersistentClient(path=str(chroma_dir), settings=settings)
         except Exception as e:
-            raise QAError(f"cannot open the index at {index_dir}: {_short(e)}; rebuild it with: qa ingest --rebuild PATH...") from e
-        return cls(client, name, embedding_model, str(index_dir), chunking)
+            raise QAError(f"the index at {index_dir} is damaged ({_short(e)}); rebuild it with: {command}") from e
+        store = cls(client, name, embedding_model, str(index_dir), chunking, command, create=not marker.exists(), check=check)
+        if not marker.exists():
+            tmp = marker.with_name(f"{MARKER}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"name": name, "embedding_model": embedding_model, "chunking": chunking}) + "\n")
+            os.replace(tmp, marker)
+        return store
 
     def reset(self) -> None:
-        """Drop everything in this index (for ``--rebuild``)."""
+        """Drop everything in this index and start it again with this store's embedding model.
+
+        The generation moves on, so no keyword cache of the old index is taken for the new one.
+        """
+        generation = int(self.state().get("generation", 0))
         for col in (self.chunks, self.articles, self.files):
-            self.client.delete_collection(col.name)
-        self.__init__(self.client, self.name, self.embedding_model, self.location, self.chunking)  # type: ignore[misc]
+            try:
+                self.client.delete_collection(col.name)
+            except Exception as e:
+                raise self._failure(e) from e
+        self.__init__(self.client, self.name, self.embedding_model, self.location, self.chunking,  # type: ignore[misc]
+                      self.rebuild_command)
+        self.set_state(generation=generation + 1)
 
     # -- manifest ---------------------------------------------------------------------------
 
@@ -164,8 +256,17 @@ class Store:
         return out
 
     def put_file(self, rec: FileRecord) -> None:
-        meta = {"size": rec.size, "mtime_ns": rec.mtime_ns, "articles": json.dumps(rec.articles)}
-        self.files.upsert(ids=[rec.path], embeddings=[[1.0]], metadatas=[meta], documents=[""])
+        self.put_files([rec])
+
+    def put_files(self, recs: Sequence[FileRecord]) -> None:
+        for i in range(0, len(recs), _GET_PAGE):
+            part = recs[i : i + _GET_PAGE]
+            self.files.upsert(
+                ids=[r.path for r in part],
+                embeddings=[[1.0]] * len(part),
+                metadatas=[{"size": r.size, "mtime_ns": r.mtime_ns, "articles": json.dumps(r.articles)} for r in part],
+                documents=[""] * len(part),
+            )
 
     def delete_file(self, path: str) -> None:
         self.files.delete(ids=[path])
@@ -182,7 +283,22 @@ class Store:
         return {id: ArticleRecord.from_chroma(id, meta, doc) for id, meta, doc in rows}
 
     def put_article(self, rec: ArticleRecord) -> None:
-        self.articles.upsert(ids=[rec.id], embeddings=[[1.0]], metadatas=[rec.metadata()], documents=[rec.text])
+        self.put_articles([rec])
+
+    def put_articles(self, recs: Sequence[ArticleRecord]) -> None:
+        """Write these records; one whose text was not loaded keeps its stored text."""
+        whole = [r for r in recs if r.text is not None]
+        for i in range(0, len(whole), _GET_PAGE):
+            part = whole[i : i + _GET_PAGE]
+            self.articles.upsert(
+                ids=[r.id for r in part],
+                embeddings=[[1.0]] * len(part),
+                metadatas=[r.metadata() for r in part],
+                documents=[r.text or "" for r in part],
+            )
+        for r in recs:
+            if r.text is None:  # metadata only; None deletes a date or url that is gone
+                self.articles.update(ids=[r.id], metadatas=[{"date": None, "url": None, **r.metadata()}])
 
     def delete_article(self, article_id: str) -> None:
         """Retire the article first (readers stop seeing it), then drop its chunks."""
@@ -200,6 +316,16 @@ class Store:
                 documents=documents[i : i + step],
                 metadatas=metadatas[i : i + step],
             )
+
+    def update_chunks(self, ids: list[str], metadata: dict[str, Any]) -> None:
+        """Merge ``metadata`` into these chunks' metadata (a None value deletes the key)."""
+        for i in range(0, len(ids), _GET_PAGE):
+            part = ids[i : i + _GET_PAGE]
+            self.chunks.update(ids=part, metadatas=[dict(metadata) for _ in part])
+
+    def delete_chunks(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), _GET_PAGE):
+            self.chunks.delete(ids=ids[i : i + _GET_PAGE])
 
     def chunk_count(self) -> int:
         return self.chunks.count()
@@ -277,6 +403,8 @@ def _http_client(chroma_url: str, token: str | None) -> Any:
     # the standard bearer header, plus Chroma's own header for proxies configured the Chroma way.
     headers = {"Authorization": f"Bearer {token}", "X-Chroma-Token": token} if token else None
 
+    _check_reachable(_public(chroma_url), f"{'https' if ssl else 'http'}://{host}:{port}", headers)
+
     def connect() -> Any:
         settings = Settings(anonymized_telemetry=False)  # a fresh one: HttpClient writes into it
         return chromadb.HttpClient(host=host, port=port, ssl=ssl, headers=headers, settings=settings, database=database)
@@ -310,6 +438,126 @@ def _public(url: str) -> str:
     if not parts.password:
         return url
     return parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else "")).geturl()
+class _Guarded:
+    """A Chroma collection whose failures become one-line :class:`QAError` values.
+
+    Errors about the arguments (our own mistakes) keep their traceback; everything else
+    (a damaged segment file, a lost server) is the store's failure message.
+    """
+
+    def __init__(self, collection: Any, failure: Callable[[BaseException], QAError]):
+        self._collection = collection
+        self._failure = failure
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._collection, name)
+        if not callable(attr):
+            return attr
+
+        @functools.wraps(attr)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            except (QAError, TypeError, _invalid_argument()):
+                raise
+            except Exception as e:
+                raise self._failure(e) from e
+
+        return call
+
+
+@functools.cache
+def _invalid_argument() -> type[Exception]:
+    from chromadb.errors import InvalidArgumentError
+
+    return InvalidArgumentError
+
+
+def _forget_client(chroma_dir: Path) -> None:
+    """Drop chromadb's per-process client for this folder: it would keep writing to deleted files."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        system = SharedSystemClient._identifier_to_system.pop(str(chroma_dir), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(chroma_dir), None)
+        if system is not None:
+            system.stop()
+    except Exception:  # chromadb moved things: nothing cached to forget, or nothing we can do
+        pass
+
+
+def _damage(chroma_dir: Path, expected: bool) -> str | None:
+    """Why the Chroma folder of an index cannot be right, or None. Cheap: no full scan.
+
+    ``expected``: the marker says an index was made here, so its database must exist.
+    A persisted vector segment (one with a ``max_seq_id`` row) must have its files.
+    """
+    db = chroma_dir / "chroma.sqlite3"
+    if not db.exists():
+        if expected:
+            return "chroma/chroma.sqlite3 is missing"
+        if chroma_dir.is_dir() and any(chroma_dir.iterdir()):
+            return "chroma/chroma.sqlite3 is missing but segment files are there"
+        return None
+    if db.stat().st_size == 0:
+        return "chroma/chroma.sqlite3 is empty"
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            rows = con.execute(
+                "SELECT s.id FROM segments s JOIN max_seq_id m ON m.segment_id = s.id WHERE s.scope = 'VECTOR'"
+            ).fetchall()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as e:
+        if "no such table" in str(e):
+            return "chroma/chroma.sqlite3 holds no Chroma tables" if expected else None
+        if getattr(e, "sqlite_errorname", "") in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+            return f"chroma/chroma.sqlite3: {e}"
+        return None  # busy, or a journal only a writer may replay (after a crash): Chroma opens it
+    for (segment,) in rows:
+        for name in _HNSW_FILES:
+            f = chroma_dir / segment / name
+            if not f.exists() or f.stat().st_size == 0 and name != "link_lists.bin":
+                return f"the vector file chroma/{segment}/{name} is missing or empty"
+        header = (chroma_dir / segment / "header.bin").read_bytes()
+        if len(header) < 36:
+            return f"the vector file chroma/{segment}/header.bin is cut short"
+        # hnswlib's header (format 1): element count and bytes per element at bytes 20 and 28.
+        if struct.unpack_from("<I", header)[0] == 1:
+            count, size = struct.unpack_from("<QQ", header, 20)
+            if (chroma_dir / segment / "data_level0.bin").stat().st_size < count * size:
+                return f"the vector file chroma/{segment}/data_level0.bin is cut short"
+    return None
+
+
+def _timeout() -> float:
+    return float(os.environ.get("QA_CHROMA_TIMEOUT") or 30)
+
+
+def _check_reachable(shown: str, base: str, headers: dict[str, str] | None) -> None:
+    """Fail fast when nothing answers at ``base``: chromadb's own client waits forever."""
+    import httpx
+
+    try:
+        httpx.get(f"{base}/api/v2/heartbeat", headers=headers, timeout=min(_timeout(), 10.0))
+    except httpx.HTTPError as e:
+        raise QAError(f"cannot reach the Chroma server at {shown} ({_short(e) or type(e).__name__}); is it running?") from None
+
+
+def _bound_http_timeouts(client: Any) -> None:
+    """chromadb's HTTP session has no timeout; give it one so a hung server is an error, not a hang."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(_timeout(), connect=min(_timeout(), 10.0))
+
+
+def _is_connection_error(e: BaseException) -> bool:
+    import httpx
+
+    return isinstance(e, (httpx.TransportError, ConnectionError)) or "connect" in str(e).lower()
 
 
 def _short(e: BaseException) -> str:
