@@ -115,6 +115,47 @@ def chat(paths: tuple[str, ...], index: str | None, chroma_url: str | None, llm:
     run_chat(assistant(index, chroma_url, llm, model, base_url), paths)
 
 
+_THRESHOLDS = [
+    ("accuracy", "accuracy"), ("f1", "f1"), ("refusal-precision", "refusal_precision"),
+    ("refusal-recall", "refusal_recall"), ("citation-recall", "citation_recall"),
+    ("citation-precision", "citation_precision"), ("sources-cited", "sources_cited"),
+    ("hit-at-k", "retrieval_hit_at_k"), ("mrr", "retrieval_mrr"),
+]
+
+
+def threshold_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    for flag, key in reversed(_THRESHOLDS):
+        f = click.option(f"--min-{flag}", key, type=click.FloatRange(0, 1), metavar="X",
+                         help=f"Exit 1 when {key} is below X.")(f)
+    return f
+
+
+@main.command("eval")
+@click.argument("dataset", required=False, type=click.Path(dir_okay=False))
+@click.option("--articles", type=click.Path(), help="Ingest this folder into a fresh index first (default with no DATASET: seeds/).")
+@click.option("--index", "index", type=click.Path(file_okay=False),
+              help="Use (and keep) this index instead of a fresh one; --articles are ingested into it, unchanged files skipped.")
+@click.option("--json", "json_report", type=click.Path(dir_okay=False), help="Write every figure and answer as JSON.")
+@click.option("--html", "html_report", type=click.Path(dir_okay=False), help="Write a page to scan for failures.")
+@click.option("--baseline", type=click.Path(dir_okay=False), help="A previous --json report: print each figure's change.")
+@click.option("--limit", type=click.IntRange(1), help="Ask only the first N questions.")
+@llm_options
+@threshold_options
+@clean_errors
+def eval_(dataset: str | None, articles: str | None, index: str | None, json_report: str | None,
+          html_report: str | None, baseline: str | None, limit: int | None, llm: str, model: str | None,
+          base_url: str | None, **minimums: float | None) -> None:
+    """Measure answers against DATASET (JSONL; default: the seed set about seeds/).
+
+    Accuracy and token F1, refusals, ALCE citation recall/precision, retrieval hit@k/MRR, latency.
+    """
+    from .eval import EvalOptions, run_command
+
+    options = {k: v for k, v in {"model": model, "base_url": base_url}.items() if v}
+    run_command(EvalOptions(dataset, articles, index, llm, options, json_report, html_report, baseline, limit,
+                            {key: minimums[key] for _, key in _THRESHOLDS}))
+
+
 @main.command()
 @index_options
 @clean_errors

@@ -1,0 +1,537 @@
+"""Measure the assistant against questions with known answers: ``qa eval``.
+
+A dataset is JSON Lines, one question a line::
+
+    {"id" (or "question_id"), "question", "answers": [...], "sources": [...]?, "evidence": [...]?, "date"?}
+
+``answers`` lists accepted answers, any one counts. An accepted answer may itself be a list of
+strings that must *all* occur: ``[["at least five", "several"]]`` is how a question whose two
+articles disagree says "the right answer reports both". An empty list means the articles
+cannot answer the question and the right behaviour is to refuse. ``sources`` names article
+files (matched by file name) that support the answer; ``evidence`` holds strings copied from
+the supporting passages.
+
+Every question goes through :meth:`qa.Assistant.ask`, the path users take. The figures:
+
+- **accuracy** (answerable questions only): a normalised accepted answer occurs, as whole
+  words, in the normalised answer (citation markers removed). A refusal is wrong.
+- **f1**: token F1 of the answer against the best accepted answer, as in RealTime QA / SQuAD
+  (:func:`normalize`: lower-case, drop punctuation and the articles a/an/the, fold white space).
+- **refusal precision / recall**: refusals that were right, over all refusals / over all
+  unanswerable questions.
+- **citation recall / precision** as defined by ALCE (Gao et al. 2023), with the project's
+  offline support check :func:`qa.cite.supported` standing in for ALCE's NLI model (content-word
+  coverage of the sentence by the passages >= 0.6, every stated number present). A sentence is
+  supported when the *concatenation* of its cited passages supports it (recall); a citation is
+  irrelevant when it alone does not support its sentence and the other citations still do
+  (precision). Per answer, then averaged over the answers that were not refusals.
+- **retrieval hit@1, hit@k and MRR** (answerable questions only): the rank of the first
+  retrieved passage (``Answer.passages``) that contains a normalised accepted answer (for an
+  all-of answer, any of its parts) or evidence string.
+- **sources cited**: answerable questions with ``sources`` whose answer cites every source.
+- **latency** p50/p95 of one ``ask`` and the total time of all questions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .answer import Answer
+from .cite import supported
+from .config import PROJECT_DIR
+from .errors import QAError, UsageError
+from .store import Passage
+
+SEED_DATASET = PROJECT_DIR / "eval" / "seed.jsonl"
+SEED_ARTICLES = PROJECT_DIR / "seeds"
+
+AcceptedAnswer = str | tuple[str, ...]  # a string, or parts that must all occur
+
+# -- the dataset ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    question: str
+    answers: tuple[AcceptedAnswer, ...] = ()
+    sources: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    date: str | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+def load_dataset(path: str | Path) -> list[EvalQuestion]:
+    """The questions of a JSONL dataset; a QAError naming the line when one is malformed."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UsageError(f"no dataset at {path}; give a JSONL file of questions") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise QAError(f"cannot read the dataset {path}: {e}") from None
+    out: list[EvalQuestion] = []
+    seen: set[str] = set()
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise QAError(f"{where}: malformed JSON ({e.msg}); one JSON object a line") from None
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str) or not item["question"].strip():
+            raise QAError(f'{where}: each line needs a non-empty "question"')
+        answers = item.get("answers")
+        if not isinstance(answers, list) or not all(_is_answer(a) for a in answers):
+            raise QAError(f'{where}: "answers" must be a list of strings (or lists of strings); [] means unanswerable')
+        qid = str(item.get("id", item.get("question_id", lineno)))
+        if qid in seen:
+            raise QAError(f"{where}: the id {qid!r} is used twice")
+        seen.add(qid)
+        out.append(
+            EvalQuestion(
+                id=qid,
+                question=item["question"].strip(),
+                answers=tuple(a if isinstance(a, str) else tuple(a) for a in answers),
+                sources=tuple(str(s) for s in item.get("sources") or ()),
+                evidence=tuple(str(s) for s in item.get("evidence") or ()),
+                date=item.get("date"),
+            )
+        )
+    if not out:
+        raise QAError(f"the dataset {path} holds no questions")
+    return out
+
+
+def _is_answer(a: Any) -> bool:
+    return (isinstance(a, str) and bool(a.strip())) or (
+        isinstance(a, list) and bool(a) and all(isinstance(x, str) and x.strip() for x in a)
+    )
+
+
+# -- answer metrics ---------------------------------------------------------------------------
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_MARKERS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+
+def normalize(text: str) -> str:
+    """RealTime QA's (SQuAD's) answer normalisation; Unicode punctuation counts as punctuation too.
+
+    Example: normalize("The  U.S. moved 2,500 troops!") -> "us moved 2500 troops"
+    """
+    text = "".join(ch for ch in text.lower() if not unicodedata.category(ch).startswith("P"))
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def strip_markers(text: str) -> str:
+    """The answer without its citation markers, so "[1]" never matches a gold "1".
+
+    Example: strip_markers("Iraq hosts 2,500 US troops [1][2].") -> "Iraq hosts 2,500 US troops."
+    """
+    return _MARKERS.sub("", text)
+
+
+def _parts(accepted: AcceptedAnswer) -> tuple[str, ...]:
+    return (accepted,) if isinstance(accepted, str) else accepted
+
+
+def occurs(needle: str, text: str) -> bool:
+    """Whether normalised ``needle`` occurs in normalised ``text`` as whole words.
+
+    Example: occurs("Al-Asad", "the Al-Asad Airbase") -> True; occurs("one", "someone") -> False
+    """
+    n = normalize(needle)
+    return bool(n) and f" {n} " in f" {normalize(text)} "
+
+
+def answer_hit(answer: str, answers: Sequence[AcceptedAnswer]) -> bool:
+    """Some accepted answer occurs in ``answer`` (all parts of an all-of answer).
+
+    Example: answer_hit("At least five were hurt [1]; several, says [2].", [("at least five", "several")]) -> True
+    """
+    text = strip_markers(answer)
+    return any(all(occurs(p, text) for p in _parts(a)) for a in answers)
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    """Token F1 of normalised texts (RealTime QA / SQuAD).
+
+    Example: token_f1("Lloyd Austin, Secretary of Defense", "Lloyd Austin") -> 2*(2/5)*(2/2)/(2/5+1) = 0.571...
+    """
+    p, g = normalize(prediction).split(), normalize(gold).split()
+    common = sum((Counter(p) & Counter(g)).values())
+    if not p or not g or common == 0:
+        return float(p == g)
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def best_f1(answer: str, answers: Sequence[AcceptedAnswer]) -> float:
+    """The best token F1 over the accepted answers (an all-of answer counts as its parts joined)."""
+    text = strip_markers(answer)
+    return max((token_f1(text, " ".join(_parts(a))) for a in answers), default=0.0)
+
+
+# -- citation metrics (ALCE) ------------------------------------------------------------------
+
+SupportCheck = Callable[[str, Sequence[Passage]], bool]
+
+
+@dataclass(frozen=True)
+class SentenceVerdict:
+    text: str
+    citations: tuple[int, ...]
+    supported: bool  # the concatenation of its cited passages supports it
+    relevant: tuple[bool, ...]  # per citation: not "irrelevant" in ALCE's sense
+
+
+@dataclass(frozen=True)
+class CitationScores:
+    recall: float
+    precision: float
+    sentences: tuple[SentenceVerdict, ...]
+
+
+def alce_scores(
+    sentences: Sequence[tuple[str, Sequence[tuple[int, Passage]]]], check: SupportCheck = supported
+) -> CitationScores:
+    """ALCE citation recall and precision of one answer.
+
+    ``sentences`` holds each sentence with its citations as (number, cited passage). Recall is
+    the share of sentences supported by the concatenation of their cited passages (a sentence
+    without citations is unsupported). A citation is precise when its sentence is supported and
+    the citation is not irrelevant: irrelevant = it alone does not support the sentence while the
+    remaining citations still do. Precision = precise citations / all citations (0 with none).
+
+    Example, with passages P1 "Iraq hosts 2,500 US troops." and P2 "The weather was fine.":
+    "Iraq hosts 2,500 US troops [1][2]." is supported (P1+P2 does), P1 is relevant, P2 is
+    irrelevant (alone it does not support it, P1 still does): recall 1.0, precision 0.5.
+    """
+    verdicts: list[SentenceVerdict] = []
+    precise = total = 0
+    for text, cited in sentences:
+        passages = [p for _, p in cited]
+        ok = bool(cited) and check(text, passages)
+        relevant: list[bool] = []
+        for i, (_, p) in enumerate(cited):
+            if not ok:
+                relevant.append(False)
+            elif len(cited) == 1 or check(text, [p]):
+                relevant.append(True)
+            else:
+                others = passages[:i] + passages[i + 1 :]
+                relevant.append(not check(text, others))
+        precise += sum(relevant)
+        total += len(cited)
+        verdicts.append(SentenceVerdict(text, tuple(n for n, _ in cited), ok, tuple(relevant)))
+    recall = sum(v.supported for v in verdicts) / len(verdicts) if verdicts else 0.0
+    return CitationScores(recall, precise / total if total else 0.0, tuple(verdicts))
+
+
+def cited_sentences(answer: Answer) -> list[tuple[str, list[tuple[int, Passage]]]]:
+    """Each sentence of ``answer`` with (citation number, the full passage it cites)."""
+    by_id = {p.id: p for p in answer.passages}
+    by_n = {c.n: by_id.get(c.passage_id) for c in answer.citations}
+    return [(s.text, [(n, p) for n in s.citations if (p := by_n.get(n)) is not None]) for s in answer.sentences]
+
+
+# -- retrieval metrics ------------------------------------------------------------------------
+
+
+def first_relevant_rank(passages: Sequence[str], answers: Sequence[AcceptedAnswer], evidence: Sequence[str] = ()) -> int | None:
+    """1-based rank of the first passage holding an accepted answer (any part) or evidence string.
+
+    Example: first_relevant_rank(["No.", "Iraq hosts 2,500 US troops."], ["2,500"]) -> 2
+    """
+    needles = [p for a in answers for p in _parts(a)] + list(evidence)
+    for rank, text in enumerate(passages, start=1):
+        if any(occurs(n, text) for n in needles):
+            return rank
+    return None
+
+
+def hit_at(ranks: Sequence[int | None], k: int) -> float:
+    """Share of questions whose first relevant passage ranks within the top ``k``.
+
+    Example: hit_at([1, 3, None, 2], 2) -> 0.5
+    """
+    return sum(1 for r in ranks if r is not None and r <= k) / len(ranks) if ranks else 0.0
+
+
+def mean_reciprocal_rank(ranks: Sequence[int | None]) -> float:
+    """Mean of 1/rank, 0 when nothing relevant was retrieved.
+
+    Example: mean_reciprocal_rank([1, 2, None, 4]) -> (1 + 0.5 + 0 + 0.25) / 4 = 0.4375
+    """
+    return sum(1 / r for r in ranks if r) / len(ranks) if ranks else 0.0
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0..100), linear between closest ranks.
+
+    Example: percentile([1, 2, 3, 4], 50) -> 2.5
+    """
+    import numpy as np
+
+    return float(np.percentile(values, q)) if len(values) else 0.0
+
+
+# -- running ----------------------------------------------------------------------------------
+
+
+@dataclass
+class QuestionResult:
+    """One question's answer and verdicts, as written to the JSON report."""
+
+    id: str
+    question: str
+    answers: list[Any]
+    answer: str
+    refused: bool
+    verdict: str  # correct | wrong | wrongly-refused | refused | should-refuse
+    hit: bool | None
+    f1: float | None
+    citation_recall: float | None
+    citation_precision: float | None
+    sources_cited: bool | None
+    retrieval_rank: int | None
+    seconds: float
+    sources: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    date: str | None = None
+    sentences: list[dict[str, Any]] = field(default_factory=list)
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    retrieved: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        cites_ok = self.citation_recall in (None, 1.0) and self.citation_precision in (None, 1.0)
+        return self.verdict not in ("correct", "refused") or not cites_ok
+
+
+def judge(q: EvalQuestion, answer: Answer, seconds: float, check: SupportCheck = supported) -> QuestionResult:
+    """Score one answer against its question."""
+    text = strip_markers(answer.answer)
+    if q.answerable:
+        hit = not answer.refused and answer_hit(text, q.answers)
+        f1 = 0.0 if answer.refused else best_f1(text, q.answers)
+        verdict = "wrongly-refused" if answer.refused else "correct" if hit else "wrong"
+        rank = first_relevant_rank([p.text for p in answer.passages], q.answers, q.evidence)
+    else:
+        hit, f1, rank = None, None, None
+        verdict = "refused" if answer.refused else "should-refuse"
+    scores = None if answer.refused else alce_scores(cited_sentences(answer), check)
+    cited_files = {Path(p.source).name for p in _cited_passages(answer)} | {p.source for p in _cited_passages(answer)}
+    sources_cited = None
+    if q.answerable and q.sources:
+        sources_cited = not answer.refused and all(s in cited_files or Path(s).name in cited_files for s in q.sources)
+    passage_by_id = {p.id: p for p in answer.passages}
+    citations = []
+    for c in answer.citations:
+        p = passage_by_id.get(c.passage_id)
+        citations.append({
+            **{k: v for k, v in asdict(c).items() if k not in ("article_id", "passage_id")},
+            "passage": p.text if p else None,
+            "passage_start": p.start if p else None,
+        })
+    sentences = []
+    for v in scores.sentences if scores else ():
+        sentences.append({"text": v.text, "citations": list(v.citations), "supported": v.supported, "relevant": list(v.relevant)})
+    retrieved = [{"rank": i, "title": p.title, "date": p.date, "source": p.url or p.source, "text": p.text}
+                 for i, p in enumerate(answer.passages, start=1)]
+    return QuestionResult(
+        id=q.id, question=q.question, answers=[a if isinstance(a, str) else list(a) for a in q.answers],
+        answer=answer.answer, refused=answer.refused, verdict=verdict, hit=hit, f1=f1,
+        citation_recall=scores.recall if scores else None, citation_precision=scores.precision if scores else None,
+        sources_cited=sources_cited, retrieval_rank=rank, seconds=seconds, sources=list(q.sources),
+        evidence=list(q.evidence), date=q.date, sentences=sentences, citations=citations, retrieved=retrieved,
+    )
+
+
+def _cited_passages(answer: Answer) -> list[Passage]:
+    ids = {c.passage_id for c in answer.citations}
+    return [p for p in answer.passages if p.id in ids]
+
+
+def _mean(values: Iterable[float | bool | None]) -> float | None:
+    vs = [float(v) for v in values if v is not None]
+    return sum(vs) / len(vs) if vs else None
+
+
+def figures(results: Sequence[QuestionResult], k: int, total_seconds: float) -> dict[str, Any]:
+    """The headline figures of a run; ``None`` where a figure has nothing to measure."""
+    answerable = [r for r in results if r.hit is not None]
+    unanswerable = [r for r in results if r.hit is None]
+    refused = [r for r in results if r.refused]
+    ranks = [r.retrieval_rank for r in answerable]
+    seconds = [r.seconds for r in results]
+    return {
+        "questions": len(results),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "accuracy": _mean(r.hit for r in answerable),
+        "f1": _mean(r.f1 for r in answerable),
+        "refusal_precision": sum(1 for r in refused if r.hit is None) / len(refused) if refused else None,
+        "refusal_recall": _mean(r.refused for r in unanswerable),
+        "citation_recall": _mean(r.citation_recall for r in results),
+        "citation_precision": _mean(r.citation_precision for r in results),
+        "sources_cited": _mean(r.sources_cited for r in results),
+        "retrieval_hit_at_1": hit_at(ranks, 1) if answerable else None,
+        "retrieval_hit_at_k": hit_at(ranks, k) if answerable else None,
+        "retrieval_mrr": mean_reciprocal_rank(ranks) if answerable else None,
+        "k": k,
+        "latency_p50": percentile(seconds, 50),
+        "latency_p95": percentile(seconds, 95),
+        "total_seconds": total_seconds,
+    }
+
+
+def run(
+    assistant: Any, questions: Sequence[EvalQuestion], progress: Callable[[QuestionResult], None] | None = None
+) -> tuple[list[QuestionResult], dict[str, Any]]:
+    """Ask every question through ``assistant.ask`` and score it; (results, figures)."""
+    results: list[QuestionResult] = []
+    started = time.perf_counter()
+    for q in questions:
+        t = time.perf_counter()
+        answer = assistant.ask(q.question)
+        result = judge(q, answer, time.perf_counter() - t)
+        results.append(result)
+        if progress:
+            progress(result)
+    return results, figures(results, assistant.k, time.perf_counter() - started)
+
+
+# -- thresholds and baselines -----------------------------------------------------------------
+
+#: Figures where lower is better; every other figure is better higher.
+LOWER_IS_BETTER = frozenset({"latency_p50", "latency_p95", "total_seconds"})
+
+
+def below_thresholds(figs: dict[str, Any], minimums: dict[str, float | None]) -> list[str]:
+    """One phrase per figure under its minimum.
+
+    Example: below_thresholds({"accuracy": 0.5}, {"accuracy": 0.6}) -> ["accuracy 0.500 < 0.600"]
+    """
+    out = []
+    for name, minimum in minimums.items():
+        if minimum is None:
+            continue
+        value = figs.get(name)
+        if value is None:
+            out.append(f"{name} is not measured on this dataset (< {minimum:.3f})")
+        elif value < minimum:
+            out.append(f"{name} {value:.3f} < {minimum:.3f}")
+    return out
+
+
+def load_baseline(path: str | Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return dict(data["figures"])
+    except FileNotFoundError:
+        raise UsageError(f"no baseline report at {path}; write one with qa eval --json {path}") from None
+    except (OSError, ValueError, KeyError, TypeError):
+        raise QAError(f"{path} is not a qa eval JSON report; write one with qa eval --json") from None
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+@dataclass
+class EvalOptions:
+    dataset: str | None = None
+    articles: str | None = None
+    index: str | None = None  # reuse this index (articles, if given, are ingested into it)
+    llm: str | None = None
+    llm_options: dict[str, Any] = field(default_factory=dict)
+    json_report: str | None = None
+    html_report: str | None = None
+    baseline: str | None = None
+    limit: int | None = None
+    minimums: dict[str, float | None] = field(default_factory=dict)
+
+
+def run_command(opts: EvalOptions) -> dict[str, Any]:
+    """What ``qa eval`` does: pick the index, ingest, ask, print, write reports, check thresholds."""
+    import contextlib
+    import tempfile
+    from datetime import datetime, timezone
+
+    from .assistant import Assistant
+    from .eval_report import print_failures, print_table, write_html, write_json
+    from .output import console, ingest_with_progress
+
+    dataset = Path(opts.dataset) if opts.dataset else SEED_DATASET
+    articles = opts.articles or (None if opts.dataset else str(SEED_ARTICLES))
+    questions = load_dataset(dataset)[: opts.limit or None]
+    baseline = load_baseline(opts.baseline) if opts.baseline else None
+    if articles and not Path(articles).exists():
+        raise UsageError(f"no articles at {articles}; give a folder of articles with --articles")
+    out, err = console(), console(stderr=True)
+    with contextlib.ExitStack() as stack:
+        index = opts.index
+        if index is None and articles:  # a fresh index of its own, gone afterwards
+            index = stack.enter_context(tempfile.TemporaryDirectory(prefix="qa-eval-index-"))
+        assistant = Assistant(index, llm=opts.llm, **opts.llm_options)
+        if articles:
+            ingest_with_progress(assistant, [articles])
+        if assistant.stats()[0] == 0:
+            raise QAError(f"the index {assistant.location} holds no articles; pass --articles DIR")
+        results, figs = _ask_with_progress(assistant, questions, err)
+    meta = {
+        "qa_eval": 1,
+        "dataset": str(dataset),
+        "articles": str(articles) if articles else None,
+        "index": str(opts.index) if opts.index else (None if articles else str(assistant.location)),
+        "llm": assistant.llm,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    print_table(out, figs, f"qa eval {dataset.name} ({assistant.llm})", baseline)
+    print_failures(out, results)
+    if opts.json_report:
+        write_json(opts.json_report, meta, figs, results)
+    if opts.html_report:
+        write_html(opts.html_report, meta, figs, results)
+    failing = below_thresholds(figs, opts.minimums)
+    if failing:
+        raise QAError("below threshold: " + "; ".join(failing))
+    return figs
+
+
+def _ask_with_progress(assistant: Any, questions: Sequence[EvalQuestion], err: Any):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[right]} right"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("asking", total=len(questions), right=0)
+        right = 0
+
+        def progress(r: QuestionResult) -> None:
+            nonlocal right
+            right += r.verdict in ("correct", "refused")
+            bar.update(task, advance=1, right=right)
+
+        return run(assistant, questions, progress)
