@@ -28,6 +28,7 @@ _LEADING_MARKERS = re.compile(r"(?:\s*\[\d+(?:\s*[,–-]\s*\d+)*\])+")
 MAX_RANGE = 20  # "[1-3]" means 1, 2, 3; a wider range is not a citation
 _WORD = re.compile(r"[\w][\w'’.-]*\w|\w")
 _NUMBER = re.compile(r"\d")
+_POSSESSIVE = re.compile(r"['’]s?$")
 STOPWORDS = frozenset(
     """a an the and or but if then of to in on at by for with from as is are was were be been being it its this that
     these those there their they them he she his her we our you your i me my not no do does did has have had will would
@@ -71,7 +72,9 @@ def content_words(text: str) -> dict[str, float]:
 
 
 def _norm(word: str) -> str:
-    """Fold simple plurals and number formatting so "troops" meets "troop" and "2,500" meets "2500"."""
+    """Fold possessives, simple plurals and number formatting so "Hamas’s" meets "Hamas's" and "Hamas",
+    "troops" meets "troop" and "2,500" meets "2500"."""
+    word = _POSSESSIVE.sub("", word)
     if word[:1].isdigit():
         return word.replace(",", "")
     if len(word) > 4 and word.endswith("ies"):

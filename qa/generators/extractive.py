@@ -29,7 +29,9 @@ from ..store import Passage
 MIN_SCORE = 0.42
 MISSING_KEY_PENALTY = 0.2
 SECOND_SENTENCE_MARGIN = 0.04
+OTHER_ARTICLE_MARGIN = 0.1
 MAX_SENTENCES = 2
+CACHE_SIZE = 20_000
 
 _QUESTION_WORDS = {"many", "much", "according", "report", "reported", "happened", "name", "kind", "type"}
 _NUMBER_WORDS = re.compile(
@@ -50,6 +52,7 @@ class _Candidate:
     passage: int  # 1-based
     text: str
     score: float
+    article: str = ""
 
 
 class ExtractiveGenerator:
@@ -58,6 +61,7 @@ class ExtractiveGenerator:
     def __init__(self, embedder: MiniLMEmbeddings | None = None, min_score: float = MIN_SCORE):
         self.embedder = embedder or MiniLMEmbeddings()
         self.min_score = min_score
+        self._cache: dict[str, object] = {}
 
     def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str]:
         chosen = self.select(question, passages)
@@ -78,49 +82,99 @@ class ExtractiveGenerator:
         total = sum(q_words.values())
         wants = _wanted_kind(question)
         texts: list[str] = []
-        meta: list[tuple[int, float, float, int]] = []  # passage, lexical sentence, lexical passage, missing keys
+        meta: list[tuple[int, float, float, float, str]] = []  # passage, lexical sentence/passage, missing, article
         for n, p in enumerate(passages, start=1):
             p_words = set(content_words(f"{p.title}. {p.text}"))
-            lex_p = sum(v for w, v in q_words.items() if w in p_words) / total
-            missing = sum(1 for k in keys if k not in p_words)
+            lex_p = sum(v for w, v in q_words.items() if _found(w, p_words)) / total
+            missing = sum(1 for k in keys if not _found(k, p_words)) / len(keys) if keys else 0.0
             for a, b in split_sentences(p.text):
                 s = p.text[a:b]
                 if len(s) < 20 or len(s) > 600:
                     continue
                 s_words = content_words(s)
-                lex_s = sum(v for w, v in q_words.items() if w in s_words) / total
-                novel = any(w not in q_words for w in s_words)
-                if not novel:
-                    continue
+                if not any(w not in q_words for w in s_words):
+                    continue  # says nothing the question does not already say
+                if wants in _REQUIRED_KINDS and not _has_kind(s, wants, q_words):
+                    continue  # a "how many" answered without a number is no answer
+                lex_s = sum(v for w, v in q_words.items() if _found(w, s_words)) / total
                 texts.append(s)
-                meta.append((n, lex_s, lex_p, missing))
+                meta.append((n, lex_s, lex_p, missing, p.article_id))
         if not texts:
             return []
-        vectors = self.embedder.embed([question, *texts])
+        vectors = self._embed(question, texts)
         dense = vectors[1:] @ vectors[0]
         cands: list[_Candidate] = []
-        for s, (n, lex_s, lex_p, missing), d in zip(texts, meta, dense):
+        for s, (n, lex_s, lex_p, missing, article), d in zip(texts, meta, dense):
             kind = 1.0 if wants is None or _has_kind(s, wants, q_words) else 0.0
             score = 0.45 * float(d) + 0.3 * lex_s + 0.15 * lex_p + 0.1 * kind - MISSING_KEY_PENALTY * missing
-            cands.append(_Candidate(n, s, score))
+            cands.append(_Candidate(n, s, score, article))
         cands.sort(key=lambda c: -c.score)
         best = cands[0]
         if best.score < self.min_score:
             return []
         chosen = [best]
         for c in cands[1:]:
-            if len(chosen) == MAX_SENTENCES or c.score < best.score - SECOND_SENTENCE_MARGIN:
+            if len(chosen) == MAX_SENTENCES or c.score < best.score - OTHER_ARTICLE_MARGIN:
                 break
+            # Another article's sentence of the kind asked for may report the fact differently: show both.
+            other_view = (
+                wants is not None
+                and c.article not in {o.article for o in chosen}
+                and _has_kind(c.text, wants, q_words)
+            )
+            if c.score < best.score - (OTHER_ARTICLE_MARGIN if other_view else SECOND_SENTENCE_MARGIN):
+                continue
             if all(support(c.text, o.text) < 0.7 and support(o.text, c.text) < 0.7 for o in chosen):
                 chosen.append(c)
         return chosen
+
+    def _embed(self, question: str, sentences: list[str]):
+        """Question and sentence vectors; sentence vectors are cached, as the same passages come back often."""
+        import numpy as np
+
+        todo = [s for s in dict.fromkeys(sentences) if s not in self._cache]
+        if todo:
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.clear()
+            self._cache.update(zip(todo, self.embedder.embed(todo)))
+        return np.vstack([self.embedder.embed([question]), *(self._cache[s][None, :] for s in sentences)])
+
+
+_REQUIRED_KINDS = ("number",)
+_MONTHS = {m[:3]: m for m in "january february march april may june july august september october november december".split()}
+
+
+def _canonical(word: str) -> str:
+    """Month abbreviations as full names. Example: _canonical("oct") -> "october"; _canonical("octopus") -> "octopus" """
+    month = _MONTHS.get(word[:3])
+    return month if month and month.startswith(word) else word
+
+
+def _found(word: str, words: set[str] | dict[str, float]) -> bool:
+    """Whether a question word occurs among ``words``, up to inflection and abbreviation.
+
+    Example: _found("israeli", {"israel"}) -> True; _found("october", {"oct"}) -> True; _found("art", {"article"}) -> False
+    """
+    if word in words:
+        return True
+    if word[:1].isdigit():
+        return False
+    w = _canonical(word)
+    for other in words:
+        if other[:1] != w[:1]:
+            continue
+        o = _canonical(other)
+        short, long = (o, w) if len(o) <= len(w) else (w, o)
+        if o == w or (len(short) >= 4 and long.startswith(short)):
+            return True
+    return False
 
 
 def _wanted_kind(question: str) -> str | None:
     q = question.lower()
     if re.search(r"\bhow (many|much|old|long|far|often)\b|\bwhat (number|percentage|percent|share|amount|age)\b", q):
         return "number"
-    if re.search(r"\bwhen\b|\bwhat (year|day|date|month)\b", q):
+    if re.search(r"\bwhen\b|\b(what|which) (year|day|date|month)\b", q):
         return "date"
     if re.search(r"\bwho\b|\bwhose\b|\bwhich (person|man|woman|leader|official|president|minister|group|country|city)\b", q):
         return "name"
