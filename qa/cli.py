@@ -139,11 +139,13 @@ def threshold_options(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--html", "html_report", type=click.Path(dir_okay=False), help="Write a page to scan for failures.")
 @click.option("--baseline", type=click.Path(dir_okay=False), help="A previous --json report: print each figure's change.")
 @click.option("--limit", type=click.IntRange(1), help="Ask only the first N questions.")
+@click.option("--date-window", type=click.IntRange(0), metavar="DAYS",
+              help="Search only articles of the DAYS days up to each question's date (questions with a date).")
 @llm_options
 @threshold_options
 @clean_errors
 def eval_(dataset: str | None, articles: str | None, index: str | None, json_report: str | None,
-          html_report: str | None, baseline: str | None, limit: int | None, llm: str, model: str | None,
+          html_report: str | None, baseline: str | None, limit: int | None, date_window: int | None, llm: str, model: str | None,
           base_url: str | None, **minimums: float | None) -> None:
     """Measure answers against DATASET (JSONL; default: the seed set about seeds/).
 
@@ -153,7 +155,7 @@ def eval_(dataset: str | None, articles: str | None, index: str | None, json_rep
 
     options = {k: v for k, v in {"model": model, "base_url": base_url}.items() if v}
     run_command(EvalOptions(dataset, articles, index, llm, options, json_report, html_report, baseline, limit,
-                            {key: minimums[key] for _, key in _THRESHOLDS}))
+                            date_window, {key: minimums[key] for _, key in _THRESHOLDS}))
 
 
 @main.command()

@@ -41,6 +41,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ from .answer import Answer
 from .cite import supported
 from .config import PROJECT_DIR
 from .errors import QAError, UsageError
+from .retrieve import Filter
 from .store import Passage
 
 SEED_DATASET = PROJECT_DIR / "eval" / "seed.jsonl"
@@ -399,15 +401,35 @@ def figures(results: Sequence[QuestionResult], k: int, total_seconds: float) -> 
     }
 
 
+def date_filter(q: EvalQuestion, window_days: int | None) -> Filter | None:
+    """Articles of the ``window_days`` days up to the day the question was asked, when it has a date.
+
+    Example: date_filter(EvalQuestion("1", "Who?", date="2024-08-02"), 7) -> Filter("2024-07-26", "2024-08-02")
+    """
+    if window_days is None or not q.date:
+        return None
+    try:
+        day = date.fromisoformat(q.date[:10])
+    except ValueError:
+        raise QAError(f"question {q.id}: date {q.date!r} is not YYYY-MM-DD") from None
+    return Filter(date_from=(day - timedelta(days=window_days)).isoformat(), date_to=day.isoformat())
+
+
 def run(
-    assistant: Any, questions: Sequence[EvalQuestion], progress: Callable[[QuestionResult], None] | None = None
+    assistant: Any,
+    questions: Sequence[EvalQuestion],
+    progress: Callable[[QuestionResult], None] | None = None,
+    date_window: int | None = None,
 ) -> tuple[list[QuestionResult], dict[str, Any]]:
-    """Ask every question through ``assistant.ask`` and score it; (results, figures)."""
+    """Ask every question through ``assistant.ask`` and score it; (results, figures).
+
+    With ``date_window``, a question with a ``date`` searches only articles of the days up to it.
+    """
     results: list[QuestionResult] = []
     started = time.perf_counter()
     for q in questions:
         t = time.perf_counter()
-        answer = assistant.ask(q.question)
+        answer = assistant.ask(q.question, filter=date_filter(q, date_window))
         result = judge(q, answer, time.perf_counter() - t)
         results.append(result)
         if progress:
@@ -462,6 +484,7 @@ class EvalOptions:
     html_report: str | None = None
     baseline: str | None = None
     limit: int | None = None
+    date_window: int | None = None
     minimums: dict[str, float | None] = field(default_factory=dict)
 
 
@@ -491,13 +514,14 @@ def run_command(opts: EvalOptions) -> dict[str, Any]:
             ingest_with_progress(assistant, [articles])
         if assistant.stats()[0] == 0:
             raise QAError(f"the index {assistant.location} holds no articles; pass --articles DIR")
-        results, figs = _ask_with_progress(assistant, questions, err)
+        results, figs = _ask_with_progress(assistant, questions, err, opts.date_window)
     meta = {
         "qa_eval": 1,
         "dataset": str(dataset),
         "articles": str(articles) if articles else None,
         "index": str(opts.index) if opts.index else (None if articles else str(assistant.location)),
         "llm": assistant.llm,
+        "date_window": opts.date_window,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     print_table(out, figs, f"qa eval {dataset.name} ({assistant.llm})", baseline)
@@ -512,7 +536,7 @@ def run_command(opts: EvalOptions) -> dict[str, Any]:
     return figs
 
 
-def _ask_with_progress(assistant: Any, questions: Sequence[EvalQuestion], err: Any):
+def _ask_with_progress(assistant: Any, questions: Sequence[EvalQuestion], err: Any, date_window: int | None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     with Progress(
@@ -534,4 +558,4 @@ def _ask_with_progress(assistant: Any, questions: Sequence[EvalQuestion], err: A
             right += r.verdict in ("correct", "refused")
             bar.update(task, advance=1, right=right)
 
-        return run(assistant, questions, progress)
+        return run(assistant, questions, progress, date_window)

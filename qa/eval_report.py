@@ -74,6 +74,8 @@ def print_table(out: Console, figs: dict[str, Any], title: str, baseline: dict[s
         table.add_row(*row)
     out.print(table)
     out.print(f"{figs['questions']} questions: {figs['answerable']} answerable, {figs['unanswerable']} unanswerable")
+    if baseline is not None and baseline.get("questions") != figs["questions"]:
+        out.print(f"[yellow]note:[/] the baseline ran {baseline.get('questions')} questions, this run {figs['questions']}")
 
 
 def print_failures(out: Console, results: Sequence[QuestionResult], limit: int = 15) -> None:

@@ -41,8 +41,9 @@ _NUMBER_WORDS = re.compile(
 )
 _DATE_WORDS = re.compile(
     r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
-    r"august|september|october|november|december|jan|feb|aug|sept?|oct|nov|dec|yesterday|today|last week|"
-    r"(19|20)\d\d)\b",
+    r"august|september|october|november|december|jan|feb|aug|sept?|oct|nov|dec|yesterday|today|tonight|tomorrow|"
+    r"weekend|week|month|year|decade|century|ago|spring|summer|fall|autumn|winter|morning|afternoon|evening|"
+    r"(1[5-9]|20)\d\d|\d{1,2}(:\d\d)? ?[ap]\.?m\b)",
     re.IGNORECASE,
 )
 
@@ -140,7 +141,7 @@ class ExtractiveGenerator:
         return np.vstack([self.embedder.embed([question]), *(self._cache[s][None, :] for s in sentences)])
 
 
-_REQUIRED_KINDS = ("number",)
+_REQUIRED_KINDS = ("number", "date")  # a "how many" or "when" without one is no answer
 _MONTHS = {m[:3]: m for m in "january february march april may june july august september october november december".split()}
 
 
