@@ -40,10 +40,10 @@ _NUMBER_WORDS = re.compile(
     re.IGNORECASE,
 )
 _DATE_WORDS = re.compile(
-    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may(?= \d)|june|july|"
     r"august|september|october|november|december|jan|feb|aug|sept?|oct|nov|dec|yesterday|today|tonight|tomorrow|"
-    r"weekend|week|month|year|decade|century|ago|spring|summer|fall|autumn|winter|morning|afternoon|evening|"
-    r"(1[5-9]|20)\d\d|\d{1,2}(:\d\d)? ?[ap]\.?m\b)",
+    r"weekends?|weeks?|months?|years?|decades?|century|centuries|ago|spring|summer|fall|autumn|winter|morning|afternoon|evening|"
+    r"(1[5-9]|20)\d\d|\d{1,2}(:\d\d)? ?[ap]\.?m)\b",
     re.IGNORECASE,
 )
 
