@@ -29,6 +29,9 @@ Every question goes through :meth:`qa.Assistant.ask`, the path users take. The f
   retrieved passage (``Answer.passages``) that contains a normalised accepted answer (for an
   all-of answer, any of its parts) or evidence string.
 - **sources cited**: answerable questions with ``sources`` whose answer cites every source.
+- **answer in articles**: answerable questions whose accepted answer occurs in some article of
+  the index at all; accuracy on those; and how often the others (a dataset's answer the articles
+  do not hold, common in benchmarks built from web search) were refused, the right behaviour.
 - **latency** p50/p95 of one ``ask`` and the total time of all questions.
 """
 
@@ -311,6 +314,7 @@ class QuestionResult:
     sources_cited: bool | None
     retrieval_rank: int | None
     seconds: float
+    in_articles: bool | None = None  # an accepted answer occurs in some article of the index
     sources: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     date: str | None = None
@@ -363,6 +367,19 @@ def judge(q: EvalQuestion, answer: Answer, seconds: float, check: SupportCheck =
     )
 
 
+def answer_in_texts(answers: Sequence[AcceptedAnswer], normalised_texts: Sequence[str]) -> bool:
+    """Whether some accepted answer occurs in the texts (normalised and space-padded); the parts of an
+    all-of answer may stand in different texts, as when two articles report a fact differently.
+
+    Example: answer_in_texts(["2,500"], [" iraq hosts 2500 us troops "]) -> True
+    """
+    for a in answers:
+        parts = [f" {normalize(p)} " for p in _parts(a)]
+        if all(any(p in t for t in normalised_texts) for p in parts):
+            return True
+    return False
+
+
 def _cited_passages(answer: Answer) -> list[Passage]:
     ids = {c.passage_id for c in answer.citations}
     return [p for p in answer.passages if p.id in ids]
@@ -376,6 +393,8 @@ def _mean(values: Iterable[float | bool | None]) -> float | None:
 def figures(results: Sequence[QuestionResult], k: int, total_seconds: float) -> dict[str, Any]:
     """The headline figures of a run; ``None`` where a figure has nothing to measure."""
     answerable = [r for r in results if r.hit is not None]
+    findable = [r for r in answerable if r.in_articles]
+    unfindable = [r for r in answerable if r.in_articles is False]
     unanswerable = [r for r in results if r.hit is None]
     refused = [r for r in results if r.refused]
     ranks = [r.retrieval_rank for r in answerable]
@@ -388,6 +407,9 @@ def figures(results: Sequence[QuestionResult], k: int, total_seconds: float) -> 
         "f1": _mean(r.f1 for r in answerable),
         "refusal_precision": sum(1 for r in refused if r.hit is None) / len(refused) if refused else None,
         "refusal_recall": _mean(r.refused for r in unanswerable),
+        "answer_in_articles": _mean(r.in_articles for r in answerable),
+        "accuracy_when_in_articles": _mean(r.hit for r in findable),
+        "refused_when_not_in_articles": _mean(r.refused for r in unfindable),
         "citation_recall": _mean(r.citation_recall for r in results),
         "citation_precision": _mean(r.citation_precision for r in results),
         "sources_cited": _mean(r.sources_cited for r in results),
@@ -420,17 +442,24 @@ def run(
     questions: Sequence[EvalQuestion],
     progress: Callable[[QuestionResult], None] | None = None,
     date_window: int | None = None,
+    article_texts: Sequence[str] | None = None,
 ) -> tuple[list[QuestionResult], dict[str, Any]]:
     """Ask every question through ``assistant.ask`` and score it; (results, figures).
 
     With ``date_window``, a question with a ``date`` searches only articles of the days up to it.
+    With ``article_texts`` (every article of the index), each answerable question records whether
+    an accepted answer occurs in any article at all: a dataset's "answerable" question whose answer
+    is in no article is one the assistant should refuse.
     """
+    normalised = [f" {normalize(t)} " for t in article_texts] if article_texts is not None else None
     results: list[QuestionResult] = []
     started = time.perf_counter()
     for q in questions:
         t = time.perf_counter()
         answer = assistant.ask(q.question, filter=date_filter(q, date_window))
         result = judge(q, answer, time.perf_counter() - t)
+        if normalised is not None and q.answerable:
+            result.in_articles = answer_in_texts(q.answers, normalised)
         results.append(result)
         if progress:
             progress(result)
@@ -514,7 +543,8 @@ def run_command(opts: EvalOptions) -> dict[str, Any]:
             ingest_with_progress(assistant, [articles])
         if assistant.stats()[0] == 0:
             raise QAError(f"the index {assistant.location} holds no articles; pass --articles DIR")
-        results, figs = _ask_with_progress(assistant, questions, err, opts.date_window)
+        texts = [rec.text for rec in assistant.store.article_records(text=True).values()]
+        results, figs = _ask_with_progress(assistant, questions, err, opts.date_window, texts)
     meta = {
         "qa_eval": 1,
         "dataset": str(dataset),
@@ -536,7 +566,9 @@ def run_command(opts: EvalOptions) -> dict[str, Any]:
     return figs
 
 
-def _ask_with_progress(assistant: Any, questions: Sequence[EvalQuestion], err: Any, date_window: int | None):
+def _ask_with_progress(
+    assistant: Any, questions: Sequence[EvalQuestion], err: Any, date_window: int | None, texts: Sequence[str]
+):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     with Progress(
@@ -558,4 +590,4 @@ def _ask_with_progress(assistant: Any, questions: Sequence[EvalQuestion], err: A
             right += r.verdict in ("correct", "refused")
             bar.update(task, advance=1, right=right)
 
-        return run(assistant, questions, progress, date_window)
+        return run(assistant, questions, progress, date_window, texts)

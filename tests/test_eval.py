@@ -265,3 +265,13 @@ def test_eval_bad_dataset_is_one_line(tmp_path):
 def test_eval_question_is_a_plain_dataclass():
     q = EvalQuestion("x", "Who?")
     assert not q.answerable and q.sources == ()
+
+
+def test_answer_in_articles():
+    from qa.eval import answer_in_texts
+
+    texts = [" iraq hosts 2500 us troops ", " alasad airbase "]
+    assert answer_in_texts(["2,500"], texts) and answer_in_texts([["Al-Asad", "airbase"]], texts)
+    assert answer_in_texts([["2,500", "Al-Asad"]], texts)  # parts may stand in different articles
+    assert not answer_in_texts([["2,500", "Tehran"]], texts)
+    assert not answer_in_texts(["Tehran"], texts)
