@@ -8,8 +8,11 @@ No model weights beyond the embedder. Each sentence of the retrieved passages is
 - whether it holds the kind of thing asked for: a number for "how many", a name for "who",
   a date for "when"; and whether it says anything the question does not already say.
 
-A question key term (a name or number of the question) missing from the passage costs
-``MISSING_KEY_PENALTY`` each. When the best score is under ``MIN_SCORE`` the generator
+The share of the question's key terms (its names and numbers) missing from the passage costs
+up to ``MISSING_KEY_PENALTY``; words match up to inflection ("Israeli" meets "Israel") and month
+abbreviations. A "how many" or "when" question is only answered by a sentence holding a number
+or a time expression. When another article's sentence of the kind asked for scores nearly as
+well, it is added, so that two reports of one fact (five injured, "several" injured) both show. When the best score is under ``MIN_SCORE`` the generator
 refuses with the fixed refusal sentence instead of guessing.
 """
 
@@ -26,6 +29,9 @@ from ..cite import content_words, place_markers, support
 from ..embed import MiniLMEmbeddings
 from ..store import Passage
 
+#: How a sentence's score is made: cosine to the question, shares of the question's words in the
+#: sentence and in its passage, and whether it holds the kind of thing asked for.
+WEIGHTS = {"dense": 0.45, "sentence": 0.3, "passage": 0.15, "kind": 0.1}
 MIN_SCORE = 0.42
 MISSING_KEY_PENALTY = 0.2
 SECOND_SENTENCE_MARGIN = 0.04
@@ -107,7 +113,9 @@ class ExtractiveGenerator:
         cands: list[_Candidate] = []
         for s, (n, lex_s, lex_p, missing, article), d in zip(texts, meta, dense):
             kind = 1.0 if wants is None or _has_kind(s, wants, q_words) else 0.0
-            score = 0.45 * float(d) + 0.3 * lex_s + 0.15 * lex_p + 0.1 * kind - MISSING_KEY_PENALTY * missing
+            w = WEIGHTS
+            score = w["dense"] * float(d) + w["sentence"] * lex_s + w["passage"] * lex_p + w["kind"] * kind
+            score -= MISSING_KEY_PENALTY * missing
             cands.append(_Candidate(n, s, score, article))
         cands.sort(key=lambda c: -c.score)
         best = cands[0]
