@@ -13,8 +13,9 @@ the supporting passages.
 
 Every question goes through :meth:`qa.Assistant.ask`, the path users take. The figures:
 
-- **accuracy** (answerable questions only): a normalised accepted answer occurs, as whole
-  words, in the normalised answer (citation markers removed). A refusal is wrong.
+- **accuracy** (answerable questions only): a normalised accepted answer occurs in the normalised
+  answer (citation markers removed), RealTime QA's ``hit``; one-word answers of up to three
+  characters ("2", "one") must be whole words. A refusal is wrong.
 - **f1**: token F1 of the answer against the best accepted answer, as in RealTime QA / SQuAD
   (:func:`normalize`: lower-case, drop punctuation and the articles a/an/the, fold white space).
 - **refusal precision / recall**: refusals that were right, over all refusals / over all
@@ -153,13 +154,27 @@ def _parts(accepted: AcceptedAnswer) -> tuple[str, ...]:
     return (accepted,) if isinstance(accepted, str) else accepted
 
 
+#: Answers this short must occur as a whole word: "2" should not hit "2024", nor "one" "someone".
+SHORT_ANSWER_CHARS = 3
+
+
 def occurs(needle: str, text: str) -> bool:
-    """Whether normalised ``needle`` occurs in normalised ``text`` as whole words.
+    """Whether normalised ``needle`` occurs in normalised ``text``, as RealTime QA's ``hit`` counts it
+    (a substring, so "Louisiana" hits "Louisiana’s"); a one-word needle of up to three characters
+    must be a whole word.
 
     Example: occurs("Al-Asad", "the Al-Asad Airbase") -> True; occurs("one", "someone") -> False
     """
-    n = normalize(needle)
-    return bool(n) and f" {n} " in f" {normalize(text)} "
+    return contains(normalize(text), normalize(needle))
+
+
+def contains(text: str, needle: str) -> bool:
+    """:func:`occurs` for texts normalised already."""
+    if not needle:
+        return False
+    if len(needle) <= SHORT_ANSWER_CHARS and " " not in needle:
+        return f" {needle} " in f" {text} "
+    return needle in text
 
 
 def answer_hit(answer: str, answers: Sequence[AcceptedAnswer]) -> bool:
@@ -368,14 +383,13 @@ def judge(q: EvalQuestion, answer: Answer, seconds: float, check: SupportCheck =
 
 
 def answer_in_texts(answers: Sequence[AcceptedAnswer], normalised_texts: Sequence[str]) -> bool:
-    """Whether some accepted answer occurs in the texts (normalised and space-padded); the parts of an
+    """Whether some accepted answer occurs in the texts (normalised already); the parts of an
     all-of answer may stand in different texts, as when two articles report a fact differently.
 
-    Example: answer_in_texts(["2,500"], [" iraq hosts 2500 us troops "]) -> True
+    Example: answer_in_texts(["2,500"], ["iraq hosts 2500 us troops"]) -> True
     """
     for a in answers:
-        parts = [f" {normalize(p)} " for p in _parts(a)]
-        if all(any(p in t for t in normalised_texts) for p in parts):
+        if all(any(contains(t, normalize(p)) for t in normalised_texts) for p in _parts(a)):
             return True
     return False
 
@@ -451,7 +465,7 @@ def run(
     an accepted answer occurs in any article at all: a dataset's "answerable" question whose answer
     is in no article is one the assistant should refuse.
     """
-    normalised = [f" {normalize(t)} " for t in article_texts] if article_texts is not None else None
+    normalised = [normalize(t) for t in article_texts] if article_texts is not None else None
     results: list[QuestionResult] = []
     started = time.perf_counter()
     for q in questions:

@@ -28,6 +28,8 @@ def test_found(word, words, expected):
         ("In which month did the U.S. strike?", "date"),
         ("When might Iraq kick out U.S. troops?", "date"),
         ("Who is the US Secretary of Defense?", "name"),
+        ("Which state passed the law?", "name"),
+        ("What is the name of the blaze?", "name"),
         ("What did Biden propose?", None),
     ],
 )

@@ -32,7 +32,7 @@ from ..store import Passage
 #: How a sentence's score is made: cosine to the question, shares of the question's words in the
 #: sentence and in its passage, and whether it holds the kind of thing asked for.
 WEIGHTS = {"dense": 0.45, "sentence": 0.3, "passage": 0.15, "kind": 0.1}
-MIN_SCORE = 0.42
+MIN_SCORE = 0.5
 MISSING_KEY_PENALTY = 0.2
 SECOND_SENTENCE_MARGIN = 0.04
 OTHER_ARTICLE_MARGIN = 0.1
@@ -179,13 +179,17 @@ def _found(word: str, words: set[str] | dict[str, float]) -> bool:
     return False
 
 
+# "Which state ...", "which company ...", "the name of ...": most such answers are proper names.
+_NAME_QUESTION = re.compile(r"\bwho\b|\bwhose\b|\bwhich\b|\bname of\b")
+
+
 def _wanted_kind(question: str) -> str | None:
     q = question.lower()
     if re.search(r"\bhow (many|much|old|long|far|often)\b|\bwhat (number|percentage|percent|share|amount|age)\b", q):
         return "number"
     if re.search(r"\bwhen\b|\b(what|which) (year|day|date|month)\b", q):
         return "date"
-    if re.search(r"\bwho\b|\bwhose\b|\bwhich (person|man|woman|leader|official|president|minister|group|country|city)\b", q):
+    if _NAME_QUESTION.search(q):
         return "name"
     if re.search(r"\bwhere\b", q):
         return "name"
