@@ -200,13 +200,14 @@ def test_seed_set_is_complete_and_quotes_the_articles():
 
 # The seed set's figures with the default (extractive) generator, set at or a little under what
 # it measures, so a regression fails CI. Raise them when the numbers improve.
-SEED_THRESHOLDS = {
-    "--min-accuracy": "0.70",
-    "--min-f1": "0.12",
-    "--min-refusal-recall": "0.15",
-    "--min-refusal-precision": "0.35",
+SEED_THRESHOLDS = {  # measured: accuracy 0.822, F1 0.146, refusal precision 1.0 / recall 0.417, ALCE 1.0 / 1.0
+    "--min-accuracy": "0.80",
+    "--min-f1": "0.14",
+    "--min-refusal-recall": "0.40",
+    "--min-refusal-precision": "0.95",
     "--min-citation-recall": "0.95",
     "--min-citation-precision": "0.95",
+    "--min-sources-cited": "0.80",
     "--min-hit-at-k": "0.95",
     "--min-mrr": "0.90",
 }
