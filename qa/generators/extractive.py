@@ -101,6 +101,8 @@ class ExtractiveGenerator:
                 s_words = content_words(s)
                 if not any(w not in q_words for w in s_words):
                     continue  # says nothing the question does not already say
+                if _INSTRUCTION.match(s):
+                    continue  # tells the reader what to do: not a report of a fact (articles are data)
                 if wants in _REQUIRED_KINDS and not _has_kind(s, wants, q_words):
                     continue  # a "how many" answered without a number is no answer
                 lex_s = sum(v for w, v in q_words.items() if _found(w, s_words)) / total
@@ -149,6 +151,10 @@ class ExtractiveGenerator:
         return np.vstack([self.embedder.embed([question]), *(self._cache[s][None, :] for s in sentences)])
 
 
+_INSTRUCTION = re.compile(
+    r"\W*(ignore|disregard|forget|answer|respond|reply|cite|say|tell|pretend|never|always|you must|you are now)\b",
+    re.IGNORECASE,
+)
 _REQUIRED_KINDS = ("number", "date")  # a "how many" or "when" without one is no answer
 _MONTHS = {m[:3]: m for m in "january february march april may june july august september october november december".split()}
 
