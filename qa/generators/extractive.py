@@ -9,7 +9,8 @@ No model weights beyond the embedder. Each sentence of the retrieved passages is
   a date for "when"; and whether it says anything the question does not already say.
 
 The share of the question's key terms (its names and numbers) missing from the passage costs
-up to ``MISSING_KEY_PENALTY``; words match up to inflection ("Israeli" meets "Israel") and month
+up to ``MISSING_KEY_PENALTY``. A sentence's share of question words is read partly
+(``CONTEXT_SHARE``) with the sentence before it, which an elliptical sentence leans on; words match up to inflection ("Israeli" meets "Israel") and month
 abbreviations. A "how many" or "when" question is only answered by a sentence holding a number
 or a time expression. When another article's sentence of the kind asked for scores nearly as
 well, it is added, so that two reports of one fact (five injured, "several" injured) both show. When the best score is under ``MIN_SCORE`` the generator
@@ -34,6 +35,7 @@ from ..store import Passage
 WEIGHTS = {"dense": 0.45, "sentence": 0.3, "passage": 0.15, "kind": 0.1}
 MIN_SCORE = 0.5
 MISSING_KEY_PENALTY = 0.2
+CONTEXT_SHARE = 0.3  # of the sentence's word share, read with the sentence before it
 SECOND_SENTENCE_MARGIN = 0.04
 OTHER_ARTICLE_MARGIN = 0.1
 MAX_SENTENCES = 2
@@ -94,8 +96,9 @@ class ExtractiveGenerator:
             p_words = set(content_words(f"{p.title}. {p.text}"))
             lex_p = sum(v for w, v in q_words.items() if _found(w, p_words)) / total
             missing = sum(1 for k in keys if not _found(k, p_words)) / len(keys) if keys else 0.0
+            prev = ""
             for a, b in split_sentences(p.text):
-                s = p.text[a:b]
+                s, before, prev = p.text[a:b], prev, p.text[a:b]
                 if len(s) < 20 or len(s) > 600:
                     continue
                 s_words = content_words(s)
@@ -105,7 +108,12 @@ class ExtractiveGenerator:
                     continue  # tells the reader what to do: not a report of a fact (articles are data)
                 if wants in _REQUIRED_KINDS and not _has_kind(s, wants, q_words):
                     continue  # a "how many" answered without a number is no answer
+                # An elliptical sentence ("An additional 900 are stationed in Syria.") leans on the one
+                # before it ("Iraq hosts 2,500 US troops."): read the question's words in both.
+                ctx_words = {**content_words(before), **s_words}
                 lex_s = sum(v for w, v in q_words.items() if _found(w, s_words)) / total
+                lex_ctx = sum(v for w, v in q_words.items() if _found(w, ctx_words)) / total
+                lex_s = (1 - CONTEXT_SHARE) * lex_s + CONTEXT_SHARE * lex_ctx
                 texts.append(s)
                 meta.append((n, lex_s, lex_p, missing, p.article_id))
         if not texts:
