@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .eval import LOWER_IS_BETTER, QuestionResult
+from .output import shorten
 
 #: (key, label, kind) of each figure, in the order shown.
 FIGURES: list[tuple[str, str, str]] = [
@@ -88,14 +89,11 @@ def print_failures(out: Console, results: Sequence[QuestionResult], limit: int =
     out.print(f"[bold]{len(failed)} failures[/] (all of them in --json / --html):")
     for r in failed[:limit]:
         why = r.verdict if r.verdict not in ("correct", "refused") else "citations"
-        out.print(f"  [red]{escape(why)}[/] {escape(r.id)}: {escape(_short(r.question, 90))}")
+        out.print(f"  [red]{escape(why)}[/] {escape(r.id)}: {escape(shorten(r.question, 90, at_word=False))}")
     if len(failed) > limit:
         out.print(f"  … and {len(failed) - limit} more")
 
 
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def write_json(path: str | Path, meta: dict[str, Any], figs: dict[str, Any], results: Sequence[QuestionResult]) -> None:

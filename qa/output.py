@@ -24,9 +24,13 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=True)
 
 
-def shorten(text: str, limit: int) -> str:
+def shorten(text: str, limit: int, at_word: bool = True) -> str:
+    """``text`` on one line, at most ``limit`` characters, cut (at a word, unless ``at_word`` is off) with "…"."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if at_word else cut) + "…"
 
 
 _MARKERS = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]|\s*\[[\d,–\s-]*$")

@@ -7,7 +7,6 @@ import itertools
 import os
 import runpy
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from functools import cached_property
 from pathlib import Path
 
 import pytest
+
+from qa.generators.gguf import free_port  # one helper for a free loopback port; tests import it from here
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -77,12 +78,6 @@ def run_qa(*args: str, input: str | None = None, env: dict[str, str] | None = No
 
 
 # -- a real Chroma server -------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:

