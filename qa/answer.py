@@ -44,6 +44,9 @@ class Answer:
     sentences: tuple[Sentence, ...] = ()
     passages: tuple[Passage, ...] = field(default=(), repr=False, compare=False)
     search_query: str | None = None  # the standalone question searched, when it differs
+    short_answer: str | None = None  # the name, number, date or phrase that answers, verbatim from a cited passage
+    short_citation: int | None = None  # the citation the short answer comes from
+    confidence: float | None = None  # 0..1, P(the answer is right), when the generator can say
 
     @property
     def verified(self) -> bool:
@@ -53,17 +56,33 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "question": self.question,
+            "short_answer": self.short_answer,
+            "short_answer_citation": self.short_citation,
             "answer": self.answer,
             "refused": self.refused,
             "citations": [
                 {k: v for k, v in asdict(c).items() if k not in ("article_id", "passage_id")} for c in self.citations
             ],
             "sentences": [{"text": s.text, "citations": list(s.citations), "supported": s.supported} for s in self.sentences],
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
         }
         if self.search_query and self.search_query != self.question:
             out["search_query"] = self.search_query
         return out
 
 
-def refusal(question: str, passages: tuple[Passage, ...] = (), search_query: str | None = None) -> Answer:
-    return Answer(question, REFUSAL, True, passages=passages, search_query=search_query)
+#: How a draft gives its short answer: a first line "Short answer: Lloyd Austin [1]".
+SHORT_PREFIX = "Short answer:"
+
+
+@dataclass(frozen=True)
+class DraftInfo:
+    """What a generator may yield after its draft's text: how sure it is (0..1), when it can say."""
+
+    confidence: float | None = None
+
+
+def refusal(
+    question: str, passages: tuple[Passage, ...] = (), search_query: str | None = None, confidence: float | None = None
+) -> Answer:
+    return Answer(question, REFUSAL, True, passages=passages, search_query=search_query, confidence=confidence)

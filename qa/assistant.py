@@ -12,10 +12,11 @@ import contextlib
 import fcntl
 import os
 from collections.abc import Iterable, Iterator
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
-from .answer import Answer, refusal
+from .answer import Answer, DraftInfo, refusal
 from .chunk import Chunker
 from .cite import resolve
 from .config import ChunkSettings, cache_dir, default_index_dir
@@ -132,8 +133,13 @@ class Assistant:
     def search(self, question: str, k: int | None = None, filter: Filter | None = None) -> list[Passage]:
         return self.retriever.search(check_question(question), k=k, filter=filter)
 
-    def stream(self, question: str, filter: Filter | None = None, search_query: str | None = None) -> Iterator[str | Answer]:
-        """Yield the answer text in pieces as it is generated, then the checked :class:`Answer`."""
+    def stream(
+        self, question: str, filter: Filter | None = None, search_query: str | None = None, as_of: date | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield the answer text in pieces as it is generated, then the checked :class:`Answer`.
+
+        ``as_of`` is the day the question is asked (default today): the reader prefers articles near it.
+        """
         question = check_question(question)
         query = search_query or question
         passages = self.retriever.search(query, filter=filter)
@@ -145,14 +151,21 @@ class Assistant:
             yield refusal(question, search_query=query)
             return
         pieces: list[str] = []
-        for piece in self.generator.stream(query, passages):
+        confidence = None
+        extra = {"as_of": as_of or date.today()} if self.generator.name == "extractive" else {}
+        for piece in self.generator.stream(query, passages, **extra):
+            if isinstance(piece, DraftInfo):
+                confidence = piece.confidence
+                continue
             pieces.append(piece)
             yield piece
-        yield resolve(question, "".join(pieces), passages, search_query=query)
+        yield resolve(question, "".join(pieces), passages, search_query=query, confidence=confidence)
 
-    def ask(self, question: str, filter: Filter | None = None, search_query: str | None = None) -> Answer:
+    def ask(
+        self, question: str, filter: Filter | None = None, search_query: str | None = None, as_of: date | None = None
+    ) -> Answer:
         """Answer ``question`` with citations, or refuse when the articles do not support an answer."""
-        for item in self.stream(question, filter=filter, search_query=search_query):
+        for item in self.stream(question, filter=filter, search_query=search_query, as_of=as_of):
             if isinstance(item, Answer):
                 return item
         raise AssertionError("stream ended without an answer")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .answer import REFUSAL, Answer, Citation, Sentence
+from .answer import REFUSAL, SHORT_PREFIX, Answer, Citation, Sentence
 from .chunk import split_sentences
 from .store import Passage
 
@@ -112,11 +112,52 @@ def best_quote(sentence: str, passage: Passage) -> tuple[int, int]:
     return passage.start + a, passage.start + b
 
 
-def resolve(question: str, draft: str, passages: Sequence[Passage], search_query: str | None = None) -> Answer:
-    """Turn a generator's draft (``[n]`` = n-th passage, 1-based) into a checked :class:`Answer`."""
-    text = draft.strip()
+def split_short(draft: str) -> tuple[str | None, list[int], str]:
+    """A draft's short-answer line, apart: (short answer, its passage numbers, the rest of the draft).
+
+    Example: split_short("Short answer: Lloyd Austin [1]\nUS Secretary of Defense Lloyd Austin spoke [1].")
+    -> ("Lloyd Austin", [1], "US Secretary of Defense Lloyd Austin spoke [1].")
+    """
+    text = draft.lstrip()
+    if not text[: len(SHORT_PREFIX)].lower() == SHORT_PREFIX.lower():
+        return None, [], draft
+    line, _, rest = text[len(SHORT_PREFIX) :].partition("\n")
+    ns = [n for _, _, found in parse_markers(line) for n in found]
+    short = _MARKER.sub("", line).strip()
+    if not short.endswith(("Jr.", "Sr.", "Inc.", "Co.")):
+        short = short.rstrip(".")
+    short = short.strip().strip("*\"“”").strip()
+    return short or None, ns, rest
+
+
+def locate(short: str, passage: Passage) -> str | None:
+    """``short`` as the passage (or its title) writes it, found up to case; None when it is not there.
+
+    Example: locate("lloyd austin", Passage(text="Secretary Lloyd Austin said...", ...)) -> "Lloyd Austin"
+    """
+    for text in (passage.text, passage.title):
+        i = text.find(short)
+        if i < 0:
+            i = text.lower().find(short.lower())
+        if i >= 0:
+            return text[i : i + len(short)]
+    return None
+
+
+def resolve(question: str, draft: str, passages: Sequence[Passage], search_query: str | None = None,
+            confidence: float | None = None) -> Answer:
+    """Turn a generator's draft (``[n]`` = n-th passage, 1-based) into a checked :class:`Answer`.
+
+    A first line ``Short answer: X [n]`` gives the short answer; it is kept only when a passage the
+    answer cites (or the one it names) holds it, and it takes that passage's own spelling.
+    """
+    short, short_ns, text = split_short(draft)
+    text = text.strip()
+    if not text and short:
+        text = draft.strip()[len(SHORT_PREFIX) :].strip()  # only a short answer: it is the answer too
+        short = None
     if not text or text.startswith(REFUSAL) or REFUSAL.rstrip(".") in text and len(text) < len(REFUSAL) + 20:
-        return Answer(question, REFUSAL, True, passages=tuple(passages), search_query=search_query)
+        return Answer(question, REFUSAL, True, passages=tuple(passages), search_query=search_query, confidence=confidence)
     numbering: dict[tuple[int, int, int], int] = {}  # (passage, start, end) -> n
     citations: list[Citation] = []
     sentences: list[Sentence] = []
@@ -142,8 +183,40 @@ def resolve(question: str, draft: str, passages: Sequence[Passage], search_query
         sentences.append(Sentence(bare, tuple(ns), ok))
         parts.append(place_markers(bare, ns))
     if not sentences:
-        return Answer(question, REFUSAL, True, passages=tuple(passages), search_query=search_query)
-    return Answer(question, " ".join(parts), False, tuple(citations), tuple(sentences), tuple(passages), search_query)
+        return Answer(question, REFUSAL, True, passages=tuple(passages), search_query=search_query, confidence=confidence)
+    short_citation = None
+    if short:
+        short, short_citation = _cite_short(short, short_ns, passages, numbering, citations)
+    return Answer(question, " ".join(parts), False, tuple(citations), tuple(sentences), tuple(passages), search_query,
+                  short, short_citation, confidence)
+
+
+def _cite_short(short: str, ns: list[int], passages: Sequence[Passage], numbering: dict[tuple[int, int, int], int],
+                citations: list[Citation]) -> tuple[str | None, int | None]:
+    """The short answer as its passage writes it and its citation number: a passage the answer cites
+    first (the one named by the short answer's own marker before others), else the one it names."""
+    cited = sorted({i for i, _, _ in numbering}, key=lambda i: (i + 1 not in ns, i))
+    named = [n - 1 for n in ns if 1 <= n <= len(passages) and n - 1 not in cited]
+    for i in cited + named:
+        found = locate(short, passages[i])
+        if found is None:
+            continue
+        own = [(key, n) for key, n in numbering.items() if key[0] == i]
+        for (_, start, end), n in own:
+            if found in citations[n - 1].quote:
+                return found, n
+        if own and found not in passages[i].text:  # found in the title: any citation of its passage
+            return found, own[0][1]
+        p = passages[i]
+        at = p.text.find(found)
+        spans = split_sentences(p.text) or [(0, len(p.text))]
+        a, b = next(((a, b) for a, b in spans if a <= at < b), spans[0])
+        n = len(citations) + 1
+        citations.append(Citation(n, p.title, p.date, p.url or p.source, p.text[a:b], p.start + a, p.start + b,
+                                  p.article_id, p.id))
+        numbering[(i, p.start + a, p.start + b)] = n
+        return found, n
+    return None, None
 
 
 def _answer_sentences(text: str) -> list[tuple[int, int]]:

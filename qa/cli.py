@@ -89,8 +89,12 @@ def ask(question: str, as_json: bool, index: str | None, chroma_url: str | None,
     from .embed import preload
 
     check_question(question)
-    preload()  # the model loads on the other core while Chroma is imported and opened
     a = assistant(index, chroma_url, llm, model, base_url)
+    if a.llm == "extractive":
+        from .reader.nlp import start_worker
+
+        start_worker()  # spaCy's import (1-2 s) runs in a child process on the other core
+    preload()  # the model loads on the other core while Chroma is imported and opened
     if as_json:
         answer = a.ask(question)
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -170,3 +174,12 @@ def info(index: str | None, chroma_url: str | None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def train(args: tuple[str, ...]) -> None:
+    """Fit the answer model from a training set: qa train --data DIR (see python -m qa.train --help)."""
+    from .train import main as train_main
+
+    raise SystemExit(train_main(list(args)))

@@ -330,6 +330,9 @@ class QuestionResult:
     retrieval_rank: int | None
     seconds: float
     in_articles: bool | None = None  # an accepted answer occurs in some article of the index
+    short_answer: str | None = None
+    sentence_hit: bool | None = None  # an accepted answer occurs in the answer's sentences (not only the short answer)
+    confidence: float | None = None
     sources: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     date: str | None = None
@@ -344,11 +347,15 @@ class QuestionResult:
 
 
 def judge(q: EvalQuestion, answer: Answer, seconds: float, check: SupportCheck = supported) -> QuestionResult:
-    """Score one answer against its question."""
+    """Score one answer against its question: its short answer when it has one, else its text.
+    ``sentence_hit`` scores the sentences, as answers were scored before short answers."""
     text = strip_markers(answer.answer)
+    scored = answer.short_answer or text
+    sentence_hit = None
     if q.answerable:
-        hit = not answer.refused and answer_hit(text, q.answers)
-        f1 = 0.0 if answer.refused else best_f1(text, q.answers)
+        hit = not answer.refused and answer_hit(scored, q.answers)
+        sentence_hit = not answer.refused and answer_hit(text, q.answers)
+        f1 = 0.0 if answer.refused else best_f1(scored, q.answers)
         verdict = "wrongly-refused" if answer.refused else "correct" if hit else "wrong"
         rank = first_relevant_rank([p.text for p in answer.passages], q.answers, q.evidence)
     else:
@@ -379,6 +386,7 @@ def judge(q: EvalQuestion, answer: Answer, seconds: float, check: SupportCheck =
         citation_recall=scores.recall if scores else None, citation_precision=scores.precision if scores else None,
         sources_cited=sources_cited, retrieval_rank=rank, seconds=seconds, sources=list(q.sources),
         evidence=list(q.evidence), date=q.date, sentences=sentences, citations=citations, retrieved=retrieved,
+        short_answer=answer.short_answer, sentence_hit=sentence_hit, confidence=answer.confidence,
     )
 
 
@@ -419,6 +427,8 @@ def figures(results: Sequence[QuestionResult], k: int, total_seconds: float) -> 
         "unanswerable": len(unanswerable),
         "accuracy": _mean(r.hit for r in answerable),
         "f1": _mean(r.f1 for r in answerable),
+        "sentence_accuracy": _mean(r.sentence_hit for r in answerable),
+        "short_answer_share": _mean(r.short_answer is not None for r in results if not r.refused),
         "refusal_precision": sum(1 for r in refused if r.hit is None) / len(refused) if refused else None,
         "refusal_recall": _mean(r.refused for r in unanswerable),
         "answer_in_articles": _mean(r.in_articles for r in answerable),
@@ -434,7 +444,31 @@ def figures(results: Sequence[QuestionResult], k: int, total_seconds: float) -> 
         "latency_p50": percentile(seconds, 50),
         "latency_p95": percentile(seconds, 95),
         "total_seconds": total_seconds,
+        "coverage": coverage_curve(answerable),
     }
+
+
+def coverage_curve(results: Sequence[QuestionResult], steps: int = 10) -> list[dict[str, float]]:
+    """Accuracy against the share of questions answered, answering only above a rising confidence.
+
+    Each point: answering the questions whose answer's confidence is at least ``threshold`` (refusals
+    never count as answered), ``answered`` is their share of all questions and ``accuracy`` the share
+    of those that are right. Example: confidences 0.9 (right), 0.6 (wrong), a refusal ->
+    [{"threshold": 0.0, "answered": 0.667, "accuracy": 0.5}, ..., {"threshold": 0.9, "answered": 0.333, "accuracy": 1.0}]
+    """
+    scored = [(r.confidence, bool(r.hit)) for r in results if not r.refused and r.confidence is not None]
+    if not results or not scored:
+        return []
+    points = []
+    for t in sorted({0.0, *(round(c, 2) for c, _ in scored)}):
+        kept = [h for c, h in scored if c >= t]
+        if not kept:
+            break
+        point = {"threshold": t, "answered": len(kept) / len(results), "accuracy": sum(kept) / len(kept)}
+        if points and abs(point["answered"] - points[-1]["answered"]) < 1 / steps:
+            continue
+        points.append(point)
+    return points
 
 
 def date_filter(q: EvalQuestion, window_days: int | None) -> Filter | None:
@@ -449,6 +483,14 @@ def date_filter(q: EvalQuestion, window_days: int | None) -> Filter | None:
     except ValueError:
         raise QAError(f"question {q.id}: date {q.date!r} is not YYYY-MM-DD") from None
     return Filter(date_from=(day - timedelta(days=window_days)).isoformat(), date_to=day.isoformat())
+
+
+def question_day(q: EvalQuestion) -> date | None:
+    """The day a question was asked, when the dataset says. Example: "2024-08-02" -> date(2024, 8, 2)"""
+    try:
+        return date.fromisoformat(q.date[:10]) if q.date else None
+    except ValueError:
+        raise QAError(f"question {q.id}: date {q.date!r} is not YYYY-MM-DD") from None
 
 
 def run(
@@ -470,7 +512,7 @@ def run(
     started = time.perf_counter()
     for q in questions:
         t = time.perf_counter()
-        answer = assistant.ask(q.question, filter=date_filter(q, date_window))
+        answer = assistant.ask(q.question, filter=date_filter(q, date_window), as_of=question_day(q))
         result = judge(q, answer, time.perf_counter() - t)
         if normalised is not None and q.answerable:
             result.in_articles = answer_in_texts(q.answers, normalised)

@@ -23,6 +23,8 @@ from .output import shorten
 FIGURES: list[tuple[str, str, str]] = [
     ("accuracy", "accuracy (answerable)", "share"),
     ("f1", "token F1 (answerable)", "share"),
+    ("sentence_accuracy", "accuracy of the sentences", "share"),
+    ("short_answer_share", "answers with a short answer", "share"),
     ("refusal_precision", "refusal precision", "share"),
     ("refusal_recall", "refusal recall (unanswerable)", "share"),
     ("answer_in_articles", "answer occurs in the articles", "share"),
@@ -77,6 +79,9 @@ def print_table(out: Console, figs: dict[str, Any], title: str, baseline: dict[s
             row += [fmt(baseline.get(key), kind), f"[{style}]{text}[/]" if style else text]
         table.add_row(*row)
     out.print(table)
+    if figs.get("coverage"):
+        out.print("coverage (answerable): " + ", ".join(
+            f"{p['answered']:.0%} answered → {p['accuracy']:.3f}" for p in figs["coverage"]))
     out.print(f"{figs['questions']} questions: {figs['answerable']} answerable, {figs['unanswerable']} unanswerable")
     if baseline is not None and baseline.get("questions") != figs["questions"]:
         out.print(f"[yellow]note:[/] the baseline ran {baseline.get('questions')} questions, this run {figs['questions']}")
@@ -129,6 +134,11 @@ def render_html(meta: dict[str, Any], figs: dict[str, Any], results: Sequence[Qu
         f"<tr><td>{_e(label)}</td><td>{_e(fmt(figs.get(key), kind))}</td></tr>" for key, label, kind in FIGURES
     )
     n_failed = sum(r.failed for r in results)
+    curve = "".join(f"<tr><td>{p['threshold']:.2f}</td><td>{p['answered']:.3f}</td><td>{p['accuracy']:.3f}</td></tr>"
+                    for p in figs.get("coverage") or [])
+    if curve:
+        rows += ("<tr><td colspan=2><b>coverage</b>: accuracy when answering only above a confidence</td></tr>"
+                 f"<tr><td colspan=2><table><tr><th>confidence ≥</th><th>answered</th><th>accuracy</th></tr>{curve}</table></td></tr>")
     head = (
         f"<h1>qa eval: {_e(Path(str(meta.get('dataset', ''))).name)}</h1>"
         f"<p>dataset {_e(meta.get('dataset'))} · articles {_e(meta.get('articles') or meta.get('index'))} · "
@@ -159,6 +169,8 @@ def _question_html(r: QuestionResult) -> str:
     if r.hit is not None:
         rank = "not retrieved" if r.retrieval_rank is None else f"first relevant passage #{r.retrieval_rank}"
         tags.append(f"<span class=tag>{_e(rank)}</span>")
+    if r.confidence is not None:
+        tags.append(f"<span class=tag>confidence {r.confidence:.2f}</span>")
     tags.append(f"<span class=tag>{r.seconds:.2f} s</span>")
     if r.sentences:
         answer = " ".join(
@@ -168,6 +180,8 @@ def _question_html(r: QuestionResult) -> str:
         )
     else:
         answer = _e(r.answer)
+    if r.short_answer:
+        answer = f"<b>{_e(r.short_answer)}</b><br>{answer}"
     accepted = "cannot be answered from the articles: should refuse" if not r.answers else " | ".join(
         " + ".join(_e(p) for p in ([a] if isinstance(a, str) else a)) for a in r.answers
     )

@@ -101,6 +101,9 @@ class Printer:
         if answer.refused or not answer.sentences:
             self.out.print(escape(answer.answer))
             return
+        if answer.short_answer:
+            marker = f" [{answer.short_citation}]" if answer.short_citation else ""
+            self.out.print(f"[bold]{escape(answer.short_answer)}[/]{escape(marker)}")
         parts = []
         for s in answer.sentences:
             text = escape(place_markers(s.text, list(s.citations)))

@@ -61,3 +61,35 @@ def test_refusal_and_empty_drafts():
     assert resolve("q", REFUSAL, [passage()]).refused
     assert resolve("q", "  ", [passage()]).refused
     assert resolve("q", "[1]", [passage()]).refused  # only a marker: nothing was said
+
+
+def test_split_short_worked_examples():
+    from qa.cite import split_short
+
+    assert split_short("Short answer: 2,500 [1]\nIraq hosts 2,500 US troops [1].") == (
+        "2,500", [1], "Iraq hosts 2,500 US troops [1].")
+    assert split_short("short answer: **Lloyd Austin**.\nHe spoke [2].")[:2] == ("Lloyd Austin", [])
+    assert split_short("Iraq hosts 2,500 US troops [1].") == (None, [], "Iraq hosts 2,500 US troops [1].")
+
+
+def test_short_answer_is_kept_only_when_a_cited_passage_holds_it():
+    a = resolve("How many US troops are in Iraq?", "Short answer: 2,500 [1]\nIraq hosts 2,500 US troops [1].", [passage()])
+    assert (a.short_answer, a.short_citation) == ("2,500", 1)
+    assert a.answer == "Iraq hosts 2,500 US troops and has Iran-backed militias linked to its security forces [1]." or \
+        a.answer.startswith("Iraq hosts 2,500 US troops")
+    assert "Short answer" not in a.answer
+    made_up = resolve("How many?", "Short answer: 3,000 [1]\nIraq hosts 2,500 US troops [1].", [passage()])
+    assert made_up.short_answer is None and not made_up.refused
+    # the passage's own spelling wins; a title holds short answers too
+    cased = resolve("Where?", "Short answer: syria [1]\nAn additional 900 are stationed in Syria [1].", [passage()])
+    assert cased.short_answer == "Syria"
+    titled = resolve("Where?", "Short answer: Middle East [1]\nIraq hosts 2,500 US troops [1].", [passage()])
+    assert titled.short_answer == "Middle East" and titled.short_citation == 1
+
+
+def test_short_answer_cites_its_own_passage():
+    other = passage("Lloyd Austin is the US Secretary of Defense.", start=500, title="Austin", n=1)
+    a = resolve("Who?", "Short answer: Lloyd Austin [2]\nIraq hosts 2,500 US troops [1].", [passage(), other])
+    assert a.short_answer == "Lloyd Austin"
+    cited = a.citations[a.short_citation - 1]
+    assert cited.passage_id == "p1" and "Lloyd Austin" in cited.quote

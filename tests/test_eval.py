@@ -277,3 +277,34 @@ def test_answer_in_articles():
     assert answer_in_texts([["2,500", "Al-Asad"]], texts)  # parts may stand in different articles
     assert not answer_in_texts([["2,500", "Tehran"]], texts)
     assert not answer_in_texts(["Tehran"], texts)
+
+
+def _result(hit, refused=False, confidence=None, short=None):
+    from qa.eval import QuestionResult
+
+    return QuestionResult(id="q", question="Who?", answers=["x"], answer="a", refused=refused, verdict="", hit=hit,
+                          f1=0.0, citation_recall=None, citation_precision=None, sources_cited=None,
+                          retrieval_rank=None, seconds=0.1, confidence=confidence, short_answer=short)
+
+
+def test_coverage_curve_worked_example():
+    from qa.eval import coverage_curve
+
+    curve = coverage_curve([_result(True, confidence=0.9), _result(False, confidence=0.6), _result(False, refused=True)])
+    assert curve[0] == {"threshold": 0.0, "answered": 2 / 3, "accuracy": 0.5}
+    assert curve[-1] == {"threshold": 0.9, "answered": 1 / 3, "accuracy": 1.0}
+    assert coverage_curve([_result(True)]) == []  # no confidences: no curve
+
+
+def test_judge_scores_the_short_answer_and_reports_the_sentences():
+    from qa.answer import Answer
+    from qa.eval import judge
+
+    q = EvalQuestion("d", "Who is the US Secretary of Defense?", answers=("Lloyd Austin",))
+    long = "US Secretary of Defense Lloyd Austin spoke with Yoav Gallant on Monday about the attack [1]."
+    right = judge(q, Answer(q.question, long, False, short_answer="Lloyd Austin", confidence=0.8), 0.1)
+    assert right.hit and right.f1 == 1.0 and right.sentence_hit and right.confidence == 0.8
+    wrong = judge(q, Answer(q.question, long, False, short_answer="Yoav Gallant"), 0.1)
+    assert not wrong.hit and wrong.f1 == 0.0 and wrong.sentence_hit  # the short answer is what is scored
+    whole = judge(q, Answer(q.question, long, False), 0.1)
+    assert whole.hit and 0 < whole.f1 < 0.3

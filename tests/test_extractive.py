@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.generators.extractive import _found, _wanted_kind
+from qa.reader.candidates import found
 
 
 @pytest.mark.parametrize(
@@ -18,23 +18,11 @@ from qa.generators.extractive import _found, _wanted_kind
     ],
 )
 def test_found(word, words, expected):
-    assert _found(word, words) is expected
+    assert found(word, words) is expected
 
 
-@pytest.mark.parametrize(
-    "question, kind",
-    [
-        ("How many US troops are in Iraq?", "number"),
-        ("In which month did the U.S. strike?", "date"),
-        ("When might Iraq kick out U.S. troops?", "date"),
-        ("Who is the US Secretary of Defense?", "name"),
-        ("Which state passed the law?", "name"),
-        ("What is the name of the blaze?", "name"),
-        ("What did Biden propose?", None),
-    ],
-)
-def test_wanted_kind(question, kind):
-    assert _wanted_kind(question) == kind
+def _draft(gen, question, passages):
+    return "".join(p for p in gen.stream(question, passages) if isinstance(p, str))
 
 
 def test_a_how_many_or_when_without_a_number_or_date_is_refused():
@@ -45,9 +33,8 @@ def test_a_how_many_or_when_without_a_number_or_date_is_refused():
     text = "The mayor of Springfield opened the new bridge over the river. Crowds cheered the mayor."
     passages = [Passage("a:0", "a", text, 0, len(text), "Bridge opens", None, "a.txt")]
     gen = ExtractiveGenerator()
-    assert "".join(gen.stream("Who opened the new bridge in Springfield?", passages)) != REFUSAL
-    assert "".join(gen.stream("How many bridges did the mayor of Springfield open?", passages)) == REFUSAL
-    assert "".join(gen.stream("When did the mayor of Springfield open the bridge?", passages)) == REFUSAL
+    assert _draft(gen, "How many bridges did the mayor of Springfield open?", passages) == REFUSAL
+    assert _draft(gen, "When did the mayor of Springfield open the bridge?", passages) == REFUSAL
 
 
 def test_when_the_articles_differ_both_are_reported_and_cited(seed_assistant):

@@ -1,0 +1,176 @@
+"""The reader: from a question and its retrieved passages to a short answer, the sentences that
+support it and a calibrated confidence, by models learned from real news questions.
+
+    reading = Reader(embedder).read("Who is the US Secretary of Defense?", passages, as_of=date(2024, 8, 9))
+    reading.short.text        # "Lloyd Austin"  (copied verbatim from a passage or its title)
+    reading.answer_sentences  # the sentence(s) to answer with, best first
+    reading.confidence        # 0..1: P(the answer is right); below the model's threshold, refuse
+
+Steps (features in :mod:`qa.reader.candidates`, models in :mod:`qa.reader.model`, fitted by
+:mod:`qa.train`): candidate sentences -> sentence model -> spans of the best sentences (spaCy) ->
+span model -> confidence. The same functions make the features at training time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from ..store import Passage
+from . import candidates as cand
+from .candidates import Question, RawSpan, Sentence, Span
+from .model import AnswerModel, matrix
+from .question import STRICT, TYPES
+
+SECOND_SENTENCE_MARGIN = 0.15  # another article's sentence this close to the best one is shown too
+CACHE_SIZE = 20_000
+
+
+@dataclass
+class Reading:
+    question: Question
+    sentences: list[Sentence]  # scored, best first
+    spans: list[Span] = field(default_factory=list)  # scored, best first
+    confidence: float = 0.0
+    short: Span | None = None
+    answer_sentences: list[Sentence] = field(default_factory=list)
+
+
+def confidence_features(q: Question, sents: Sequence[Sentence], spans: Sequence[Span],
+                        passages: Sequence[Passage]) -> dict[str, float]:
+    """What the confidence model reads: how good the best candidates are, and how clearly best."""
+    s_scores = [s.score for s in sents] + [0.0, 0.0]
+    sp_scores = [s.score for s in spans] + [0.0, 0.0]
+    best = sents[0].features if sents else {}
+    top_span = spans[0].features if spans else {}
+    return {
+        "top_sentence": s_scores[0],
+        "second_sentence": s_scores[1],
+        "top_span": sp_scores[0],
+        "second_span": sp_scores[1],
+        "span_margin": sp_scores[0] - sp_scores[1],
+        "span_compatible": top_span.get("compatible", 0.0),
+        "span_agree": top_span.get("agree_articles", 0.0),
+        "no_span": float(not spans),
+        "n_sentences": float(len(sents)),
+        "max_lex": max((s.features["lex_ctx"] for s in sents), default=0.0),
+        "max_dense": max((s.features.get("dense_s", 0.0) for s in sents), default=0.0),
+        "best_missing_keys": best.get("missing_keys", 1.0),
+        "best_lex_p": best.get("lex_p", 0.0),
+        "top_keyword": math.log1p(max((p.keyword for p in passages), default=0.0)),
+        "strict_type": float(q.type in STRICT),
+        **{f"q_{t}": float(q.type == t) for t in TYPES},
+    }
+
+
+class Reader:
+    """Reads passages with the shipped answer model (or ``model``); ``embedder`` gives sentence vectors."""
+
+    def __init__(self, embedder: Any, model: AnswerModel | None = None):
+        self.embedder = embedder
+        self._model = model
+        self._vectors: dict[str, np.ndarray] = {}
+
+    @property
+    def model(self) -> AnswerModel:
+        if self._model is None:
+            from .model import shipped
+
+            self._model = shipped()
+            self._model.check(*feature_names())
+        return self._model
+
+    # -- the steps, shared with training ----------------------------------------------------------
+
+    def sentence_candidates(self, q: Question, passages: Sequence[Passage]) -> list[Sentence]:
+        """Statements of the passages, the most promising with their cosine to the question."""
+        sents = cand.prefilter(cand.sentences(q, passages))
+        if sents:
+            vectors = self.embed([q.text, *(s.text for s in sents)], cache_from=1)
+            cand.add_dense(sents, vectors[1:] @ vectors[0])
+        return sents
+
+    def embed(self, texts: Sequence[str], cache_from: int = 0) -> np.ndarray:
+        """Vectors of ``texts``; those from ``cache_from`` on are cached (passage sentences come back often)."""
+        todo = [t for t in dict.fromkeys(texts[cache_from:]) if t not in self._vectors]
+        head = list(texts[:cache_from])
+        vectors = self.embedder.embed(head + todo) if head or todo else np.zeros((0, 384), dtype=np.float32)
+        if len(self._vectors) > CACHE_SIZE:
+            self._vectors.clear()
+        self._vectors.update(zip(todo, vectors[len(head):]))
+        rows = [vectors[i] for i in range(len(head))] + [self._vectors[t] for t in texts[cache_from:]]
+        return np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
+
+    @staticmethod
+    def span_texts(sents: Sequence[Sentence], passages: Sequence[Passage]) -> list[str]:
+        """The texts the NLP step must read for the best sentences: each sentence and its article's title."""
+        out: list[str] = []
+        for s in sents[: cand.SPAN_SENTENCES]:
+            out += [s.text, passages[s.passage].title]
+        return out
+
+    @staticmethod
+    def span_candidates(q: Question, sents: Sequence[Sentence], passages: Sequence[Passage],
+                        found: dict[str, list[RawSpan]]) -> list[Span]:
+        chosen = list(enumerate(sents[: cand.SPAN_SENTENCES]))
+        return cand.spans(q, passages, chosen, found)
+
+    # -- answering --------------------------------------------------------------------------------
+
+    def read(self, question: str, passages: Sequence[Passage], as_of: date | None = None) -> Reading:
+        from .nlp import find_spans
+
+        model = self.model
+        q = Question.read(question, as_of)
+        sents = self.sentence_candidates(q, passages)
+        if not sents:
+            return Reading(q, [])
+        for s, p in zip(sents, model.sentence.predict(matrix([s.features for s in sents], model.sentence.features))):
+            s.score = float(p)
+        sents.sort(key=lambda s: -s.score)
+        spans = self.span_candidates(q, sents, passages, find_spans(self.span_texts(sents, passages)))
+        if spans:
+            for sp, p in zip(spans, model.span.predict(matrix([s.features for s in spans], model.span.features))):
+                sp.score = float(p)
+            spans.sort(key=lambda s: -s.score)
+        conf = confidence_features(q, sents, spans, passages)
+        confidence = float(model.confidence.predict(matrix([conf], model.confidence.features))[0])
+        short = spans[0] if spans and spans[0].score >= model.short_threshold else None
+        if short is None and q.type in STRICT:
+            confidence = min(confidence, model.threshold - 1e-6)  # a "how many" needs a number
+        reading = Reading(q, sents, spans, confidence, short)
+        reading.answer_sentences = _answer_sentences(reading)
+        return reading
+
+
+def _answer_sentences(r: Reading) -> list[Sentence]:
+    """The short answer's sentence (or the best), and another article's close second view of it."""
+    if not r.sentences:
+        return []
+    first = r.sentences[r.short.sentence] if r.short is not None else r.sentences[0]
+    chosen = [first]
+    for s in r.sentences:
+        if s is first or s.score < first.score - SECOND_SENTENCE_MARGIN:
+            continue
+        if s.passage != first.passage and s.text != first.text:
+            chosen.append(s)
+            break
+    return chosen
+
+
+@lru_cache(maxsize=1)
+def feature_names() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(sentence, span, confidence) feature names, as the code computes them, read off a tiny example."""
+    p = Passage("a:0", "a", "Lloyd Austin spoke in Baghdad on Monday about 2,500 troops.", 0, 58, "Austin", "2024-08-01", "x")
+    q = Question.read("Who spoke about troops?", date(2024, 8, 2))
+    sents = cand.sentences(q, [p])
+    cand.add_dense(sents, [0.5] * len(sents))
+    spans = cand.spans(q, [p], list(enumerate(sents)), {sents[0].text: [RawSpan(0, 12, "PERSON")]})
+    conf = confidence_features(q, sents, spans, [p])
+    return tuple(sents[0].features), tuple(spans[0].features), tuple(conf)

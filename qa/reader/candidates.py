@@ -1,0 +1,368 @@
+"""Candidate sentences and short-answer spans of the retrieved passages, with their features.
+
+One code path makes the features at answer time and at training time (:mod:`qa.train`), so a
+model fitted on four years of news questions sees at answer time exactly what it learned from.
+
+The way of a question through it:
+
+1. :func:`sentences` splits every passage into sentences, drops what is not a statement
+   (link teasers, navigation, photo credits, sub-headings, bylines, instructions, sentences
+   that only echo the question) and gives each the cheap features: shares of the question's
+   words in the sentence, its neighbour, its passage and its title, the passage's retrieval
+   rank and BM25 score, the article's date against the question's, the sentence's place in
+   the article, whether it holds the kind of thing asked for.
+2. The best :data:`DENSE_CANDIDATES` by a cheap lexical score get the cosine of their MiniLM
+   vector to the question's; the sentence model scores them.
+3. :func:`spans` takes the named entities and noun phrases (spaCy) of the best
+   :data:`SPAN_SENTENCES` sentences and their articles' titles, with features of their own:
+   entity label against the expected answer type, repeats of the question, distance to the
+   question's words, how many passages and articles agree on the span.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..chunk import split_sentences
+from ..cite import content_words
+from ..store import Passage
+from .question import COMPATIBLE, STRICT, TYPES, answer_type
+
+DENSE_CANDIDATES = 16  # sentences per question that get a vector and the sentence model
+SPAN_SENTENCES = 6  # best sentences whose spans are read
+MAX_SPAN_WORDS = 8
+
+_QUESTION_WORDS = {"many", "much", "according", "report", "reported", "happened", "name", "kind", "type", "recently",
+                   "week", "announced", "new", "first"}  # fmt: skip
+_NUMBER_WORDS = re.compile(
+    r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|"
+    r"millions?|billions?|trillions?|half|several)\b",
+    re.IGNORECASE,
+)
+_DATE_WORDS = re.compile(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may(?= \d)|june|july|"
+    r"august|september|october|november|december|jan|feb|aug|sept?|oct|nov|dec|yesterday|today|tonight|tomorrow|"
+    r"weekends?|weeks?|months?|years?|decades?|century|centuries|ago|spring|summer|fall|autumn|winter|morning|"
+    r"afternoon|evening|(1[5-9]|20)\d\d|\d{1,2}(:\d\d)? ?[ap]\.?m)\b",
+    re.IGNORECASE,
+)
+_INSTRUCTION = re.compile(
+    r"\W*(ignore|disregard|forget|answer|respond|reply|cite|say|tell|pretend|never|always|you must|you are now)\b",
+    re.IGNORECASE,
+)
+# Not statements: teasers and links, navigation, credits, bylines, calls to act.
+_NOT_STATEMENT = re.compile(
+    r"^\W*(👉|➡|►|▶|»|read (more|next|also)|more on\b|see also|related:|click|sign up|subscribe|watch:|listen:|"
+    r"photo(graph)?s?( by)?:|image:|credit:|getty images|advertisement|share this|follow us|by [A-Z][\w.'-]+( [A-Z][\w.'-]+)*$|"
+    r"copyright|©|all rights reserved|this (story|article) (was|has been) (updated|corrected))",
+    re.IGNORECASE,
+)
+_CREDIT = re.compile(r"\((photo|image|credit|getty|ap photo|reuters)[^)]*\)\s*$|/ ?(getty|ap|reuters|afp)\b", re.IGNORECASE)
+
+
+def is_statement(sentence: str) -> bool:
+    """Whether a sentence reports something, rather than being a teaser, heading, credit or byline.
+
+    Example: is_statement("👉 More on the election") -> False; is_statement("Election results") -> False
+    (a sub-heading: no verb-like ending, no final punctuation); is_statement("Iraq hosts 2,500 US troops.") -> True
+    """
+    s = sentence.strip()
+    if len(s) < 20 or len(s) > 600 or _NOT_STATEMENT.search(s) or _INSTRUCTION.match(s) or _CREDIT.search(s):
+        return False
+    if "http://" in s or "https://" in s or "www." in s:
+        return False
+    words = s.split()
+    if s[-1] not in ".!?\"'”’)" and len(words) < 12:
+        return False  # a sub-heading or a caption fragment
+    return any(ch.islower() for ch in s)
+
+
+@dataclass
+class Sentence:
+    """A candidate answer sentence: ``passage`` is the 0-based index into the passages given."""
+
+    passage: int
+    text: str
+    start: int  # offset in the article
+    features: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0  # the sentence model's probability that it holds the answer
+
+
+@dataclass
+class Span:
+    """A candidate short answer: ``text`` is copied verbatim from its sentence or its article's title."""
+
+    sentence: int  # index into the sentences; -1 when taken from a title only
+    passage: int
+    text: str
+    label: str
+    features: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+
+
+@dataclass
+class Question:
+    text: str
+    as_of: date | None
+    type: str
+    words: dict[str, float]  # content words, question words dropped
+    keys: set[str]  # names and numbers (weight 2), its first word excepted
+
+    @classmethod
+    def read(cls, text: str, as_of: date | None = None) -> Question:
+        words = {w: v for w, v in content_words(text).items() if w not in _QUESTION_WORDS}
+        parts = text.split(None, 1)
+        rest = parts[1] if len(parts) > 1 else ""
+        keys = {w for w, v in content_words(rest).items() if v > 1 and w in words}
+        return cls(text, as_of, answer_type(text), words, keys)
+
+
+def _canonical(word: str) -> str:
+    """Month abbreviations as full names. Example: _canonical("oct") -> "october"; _canonical("octopus") -> "octopus" """
+    month = _MONTHS.get(word[:3])
+    return month if month and month.startswith(word) else word
+
+
+_MONTHS = {m[:3]: m for m in "january february march april may june july august september october november december".split()}
+
+
+def found(word: str, words: set[str] | dict[str, float]) -> bool:
+    """Whether a question word occurs among ``words``, up to inflection and abbreviation.
+
+    Example: found("israeli", {"israel"}) -> True; found("october", {"oct"}) -> True; found("art", {"article"}) -> False
+    """
+    if word in words:
+        return True
+    if word[:1].isdigit():
+        return False
+    w = _canonical(word)
+    for other in words:
+        if other[:1] != w[:1]:
+            continue
+        o = _canonical(other)
+        short, long = (o, w) if len(o) <= len(w) else (w, o)
+        if o == w or (len(short) >= 4 and long.startswith(short)):
+            return True
+    return False
+
+
+def _share(q: Question, words: set[str] | dict[str, float]) -> float:
+    total = sum(q.words.values())
+    return sum(v for w, v in q.words.items() if found(w, words)) / total if total else 0.0
+
+
+def _has_kind(sentence: str, qtype: str, q: Question) -> float:
+    if qtype in ("COUNT", "MONEY", "PERCENT", "NUMBER"):
+        return float(any(m.group(0).lower() not in q.words for m in _NUMBER_WORDS.finditer(sentence)))
+    if qtype == "DATE":
+        return float(bool(_DATE_WORDS.search(sentence)))
+    if qtype in ("PERSON", "PLACE", "ORG"):
+        words = content_words(sentence)
+        return float(any(v > 1 and w not in q.words and not w[:1].isdigit() for w, v in list(words.items())[1:]))
+    return 1.0
+
+
+def days_between(as_of: date | None, day: str | None) -> float | None:
+    """Days from the article's date to the question's (positive: the article is older).
+
+    Example: days_between(date(2024, 8, 9), "2024-08-02") -> 7.0; days_between(None, "2024-08-02") -> None
+    """
+    if as_of is None or not day:
+        return None
+    try:
+        return float((as_of - date.fromisoformat(day[:10])).days)
+    except ValueError:
+        return None
+
+
+def _onehot(prefix: str, value: str, values: Sequence[str]) -> dict[str, float]:
+    return {f"{prefix}_{v}": float(v == value) for v in values}
+
+
+def sentences(q: Question, passages: Sequence[Passage]) -> list[Sentence]:
+    """Every statement of the passages once (overlapping chunks repeat sentences), with cheap features."""
+    out: list[Sentence] = []
+    seen: set[tuple[str, int]] = set()
+    if not q.words or not passages:
+        return out
+    top_keyword = max((p.keyword for p in passages), default=0.0) or 1.0
+    articles: dict[str, int] = {}
+    for p in passages:
+        articles.setdefault(p.article_id, len(articles) + 1)
+    gaps = [g for p in passages if (g := days_between(q.as_of, p.date)) is not None]
+    newest = max(0.0, min(gaps)) if gaps else 0.0  # asked today about an old archive: its newest article is "now"
+    for n, p in enumerate(passages):
+        p_words = content_words(f"{p.title}. {p.text}")
+        t_words = content_words(p.title)
+        lex_p = _share(q, p_words)
+        lex_title = _share(q, t_words)
+        missing = sum(1 for k in q.keys if not found(k, p_words)) / len(q.keys) if q.keys else 0.0
+        gap = days_between(q.as_of, p.date)
+        prev = ""
+        for a, b in split_sentences(p.text):
+            s, before, prev = p.text[a:b], prev, p.text[a:b]
+            key = (p.article_id, p.start + a)
+            if key in seen or not is_statement(s):
+                continue
+            s_words = content_words(s)
+            if not any(w not in q.words for w in s_words):
+                continue  # says nothing the question does not already say
+            seen.add(key)
+            lex_s = _share(q, s_words)
+            lex_ctx = _share(q, {**content_words(before), **s_words})
+            keys_s = sum(1 for k in q.keys if found(k, s_words)) / len(q.keys) if q.keys else 0.0
+            features = {
+                "rank": float(n + 1),
+                "article_rank": float(articles[p.article_id]),
+                "keyword_rel": p.keyword / top_keyword,
+                "keyword_zero": float(p.keyword <= 0),
+                "date_rel": math.log1p(max(0.0, gap - newest)) if gap is not None else 0.0,
+                "date_future": float(gap is not None and gap < 0),
+                "date_unknown": float(gap is None),
+                "lex_s": lex_s,
+                "lex_ctx": lex_ctx,
+                "lex_p": lex_p,
+                "lex_title": lex_title,
+                "missing_keys": missing,
+                "keys_s": keys_s,
+                "kind": _has_kind(s, q.type, q),
+                "position": math.log1p(p.start + a),
+                "words": float(len(s.split())),
+                "new_share": sum(1 for w in s_words if w not in q.words) / len(s_words),
+                "n_articles": float(len(articles)),
+                **_onehot("q", q.type, TYPES),
+            }
+            out.append(Sentence(n, s, p.start + a, features))
+    return out
+
+
+def prefilter(cands: list[Sentence]) -> list[Sentence]:
+    """The :data:`DENSE_CANDIDATES` sentences most worth a vector, by words shared with the question."""
+    def cheap(s: Sentence) -> float:
+        f = s.features
+        return 0.5 * f["lex_ctx"] + 0.3 * f["lex_p"] + 0.1 * f["kind"] + 0.1 * f["lex_title"] - 0.01 * f["rank"]
+
+    return sorted(cands, key=cheap, reverse=True)[:DENSE_CANDIDATES]
+
+
+def add_dense(cands: list[Sentence], cosines: Sequence[float]) -> None:
+    """Each sentence's cosine to the question, and its rank among the candidates by cosine and by words."""
+    for s, c in zip(cands, cosines):
+        s.features["dense_s"] = float(c)
+    for key, name in (("dense_s", "dense_rank"), ("lex_ctx", "lex_rank")):
+        order = sorted(range(len(cands)), key=lambda i: -cands[i].features[key])
+        for r, i in enumerate(order, start=1):
+            cands[i].features[name] = float(r)
+    best = max((s.features["dense_s"] for s in cands), default=0.0)
+    for s in cands:
+        s.features["dense_gap"] = best - s.features["dense_s"]
+
+
+SPAN_LABELS = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE",
+               "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL", "NP")  # fmt: skip
+_WORD = re.compile(r"\w[\w'’.-]*\w|\w")
+_POSSESSIVE = re.compile(r"['’]s?$")
+_DROP = re.compile(r"^(the|a|an|this|that|these|those|its|his|her|their|our|some|about|nearly|almost|over|only)\s+",
+                   re.IGNORECASE)  # fmt: skip
+
+
+def norm_span(text: str) -> str:
+    """A span as compared for agreement: lower case, words only.
+
+    Example: norm_span("the U.S. Army's") -> "the u.s army's"
+    """
+    return " ".join(m.group(0) for m in _WORD.finditer(text.lower()))
+
+
+@dataclass(frozen=True)
+class RawSpan:
+    """What the NLP step finds in a text: a span's character offsets and label."""
+
+    start: int
+    end: int
+    label: str
+
+
+def spans(
+    q: Question, passages: Sequence[Passage], chosen: Sequence[tuple[int, Sentence]], found_spans: dict[str, list[RawSpan]]
+) -> list[Span]:
+    """Short-answer candidates of the ``chosen`` sentences (index, sentence) and of their titles.
+
+    ``found_spans`` maps each text (sentence or title) to the spans the NLP step found in it.
+    """
+    out: list[Span] = []
+    passage_texts = [norm_span(f"{p.title} {p.text}") for p in passages]
+    sentence_texts = [(norm_span(s.text), s.score) for _, s in chosen]
+    q_norm = f" {norm_span(q.text)} "
+    q_tokens = {w for w in q.words}
+    seen: set[tuple[int, str]] = set()
+    for rank, (index, s) in enumerate(chosen, start=1):
+        p = passages[s.passage]
+        title_norm = f" {norm_span(p.title)} "
+        sources = [(s.text, index, False), (p.title, index, True)]
+        for text, idx, from_title in sources:
+            tokens = [m for m in _WORD.finditer(text)]
+            q_positions = [i for i, m in enumerate(tokens) if found(_fold(m.group(0)), q_tokens)]
+            for raw in found_spans.get(text, ()):
+                span_text = _POSSESSIVE.sub("", text[raw.start : raw.end]).strip(" ,.;:!?\"'“”‘’()[]")
+                dropped = _DROP.sub("", span_text)
+                if dropped != span_text and raw.label == "NP":
+                    span_text = dropped
+                if not span_text or len(span_text.split()) > MAX_SPAN_WORDS or not any(c.isalnum() for c in span_text):
+                    continue
+                if raw.label == "NORP" and q.type == "PERSON":
+                    continue  # "who" is not answered by a nationality or a party
+                if q.type in STRICT and raw.label not in COMPATIBLE[q.type]:
+                    continue  # "how many" is answered by a number, "when" by a date
+                norm = norm_span(span_text)
+                if (s.passage, norm) in seen:
+                    continue
+                seen.add((s.passage, norm))
+                words = norm.split()
+                in_q = sum(1 for w in words if f" {w} " in q_norm) / len(words)
+                if in_q >= 1.0:
+                    continue  # repeats the question
+                first = next((i for i, m in enumerate(tokens) if m.start() >= raw.start), 0)
+                last = max(first, next((i for i, m in reversed(list(enumerate(tokens))) if m.end() <= raw.end), first))
+                dist = min((abs(i - first) if i < first else abs(i - last) for i in q_positions if not first <= i <= last),
+                           default=50)
+                nxt = _fold(tokens[last + 1].group(0)) if last + 1 < len(tokens) else ""
+                prv = _fold(tokens[first - 1].group(0)) if first > 0 else ""
+                padded = f" {norm} "
+                agree_p = sum(1 for t in passage_texts if padded in f" {t} ")
+                agree_a = len({passages[i].article_id for i, t in enumerate(passage_texts) if padded in f" {t} "})
+                agree_s = sum(score for t, score in sentence_texts if padded in f" {t} ")
+                features = {
+                    **{k: s.features[k] for k in ("rank", "article_rank", "date_rel", "date_future", "date_unknown", "lex_ctx",
+                                                  "dense_s", "keyword_rel", "missing_keys")},  # fmt: skip
+                    "sent_score": s.score,
+                    "sent_rank": float(rank),
+                    "from_title": float(from_title),
+                    "in_title": float(padded in title_norm),
+                    "compatible": float(raw.label in COMPATIBLE.get(q.type, ())),
+                    "in_question": in_q,
+                    "span_words": float(len(words)),
+                    "dist": float(min(dist, 50)),
+                    "next_in_q": float(bool(nxt) and found(nxt, q_tokens)),
+                    "prev_in_q": float(bool(prv) and found(prv, q_tokens)),
+                    "agree_passages": float(agree_p),
+                    "agree_articles": float(agree_a),
+                    "agree_sentences": agree_s,
+                    "has_digit": float(any(c.isdigit() for c in span_text)),
+                    "capitalised": float(span_text[:1].isupper()),
+                    "relative_position": raw.start / max(len(text), 1),
+                    **_onehot("label", raw.label, SPAN_LABELS),
+                    **_onehot("q", q.type, TYPES),
+                }
+                out.append(Span(idx, s.passage, span_text, raw.label, features))
+    return out
+
+
+def _fold(word: str) -> str:
+    from ..cite import _norm
+
+    return _norm(word.lower().strip(".'’-"))

