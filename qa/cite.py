@@ -18,13 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .answer import REFUSAL, Answer, Citation, Sentence
 from .chunk import split_sentences
-from .store import Passage
+from .text import LEADING_MARKERS, MARKER
+from .types import REFUSAL, Answer, Citation, Passage, Sentence
 
 SUPPORT_THRESHOLD = 0.6
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,–-]\s*\d+)*)\]")
-_LEADING_MARKERS = re.compile(r"(?:\s*\[\d+(?:\s*[,–-]\s*\d+)*\])+")
 MAX_RANGE = 20  # "[1-3]" means 1, 2, 3; a wider range is not a citation
 _WORD = re.compile(r"[\w][\w'’.-]*\w|\w")
 _NUMBER = re.compile(r"\d")
@@ -43,7 +41,7 @@ def parse_markers(text: str) -> list[tuple[int, int, list[int]]]:
     Example: "Iraq hosts 2,500 troops [1][3]." -> [(23, 27, [1]), (27, 30, [3])]
     Example: "Both said so [2, 4-5]." -> [(12, 21, [2, 4, 5])]
     """
-    return [(m.start(), m.end(), _numbers(m.group(1))) for m in _MARKER.finditer(text)]
+    return [(m.start(), m.end(), _numbers(m.group(1))) for m in MARKER.finditer(text)]
 
 
 def _numbers(inside: str) -> list[int]:
@@ -115,7 +113,7 @@ def best_quote(sentence: str, passage: Passage) -> tuple[int, int]:
 def resolve(question: str, draft: str, passages: Sequence[Passage], search_query: str | None = None) -> Answer:
     """Turn a generator's draft (``[n]`` = n-th passage, 1-based) into a checked :class:`Answer`."""
     text = draft.strip()
-    if not text or text.startswith(REFUSAL) or REFUSAL.rstrip(".") in text and len(text) < len(REFUSAL) + 20:
+    if not text or text.startswith(REFUSAL) or (REFUSAL.rstrip(".") in text and len(text) < len(REFUSAL) + 20):
         return Answer(question, REFUSAL, True, passages=tuple(passages), search_query=search_query)
     numbering: dict[tuple[int, int, int], int] = {}  # (passage, start, end) -> n
     citations: list[Citation] = []
@@ -124,7 +122,7 @@ def resolve(question: str, draft: str, passages: Sequence[Passage], search_query
     for a, b in _answer_sentences(text):
         raw = text[a:b]
         markers = parse_markers(raw)
-        bare = _MARKER.sub("", raw).strip()
+        bare = MARKER.sub("", raw).strip()
         if not any(ch.isalnum() for ch in bare):  # a stray marker or punctuation: nothing to say
             continue
         cited = [passages[i - 1] for _, _, ns in markers for i in ns if 1 <= i <= len(passages)]
@@ -136,7 +134,9 @@ def resolve(question: str, draft: str, passages: Sequence[Passage], search_query
             if key not in numbering:
                 numbering[key] = len(citations) + 1
                 quote = p.text[start - p.start : end - p.start]
-                citations.append(Citation(numbering[key], p.title, p.date, p.url or p.source, quote, start, end, p.article_id, p.id))
+                citations.append(
+                    Citation(numbering[key], p.title, p.date, p.url or p.source, quote, start, end, p.article_id, p.id)
+                )
             ns.append(numbering[key])
         ok = supported(bare, cited)
         sentences.append(Sentence(bare, tuple(ns), ok))
@@ -151,7 +151,7 @@ def _answer_sentences(text: str) -> list[tuple[int, int]]:
     spans = split_sentences(text)
     merged: list[tuple[int, int]] = []
     for a, b in spans:
-        lead = _LEADING_MARKERS.match(text, a, b)
+        lead = LEADING_MARKERS.match(text, a, b)
         if merged and lead and lead.end() > a:
             merged[-1] = (merged[-1][0], lead.end())
             a = lead.end()
@@ -172,5 +172,5 @@ def place_markers(sentence: str, ns: list[int]) -> str:
     marks = "".join(f"[{n}]" for n in ns)
     m = re.search(r"[.!?…]+[\"'”’)]*$", sentence)
     if m:
-        return f"{sentence[: m.start()]} {marks}{sentence[m.start():]}"
+        return f"{sentence[: m.start()]} {marks}{sentence[m.start() :]}"
     return f"{sentence} {marks}"

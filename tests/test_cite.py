@@ -1,8 +1,7 @@
 """Citation parsing, sentence support and resolution: small worked examples."""
 
-from qa.answer import REFUSAL
 from qa.cite import parse_markers, resolve, support, supported
-from qa.store import Passage
+from qa.types import REFUSAL, Passage
 
 ARTICLE = (
     "Iraq hosts 2,500 US troops and has Iran-backed militias linked to its security forces. "

@@ -22,13 +22,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-
-from ..answer import REFUSAL
 from ..chunk import split_sentences
 from ..cite import content_words, place_markers, support
 from ..embed import MiniLMEmbeddings
-from ..store import Passage
+from ..types import REFUSAL, Passage
+from . import Generator
 
 #: How a sentence's score is made: cosine to the question, shares of the question's words in the
 #: sentence and in its passage, and whether it holds the kind of thing asked for.
@@ -64,13 +64,14 @@ class _Candidate:
     article: str = ""
 
 
-class ExtractiveGenerator:
+class ExtractiveGenerator(Generator):
     name = "extractive"
+    relevance_gate = False  # its own scores refuse (MIN_SCORE)
 
     def __init__(self, embedder: MiniLMEmbeddings | None = None, min_score: float = MIN_SCORE):
         self.embedder = embedder or MiniLMEmbeddings()
         self.min_score = min_score
-        self._cache: dict[str, object] = {}
+        self._cache: dict[str, Any] = {}  # sentence -> its vector
 
     def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str]:
         chosen = self.select(question, passages)
@@ -137,9 +138,7 @@ class ExtractiveGenerator:
                 break
             # Another article's sentence of the kind asked for may report the fact differently: show both.
             other_view = (
-                wants is not None
-                and c.article not in {o.article for o in chosen}
-                and _has_kind(c.text, wants, q_words)
+                wants is not None and c.article not in {o.article for o in chosen} and _has_kind(c.text, wants, q_words)
             )
             if c.score < best.score - (OTHER_ARTICLE_MARGIN if other_view else SECOND_SENTENCE_MARGIN):
                 continue
@@ -164,7 +163,9 @@ _INSTRUCTION = re.compile(
     re.IGNORECASE,
 )
 _REQUIRED_KINDS = ("number", "date")  # a "how many" or "when" without one is no answer
-_MONTHS = {m[:3]: m for m in "january february march april may june july august september october november december".split()}
+_MONTHS = {
+    m[:3]: m for m in "january february march april may june july august september october november december".split()
+}
 
 
 def _canonical(word: str) -> str:
@@ -217,5 +218,3 @@ def _has_kind(sentence: str, kind: str, q_words: dict[str, float]) -> bool:
         return bool(_DATE_WORDS.search(sentence))
     words = content_words(sentence)
     return any(v > 1 and w not in q_words and not w[:1].isdigit() for w, v in list(words.items())[1:])
-
-
