@@ -5,7 +5,7 @@ value comes from an argument, else its environment variable, else its default; n
 them reads the environment. A bad value is one line naming the variable and what it takes:
 
     >>> Settings.resolve(environ={"QA_THREADS": "auto"})
-    UsageError: QA_THREADS must be a whole number, got 'auto'
+    UsageError: QA_THREADS must be a whole number of at least 0, got 'auto'
 
 To add a setting, add one line to the class: name, type, default, environment variable and a
 one-line description, e.g. ``as_of: str | None = setting(None, "QA_AS_OF", "answer as of this day")``;
@@ -114,7 +114,9 @@ class Settings:
         out = []
         for f in _fields():
             value = getattr(self, f.name)
-            if value is None:
+            if value is None and f.name in _DERIVED:
+                shown = str(getattr(self, _DERIVED[f.name]))  # the folder the default resolves to
+            elif value is None:
                 shown = "-"
             elif f.metadata["secret"]:
                 shown = "***"
@@ -122,6 +124,10 @@ class Settings:
                 shown = mask_credentials(str(value)) if f.name.endswith("url") else str(value)
             out.append((f.name, shown, self.source(f.name), f.metadata["env"], f.metadata["help"]))
         return out
+
+
+#: Settings whose default is worked out: shown as the value it resolves to.
+_DERIVED = {"index": "index_dir", "cache_dir": "cache_path"}
 
 
 @cache

@@ -62,6 +62,7 @@ def test_qa_info_settings_shows_value_source_and_masks_secrets(tmp_path):
     assert lines["api_key"][1:3] == ["***", "environment"]
     assert lines["chroma_url"][1] == "http://127.0.0.1:1/db"
     assert lines["answer_tokens"][1:3] == ["512", "default"]
+    assert lines["cache_dir"][1:3] == [os.environ["QA_CACHE_DIR"], "environment"]
     assert "sk-secret-123" not in r.stdout and "pw@" not in r.stdout
 
 
