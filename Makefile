@@ -18,8 +18,14 @@ install: $(BIN)/.installed
 chat: $(BIN)/.installed
 	$(BIN)/qa chat seeds
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed lint
 	$(BIN)/python -m pytest -q
+
+# The gates CI enforces before the tests: lint, formatting, types.
+lint: $(BIN)/.installed
+	$(BIN)/ruff check qa tests
+	$(BIN)/ruff format --check qa tests
+	$(BIN)/mypy qa
 
 eval: $(BIN)/.installed
 	$(BIN)/qa eval

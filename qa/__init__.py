@@ -9,8 +9,8 @@ from .config import setup_offline
 setup_offline()
 
 if TYPE_CHECKING:
-    from .answer import Answer, Citation, Sentence
     from .assistant import Assistant
+    from .types import Answer, Citation, Sentence
 
 __all__ = ["Answer", "Assistant", "Citation", "Sentence", "ask"]
 
@@ -33,7 +33,7 @@ def __getattr__(name: str):  # keep `import qa` light: load the heavy parts on f
 
         return Assistant
     if name in ("Answer", "Citation", "Sentence"):
-        from . import answer
+        from . import types
 
-        return getattr(answer, name)
+        return getattr(types, name)
     raise AttributeError(name)

@@ -4,6 +4,9 @@
     >>> a = Assistant(index="/tmp/my-index")
     >>> a.ingest(["seeds/"])
     >>> a.ask("How many US troops are in Iraq?").answer
+
+Settings (:class:`qa.settings.Settings`) come from the arguments, else the environment, else
+defaults: ``Assistant(llm="openai", base_url=..., context_tokens=2048)``, or a whole ``settings=``.
 """
 
 from __future__ import annotations
@@ -11,20 +14,26 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shlex
 from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-from .answer import Answer, DraftInfo, refusal
 from .chunk import Chunker
 from .cite import resolve
-from .config import ChunkSettings, cache_dir, default_index_dir
+from .config import ChunkSettings
 from .embed import MiniLMEmbeddings
 from .errors import QAError, UsageError
+from .generators import EXTRA_OPTIONS, Generator, get_generator
 from .ingest import Ingester, IngestReport, Progress
+from .relevance import is_relevant
 from .retrieve import Filter, HybridRetriever, keyword_dir_for
-from .store import Passage, Store
+from .settings import Settings, setting_names
+from .store import Store
+from .text import mask_credentials
+from .types import Answer, DraftInfo, Passage, refusal
 
 MAX_QUESTION_CHARS = 2000
 
@@ -33,7 +42,7 @@ def check_question(question: str) -> str:
     """The question stripped, or a UsageError saying what is wrong with it."""
     q = (question or "").strip()
     if not q:
-        raise UsageError("the question is empty; type a question, e.g. qa ask \"Who won the election?\"")
+        raise UsageError('the question is empty; type a question, e.g. qa ask "Who won the election?"')
     if len(q) > MAX_QUESTION_CHARS:
         raise UsageError(f"the question is {len(q):,} characters long; keep it under {MAX_QUESTION_CHARS:,}")
     return q
@@ -49,17 +58,46 @@ class Assistant:
         chroma_url: str | None = None,
         chroma_token: str | None = None,
         llm: str | None = None,
-        k: int = 6,
-        chunk_settings: ChunkSettings = ChunkSettings(),
-        **llm_options: object,
+        k: int | None = None,
+        chunk_settings: ChunkSettings | None = None,
+        settings: Settings | None = None,
+        **options: Any,
     ):
-        self.chroma_url = chroma_url if chroma_url is not None else os.environ.get("QA_CHROMA_URL") or None
-        self.chroma_token = chroma_token if chroma_token is not None else os.environ.get("QA_CHROMA_TOKEN") or None
-        self.index_dir = Path(index).expanduser() if index else default_index_dir()
-        self.llm = llm or os.environ.get("QA_LLM") or "extractive"
-        self.llm_options = llm_options
-        self.k = k
-        self.chunk_settings = chunk_settings
+        """``options`` are the other settings (``model``, ``base_url``, ``context_tokens``, ``threads``...)
+        and the generator's :data:`qa.generators.EXTRA_OPTIONS`; any other name is a UsageError."""
+        unknown = sorted(set(options) - set(setting_names()) - set(EXTRA_OPTIONS))
+        if unknown:
+            known = ", ".join(
+                sorted({*setting_names(), *EXTRA_OPTIONS} - {"index", "chroma_url", "chroma_token", "llm", "k"})
+            )
+            raise UsageError(f"unknown generator option {unknown[0]!r}; known: {known}")
+        arguments = {k_: v for k_, v in options.items() if k_ not in EXTRA_OPTIONS}
+        arguments.update(index=index or None, chroma_url=chroma_url, chroma_token=chroma_token, llm=llm, k=k)
+        self.settings = settings.with_arguments(**arguments) if settings else Settings.resolve(arguments)
+        #: What goes to the generator beyond the settings (temperature, extra_body).
+        self.generator_options = {k_: v for k_, v in options.items() if k_ in EXTRA_OPTIONS}
+        self.chunk_settings = chunk_settings or ChunkSettings()
+
+    # The settings under their old names, for the CLI, the chat and API users.
+    @property
+    def chroma_url(self) -> str | None:
+        return self.settings.chroma_url
+
+    @property
+    def index_dir(self) -> Path:
+        return self.settings.index_dir
+
+    @property
+    def llm(self) -> str:
+        return self.settings.llm
+
+    @property
+    def model(self) -> str | None:
+        return self.settings.model
+
+    @property
+    def k(self) -> int:
+        return self.settings.k
 
     @property
     def location(self) -> str:
@@ -67,7 +105,7 @@ class Assistant:
 
     @cached_property
     def embedder(self) -> MiniLMEmbeddings:
-        return MiniLMEmbeddings()
+        return MiniLMEmbeddings(threads=self.settings.threads)
 
     @cached_property
     def store(self) -> Store:
@@ -78,22 +116,32 @@ class Assistant:
         return Store.open(
             None if self.chroma_url else self.index_dir,
             chroma_url=self.chroma_url,
-            token=self.chroma_token,
+            token=self.settings.chroma_token,
             embedding_model=self.embedder.model_id,
             chunking=f"{s.encoding}/{s.size}/{s.overlap}",
             fresh=fresh,
+            rebuild_hint=f"rebuild it with: {self.rebuild_command()}",
+            timeout=self.settings.chroma_timeout,
         )
+
+    def rebuild_command(self) -> str:
+        """The command that rebuilds this index, as error messages show it."""
+        if self.chroma_url:
+            return f"qa ingest --rebuild --chroma-url {shlex.quote(mask_credentials(self.chroma_url))} PATH..."
+        if self.settings.source("index") == "environment":  # QA_INDEX names it already
+            return "qa ingest --rebuild PATH..."
+        return f"qa ingest --rebuild --index {shlex.quote(str(self.index_dir))} PATH..."
 
     @cached_property
     def retriever(self) -> HybridRetriever:
-        keyword_dir = keyword_dir_for(None if self.chroma_url else self.index_dir, self.chroma_url, self.store.name, cache_dir())
+        keyword_dir = keyword_dir_for(
+            None if self.chroma_url else self.index_dir, self.chroma_url, self.store.name, self.settings.cache_path
+        )
         return HybridRetriever(store=self.store, embedder=self.embedder, keyword_dir=keyword_dir, k=self.k)
 
     @cached_property
-    def generator(self):
-        from .generators import get_generator
-
-        return get_generator(self.llm, embedder=self.embedder, **self.llm_options)
+    def generator(self) -> Generator:
+        return get_generator(self.llm, self.settings, self.embedder, self.generator_options)
 
     # -- ingest -------------------------------------------------------------------------------
 
@@ -110,7 +158,13 @@ class Assistant:
             if rebuild:  # works on a damaged index or one of another embedding model too
                 self.__dict__.pop("retriever", None)
                 self.store = self._open_store(fresh=True)
-            report = Ingester(self.store, Chunker(self.chunk_settings), self.embedder).run(paths, prune=prune, progress=progress)
+            ingester = Ingester(
+                self.store,
+                Chunker(self.chunk_settings, self.settings.cache_path),
+                self.embedder,
+                self.settings.ingest_batch,
+            )
+            report = ingester.run(paths, prune=prune, progress=progress)
             if report.chunks or report.removed or rebuild:
                 self.retriever.keyword_index()  # build it now, not on the first question
         return report
@@ -143,17 +197,17 @@ class Assistant:
         question = check_question(question)
         query = search_query or question
         passages = self.retriever.search(query, filter=filter)
-        prepare = getattr(self.generator, "prepare", None)
-        if passages and prepare is not None:
-            # LLM generators: refuse without a model call when nothing is relevant; pack the token budget.
-            passages = prepare(query, passages)
+        # The one relevance gate: refuse without calling a generator that asks for it when nothing is relevant.
+        if self.generator.relevance_gate and not is_relevant(query, passages):
+            passages = []
+        if passages:
+            passages = self.generator.prepare(query, passages)  # e.g. packed into the token budget, once
         if not passages:
             yield refusal(question, search_query=query)
             return
         pieces: list[str] = []
         confidence = None
-        extra = {"as_of": as_of or date.today()} if self.generator.name == "extractive" else {}
-        for piece in self.generator.stream(query, passages, **extra):
+        for piece in self.generator.stream(query, passages, as_of=as_of or date.today()):
             if isinstance(piece, DraftInfo):
                 confidence = piece.confidence
                 continue

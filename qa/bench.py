@@ -31,6 +31,7 @@ from typing import Any
 import click
 
 from .config import PROJECT_DIR, setup_offline
+from .settings import Settings
 
 setup_offline()
 
@@ -233,7 +234,9 @@ def build_synthetic_store(index: Path, n_chunks: int, files: list[str], embedder
     step = 5000
     for lo in range(0, n_chunks, step):
         hi = min(n_chunks, lo + step)
-        ids, docs, metas = [], [], []
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
         for i in range(lo, hi):
             art, k = f"synthetic{i // 10:07d}", i % 10
             text = " ".join(rng.sample(sentences, 6))
@@ -258,7 +261,7 @@ def bench_retrieval(sizes: list[int], files: list[str], work: Path, queries: int
     from .embed import MiniLMEmbeddings
 
     questions = [json.loads(line)["question"] for line in (PRACTICE / "questions.jsonl").read_text().splitlines()]
-    embedder = MiniLMEmbeddings()
+    embedder = MiniLMEmbeddings(threads=Settings.resolve().threads)
     out: dict[str, Any] = {}
     for n in sizes:
         index = work / f"retrieval-{n}"
@@ -327,7 +330,7 @@ def bench_embed(files: list[str], n: int) -> dict[str, Any]:
         if len(texts) >= n:
             break
     texts = texts[:n]
-    ours = MiniLMEmbeddings()
+    ours = MiniLMEmbeddings(threads=Settings.resolve().threads)
     plain = PlainOnnxEmbeddings()
     ours.embed(texts[:4])
     plain.embed_documents(texts[:4])

@@ -10,16 +10,15 @@ never displaces a more relevant one. A trimmed passage keeps exact article offse
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from .chunk import split_sentences
-from .store import Passage
+from .types import Passage
 
 
-def fit_passages(
-    passages: Sequence[Passage], budget: int, cost: Callable[[int, Passage], int]
-) -> list[Passage]:
+def fit_passages(passages: Sequence[Passage], budget: int, cost: Callable[[int, Passage], int]) -> list[Passage]:
     """The passages (the last one possibly trimmed) whose ``cost(n, passage)`` tokens add up to at most ``budget``.
 
     ``cost(n, p)`` is the token count of passage ``p`` rendered as the n-th (1-based) in the prompt.
@@ -37,7 +36,7 @@ def fit_passages(
             out.append(p)
             used += spent
             continue
-        trimmed = trim_to_fit(p, budget - used, lambda q: cost(n, q))
+        trimmed = trim_to_fit(p, budget - used, functools.partial(cost, n))
         if trimmed is not None:
             out.append(trimmed)
         break

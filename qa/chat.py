@@ -18,12 +18,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from .answer import Answer
 from .errors import QAError, UsageError
 from .followup import standalone_question
 from .output import Printer, console, ingest_with_progress
 from .retrieve import Filter
+from .text import ISO_DAY_OR_MONTH, mask_credentials
+from .types import Answer
 
 #: How many earlier turns a follow-up may lean on (sent to an LLM's rewrite).
 HISTORY_TURNS = 4
@@ -64,11 +66,13 @@ class ChatSession:
 
     def welcome(self) -> str:
         articles, _ = self.assistant.stats()
-        model = self.assistant.llm_options.get("model")
+        model = self.assistant.model
         generator = f"{self.assistant.llm} ({model})" if model else self.assistant.llm
-        location = re.sub(r"//[^/@]*@", "//", self.assistant.location)  # never show a password in a URL
-        text = (f"qa chat · {articles:,} article{'s' if articles != 1 else ''} in {location}"
-                f" · generator {generator} · /help for commands, Ctrl-D to quit")
+        location = mask_credentials(self.assistant.location)  # never show a password in a URL
+        text = (
+            f"qa chat · {articles:,} article{'s' if articles != 1 else ''} in {location}"
+            f" · generator {generator} · /help for commands, Ctrl-D to quit"
+        )
         if not articles:
             text += "\nThe index is empty: quit and run 'qa chat FOLDER' or 'qa ingest FOLDER' to add articles."
         return text
@@ -101,8 +105,7 @@ class ChatSession:
         if not re.search(r"\w", question):
             raise UsageError("the question is empty; type a question, or /help for the commands")
         history = [(t.standalone, t.answer) for t in self.turns[-HISTORY_TURNS:]]
-        rewrite = getattr(self.assistant.generator, "rewrite", None) if history else None
-        standalone = standalone_question(question, history, rewrite)
+        standalone = standalone_question(question, history, self.assistant.generator.rewrite)
         if standalone != question:
             self.printer.note(f"↳ searching: {standalone}")
         stream = self.assistant.stream(question, filter=self.filter or None, search_query=standalone)
@@ -182,7 +185,7 @@ def parse_filter(text: str, current: Filter = Filter()) -> Filter:
         if re.fullmatch(r"[\d-]*\.\.[\d-]*", token):
             start, _, end = token.partition("..")
             dates = (_day(start, last=False) if start else None, _day(end, last=True) if end else None)
-        elif re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", token):
+        elif ISO_DAY_OR_MONTH.fullmatch(token):
             dates = (_day(token, last=False), _day(token, last=True))
         else:
             words.append(token)
@@ -204,7 +207,9 @@ def _day(text: str, last: bool) -> str:
             return date(year, month, calendar.monthrange(year, month)[1] if last else 1).isoformat()
         return date.fromisoformat(text).isoformat()
     except ValueError:
-        raise UsageError(f"{text!r} is not a date; write YYYY-MM-DD or YYYY-MM, e.g. /filter 2024-08-01..2024-08-31")
+        raise UsageError(
+            f"{text!r} is not a date; write YYYY-MM-DD or YYYY-MM, e.g. /filter 2024-08-01..2024-08-31"
+        ) from None
 
 
 # -- the loop -----------------------------------------------------------------------------------
@@ -230,20 +235,17 @@ def _piped_lines() -> Iterator[str]:
 
 
 def history_file() -> Path:
-    from .config import _user_dir
+    from .settings import _user_dir
 
     return _user_dir("data") / "chat_history"
 
 
 def _terminal_lines(session: ChatSession) -> Iterator[str]:
     """Lines typed at a prompt_toolkit prompt; Ctrl-C clears the line, Ctrl-D ends."""
-    import os
-
     from prompt_toolkit import PromptSession
     from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
     from prompt_toolkit.completion import Completer, Completion
     from prompt_toolkit.history import FileHistory, History, InMemoryHistory
-    from prompt_toolkit.output import ColorDepth
 
     class CommandCompleter(Completer):
         def get_completions(self, document, complete_event):
@@ -260,12 +262,12 @@ def _terminal_lines(session: ChatSession) -> Iterator[str]:
         history = FileHistory(str(path))
     except OSError:
         history = InMemoryHistory()
-    prompt = PromptSession(
+    prompt: PromptSession[Any] = PromptSession(
         history=history,
         auto_suggest=AutoSuggestFromHistory(),
         completer=CommandCompleter(),
         complete_while_typing=False,
-        color_depth=ColorDepth.DEPTH_1_BIT if os.environ.get("NO_COLOR") else None,
+        # prompt_toolkit itself draws without colour when NO_COLOR is set
     )
     while True:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from .config import ChunkSettings, tiktoken_encoding
 
@@ -75,11 +76,11 @@ class Chunker:
     then "Four five six. Seven." when the overlap allows the second sentence to repeat.
     """
 
-    def __init__(self, settings: ChunkSettings = ChunkSettings()):
+    def __init__(self, settings: ChunkSettings = ChunkSettings(), cache_dir: Path | None = None):
         if settings.size < 8 or not 0 <= settings.overlap < settings.size:
             raise ValueError("chunk size must be at least 8 tokens and overlap smaller than size")
         self.settings = settings
-        self.encoding = _encoding(settings.encoding)
+        self.encoding = _encoding(settings.encoding, cache_dir)
 
     def count(self, text: str) -> int:
         return len(self.encoding.encode_ordinary(text))
@@ -137,5 +138,5 @@ class Chunker:
 
 
 @lru_cache(maxsize=4)
-def _encoding(name: str):
-    return tiktoken_encoding(name)
+def _encoding(name: str, cache_dir: Path | None = None):
+    return tiktoken_encoding(name, cache_dir)

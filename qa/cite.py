@@ -18,13 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .answer import REFUSAL, SHORT_PREFIX, Answer, Citation, Sentence
 from .chunk import split_sentences
-from .store import Passage
+from .text import LEADING_MARKERS, MARKER
+from .types import REFUSAL, SHORT_PREFIX, Answer, Citation, Passage, Sentence
 
 SUPPORT_THRESHOLD = 0.6
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,–-]\s*\d+)*)\]")
-_LEADING_MARKERS = re.compile(r"(?:\s*\[\d+(?:\s*[,–-]\s*\d+)*\])+")
 MAX_RANGE = 20  # "[1-3]" means 1, 2, 3; a wider range is not a citation
 _WORD = re.compile(r"[\w][\w'’.-]*\w|\w")
 _NUMBER = re.compile(r"\d")
@@ -43,7 +41,7 @@ def parse_markers(text: str) -> list[tuple[int, int, list[int]]]:
     Example: "Iraq hosts 2,500 troops [1][3]." -> [(23, 27, [1]), (27, 30, [3])]
     Example: "Both said so [2, 4-5]." -> [(12, 21, [2, 4, 5])]
     """
-    return [(m.start(), m.end(), _numbers(m.group(1))) for m in _MARKER.finditer(text)]
+    return [(m.start(), m.end(), _numbers(m.group(1))) for m in MARKER.finditer(text)]
 
 
 def _numbers(inside: str) -> list[int]:
@@ -123,10 +121,10 @@ def split_short(draft: str) -> tuple[str | None, list[int], str]:
         return None, [], draft
     line, _, rest = text[len(SHORT_PREFIX) :].partition("\n")
     ns = [n for _, _, found in parse_markers(line) for n in found]
-    short = _MARKER.sub("", line).strip()
+    short = MARKER.sub("", line).strip()
     if not short.endswith(("Jr.", "Sr.", "Inc.", "Co.")):
         short = short.rstrip(".")
-    short = short.strip().strip("*\"“”").strip()
+    short = short.strip().strip('*"“”').strip()
     return short or None, ns, rest
 
 
@@ -144,8 +142,13 @@ def locate(short: str, passage: Passage) -> str | None:
     return None
 
 
-def resolve(question: str, draft: str, passages: Sequence[Passage], search_query: str | None = None,
-            confidence: float | None = None) -> Answer:
+def resolve(
+    question: str,
+    draft: str,
+    passages: Sequence[Passage],
+    search_query: str | None = None,
+    confidence: float | None = None,
+) -> Answer:
     """Turn a generator's draft (``[n]`` = n-th passage, 1-based) into a checked :class:`Answer`.
 
     A first line ``Short answer: X [n]`` gives the short answer; it is kept only when a passage the
@@ -156,8 +159,10 @@ def resolve(question: str, draft: str, passages: Sequence[Passage], search_query
     if not text and short:
         text = draft.strip()[len(SHORT_PREFIX) :].strip()  # only a short answer: it is the answer too
         short = None
-    if not text or text.startswith(REFUSAL) or REFUSAL.rstrip(".") in text and len(text) < len(REFUSAL) + 20:
-        return Answer(question, REFUSAL, True, passages=tuple(passages), search_query=search_query, confidence=confidence)
+    if not text or text.startswith(REFUSAL) or (REFUSAL.rstrip(".") in text and len(text) < len(REFUSAL) + 20):
+        return Answer(
+            question, REFUSAL, True, passages=tuple(passages), search_query=search_query, confidence=confidence
+        )
     numbering: dict[tuple[int, int, int], int] = {}  # (passage, start, end) -> n
     citations: list[Citation] = []
     sentences: list[Sentence] = []
@@ -165,7 +170,7 @@ def resolve(question: str, draft: str, passages: Sequence[Passage], search_query
     for a, b in _answer_sentences(text):
         raw = text[a:b]
         markers = parse_markers(raw)
-        bare = _MARKER.sub("", raw).strip()
+        bare = MARKER.sub("", raw).strip()
         if not any(ch.isalnum() for ch in bare):  # a stray marker or punctuation: nothing to say
             continue
         cited = [passages[i - 1] for _, _, ns in markers for i in ns if 1 <= i <= len(passages)]
@@ -177,22 +182,41 @@ def resolve(question: str, draft: str, passages: Sequence[Passage], search_query
             if key not in numbering:
                 numbering[key] = len(citations) + 1
                 quote = p.text[start - p.start : end - p.start]
-                citations.append(Citation(numbering[key], p.title, p.date, p.url or p.source, quote, start, end, p.article_id, p.id))
+                citations.append(
+                    Citation(numbering[key], p.title, p.date, p.url or p.source, quote, start, end, p.article_id, p.id)
+                )
             ns.append(numbering[key])
         ok = supported(bare, cited)
         sentences.append(Sentence(bare, tuple(ns), ok))
         parts.append(place_markers(bare, ns))
     if not sentences:
-        return Answer(question, REFUSAL, True, passages=tuple(passages), search_query=search_query, confidence=confidence)
+        return Answer(
+            question, REFUSAL, True, passages=tuple(passages), search_query=search_query, confidence=confidence
+        )
     short_citation = None
     if short:
         short, short_citation = _cite_short(short, short_ns, passages, numbering, citations)
-    return Answer(question, " ".join(parts), False, tuple(citations), tuple(sentences), tuple(passages), search_query,
-                  short, short_citation, confidence)
+    return Answer(
+        question,
+        " ".join(parts),
+        False,
+        tuple(citations),
+        tuple(sentences),
+        tuple(passages),
+        search_query,
+        short,
+        short_citation,
+        confidence,
+    )
 
 
-def _cite_short(short: str, ns: list[int], passages: Sequence[Passage], numbering: dict[tuple[int, int, int], int],
-                citations: list[Citation]) -> tuple[str | None, int | None]:
+def _cite_short(
+    short: str,
+    ns: list[int],
+    passages: Sequence[Passage],
+    numbering: dict[tuple[int, int, int], int],
+    citations: list[Citation],
+) -> tuple[str | None, int | None]:
     """The short answer as its passage writes it and its citation number: a passage the answer cites
     first (the one named by the short answer's own marker before others), else the one it names."""
     cited = sorted({i for i, _, _ in numbering}, key=lambda i: (i + 1 not in ns, i))
@@ -202,7 +226,7 @@ def _cite_short(short: str, ns: list[int], passages: Sequence[Passage], numberin
         if found is None:
             continue
         own = [(key, n) for key, n in numbering.items() if key[0] == i]
-        for (_, start, end), n in own:
+        for _, n in own:
             if found in citations[n - 1].quote:
                 return found, n
         if own and found not in passages[i].text:  # found in the title: any citation of its passage
@@ -212,8 +236,9 @@ def _cite_short(short: str, ns: list[int], passages: Sequence[Passage], numberin
         spans = split_sentences(p.text) or [(0, len(p.text))]
         a, b = next(((a, b) for a, b in spans if a <= at < b), spans[0])
         n = len(citations) + 1
-        citations.append(Citation(n, p.title, p.date, p.url or p.source, p.text[a:b], p.start + a, p.start + b,
-                                  p.article_id, p.id))
+        citations.append(
+            Citation(n, p.title, p.date, p.url or p.source, p.text[a:b], p.start + a, p.start + b, p.article_id, p.id)
+        )
         numbering[(i, p.start + a, p.start + b)] = n
         return found, n
     return None, None
@@ -224,7 +249,7 @@ def _answer_sentences(text: str) -> list[tuple[int, int]]:
     spans = split_sentences(text)
     merged: list[tuple[int, int]] = []
     for a, b in spans:
-        lead = _LEADING_MARKERS.match(text, a, b)
+        lead = LEADING_MARKERS.match(text, a, b)
         if merged and lead and lead.end() > a:
             merged[-1] = (merged[-1][0], lead.end())
             a = lead.end()
@@ -245,5 +270,5 @@ def place_markers(sentence: str, ns: list[int]) -> str:
     marks = "".join(f"[{n}]" for n in ns)
     m = re.search(r"[.!?…]+[\"'”’)]*$", sentence)
     if m:
-        return f"{sentence[: m.start()]} {marks}{sentence[m.start():]}"
+        return f"{sentence[: m.start()]} {marks}{sentence[m.start() :]}"
     return f"{sentence} {marks}"

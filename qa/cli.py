@@ -1,4 +1,8 @@
-"""The ``qa`` command: a thin layer over :class:`qa.Assistant`. Expected errors print one line."""
+"""The ``qa`` command: a thin layer over :class:`qa.Assistant`. Expected errors print one line.
+
+Options that are settings (``--index``, ``--llm``...) are resolved with the environment and the
+defaults once, here, into :class:`qa.settings.Settings`; ``qa info --settings`` shows the result.
+"""
 
 from __future__ import annotations
 
@@ -6,36 +10,44 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .config import setup_offline
 from .errors import QAError
 
+if TYPE_CHECKING:
+    from .assistant import Assistant
+    from .settings import Settings
+
 setup_offline()
 
 
 def index_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option("--chroma-url", envvar="QA_CHROMA_URL", help="Use a Chroma server (token from QA_CHROMA_TOKEN).")(f)
-    f = click.option("--index", "index", envvar="QA_INDEX", type=click.Path(file_okay=False), help="Index folder.")(f)
+    f = click.option("--chroma-url", help="Use a Chroma server (QA_CHROMA_URL; token from QA_CHROMA_TOKEN).")(f)
+    f = click.option("--index", "index", type=click.Path(file_okay=False), help="Index folder (QA_INDEX).")(f)
     return f
 
 
 def llm_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option("--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible endpoint for --llm openai.")(f)
-    f = click.option("--model", envvar="QA_MODEL", help="Model name for --llm openai.")(f)
-    f = click.option("--llm", envvar="QA_LLM", default="extractive", show_default=True,
-                     help="Generator: extractive, openai or gguf:PATH.")(f)
+    f = click.option("--base-url", help="OpenAI-compatible endpoint for --llm openai (OPENAI_BASE_URL).")(f)
+    f = click.option("--model", help="Model name for --llm openai (QA_MODEL).")(f)
+    f = click.option("--llm", help="Generator: extractive, openai or gguf:PATH (QA_LLM).  [default: extractive]")(f)
     return f
 
 
-def assistant(index: str | None, chroma_url: str | None, llm: str | None = None, model: str | None = None,
-              base_url: str | None = None):
+def settings(**arguments: Any) -> Settings:
+    """The settings of this run: the options given, else the environment, else the defaults."""
+    from .settings import Settings
+
+    return Settings.resolve({k: v or None for k, v in arguments.items()})
+
+
+def assistant(settings: Settings) -> Assistant:
     from .assistant import Assistant
 
-    options = {k: v for k, v in {"model": model, "base_url": base_url}.items() if v}
-    return Assistant(index, chroma_url=chroma_url, llm=llm, **options)
+    return Assistant(settings=settings)
 
 
 def clean_errors(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -71,7 +83,9 @@ def ingest(paths: tuple[str, ...], prune: bool, rebuild: bool, index: str | None
     """Add the articles in PATHS (files or folders: .txt, .md, .html, .jsonl)."""
     from .output import ingest_with_progress
 
-    report = ingest_with_progress(assistant(index, chroma_url), paths, prune=prune, rebuild=rebuild)
+    report = ingest_with_progress(
+        assistant(settings(index=index, chroma_url=chroma_url)), paths, prune=prune, rebuild=rebuild
+    )
     if report.problems:
         sys.exit(1)
 
@@ -82,19 +96,27 @@ def ingest(paths: tuple[str, ...], prune: bool, rebuild: bool, index: str | None
 @index_options
 @llm_options
 @clean_errors
-def ask(question: str, as_json: bool, index: str | None, chroma_url: str | None, llm: str, model: str | None,
-        base_url: str | None) -> None:
+def ask(
+    question: str,
+    as_json: bool,
+    index: str | None,
+    chroma_url: str | None,
+    llm: str | None,
+    model: str | None,
+    base_url: str | None,
+) -> None:
     """Answer QUESTION with citations."""
     from .assistant import check_question
     from .embed import preload
 
     check_question(question)
-    a = assistant(index, chroma_url, llm, model, base_url)
-    if a.llm == "extractive":
+    s = settings(index=index, chroma_url=chroma_url, llm=llm, model=model, base_url=base_url)
+    if s.llm == "extractive":
         from .reader.nlp import start_worker
 
         start_worker()  # spaCy's import (1-2 s) runs in a child process on the other core
-    preload()  # the model loads on the other core while Chroma is imported and opened
+    preload(threads=s.threads)  # the model loads on the other core while Chroma is imported and opened
+    a = assistant(s)
     if as_json:
         answer = a.ask(question)
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -109,71 +131,130 @@ def ask(question: str, as_json: bool, index: str | None, chroma_url: str | None,
 @index_options
 @llm_options
 @clean_errors
-def chat(paths: tuple[str, ...], index: str | None, chroma_url: str | None, llm: str, model: str | None,
-         base_url: str | None) -> None:
+def chat(
+    paths: tuple[str, ...],
+    index: str | None,
+    chroma_url: str | None,
+    llm: str | None,
+    model: str | None,
+    base_url: str | None,
+) -> None:
     """Chat about the articles. PATHS, if given, are ingested first (unchanged files are skipped)."""
     from .chat import run_chat
     from .embed import preload
 
-    preload()
-    run_chat(assistant(index, chroma_url, llm, model, base_url), paths)
+    s = settings(index=index, chroma_url=chroma_url, llm=llm, model=model, base_url=base_url)
+    preload(threads=s.threads)
+    run_chat(assistant(s), paths)
 
 
 _THRESHOLDS = [
-    ("accuracy", "accuracy"), ("f1", "f1"), ("refusal-precision", "refusal_precision"),
-    ("refusal-recall", "refusal_recall"), ("citation-recall", "citation_recall"),
-    ("citation-precision", "citation_precision"), ("sources-cited", "sources_cited"),
-    ("hit-at-k", "retrieval_hit_at_k"), ("mrr", "retrieval_mrr"),
+    ("accuracy", "accuracy"),
+    ("f1", "f1"),
+    ("refusal-precision", "refusal_precision"),
+    ("refusal-recall", "refusal_recall"),
+    ("citation-recall", "citation_recall"),
+    ("citation-precision", "citation_precision"),
+    ("sources-cited", "sources_cited"),
+    ("hit-at-k", "retrieval_hit_at_k"),
+    ("mrr", "retrieval_mrr"),
 ]
 
 
 def threshold_options(f: Callable[..., Any]) -> Callable[..., Any]:
     for flag, key in reversed(_THRESHOLDS):
-        f = click.option(f"--min-{flag}", key, type=click.FloatRange(0, 1), metavar="X",
-                         help=f"Exit 1 when {key} is below X.")(f)
+        f = click.option(
+            f"--min-{flag}", key, type=click.FloatRange(0, 1), metavar="X", help=f"Exit 1 when {key} is below X."
+        )(f)
     return f
 
 
 @main.command("eval")
 @click.argument("dataset", required=False, type=click.Path(dir_okay=False))
-@click.option("--articles", type=click.Path(), help="Ingest this folder into a fresh index first (default with no DATASET: seeds/).")
-@click.option("--index", "index", type=click.Path(file_okay=False),
-              help="Use (and keep) this index instead of a fresh one; --articles are ingested into it, unchanged files skipped.")
+@click.option(
+    "--articles",
+    type=click.Path(),
+    help="Ingest this folder into a fresh index first (default with no DATASET: seeds/).",
+)
+@click.option(
+    "--index",
+    "index",
+    type=click.Path(file_okay=False),
+    help="Use (and keep) this index instead of a fresh one; --articles are ingested into it, unchanged files skipped.",
+)
 @click.option("--json", "json_report", type=click.Path(dir_okay=False), help="Write every figure and answer as JSON.")
 @click.option("--html", "html_report", type=click.Path(dir_okay=False), help="Write a page to scan for failures.")
-@click.option("--baseline", type=click.Path(dir_okay=False), help="A previous --json report: print each figure's change.")
+@click.option(
+    "--baseline", type=click.Path(dir_okay=False), help="A previous --json report: print each figure's change."
+)
 @click.option("--limit", type=click.IntRange(1), help="Ask only the first N questions.")
-@click.option("--date-window", type=click.IntRange(0), metavar="DAYS",
-              help="Search only articles of the DAYS days up to each question's date (questions with a date).")
+@click.option(
+    "--date-window",
+    type=click.IntRange(0),
+    metavar="DAYS",
+    help="Search only articles of the DAYS days up to each question's date (questions with a date).",
+)
 @llm_options
 @threshold_options
 @clean_errors
-def eval_(dataset: str | None, articles: str | None, index: str | None, json_report: str | None,
-          html_report: str | None, baseline: str | None, limit: int | None, date_window: int | None, llm: str, model: str | None,
-          base_url: str | None, **minimums: float | None) -> None:
+def eval_(
+    dataset: str | None,
+    articles: str | None,
+    index: str | None,
+    json_report: str | None,
+    html_report: str | None,
+    baseline: str | None,
+    limit: int | None,
+    date_window: int | None,
+    llm: str | None,
+    model: str | None,
+    base_url: str | None,
+    **minimums: float | None,
+) -> None:
     """Measure answers against DATASET (JSONL; default: the seed set about seeds/).
 
     Accuracy and token F1, refusals, ALCE citation recall/precision, retrieval hit@k/MRR, latency.
     """
-    from .eval import EvalOptions, run_command
+    from .eval_command import EvalOptions, run_command
 
     options = {k: v for k, v in {"model": model, "base_url": base_url}.items() if v}
-    run_command(EvalOptions(dataset, articles, index, llm, options, json_report, html_report, baseline, limit,
-                            date_window, {key: minimums[key] for _, key in _THRESHOLDS}))
+    run_command(
+        EvalOptions(
+            dataset,
+            articles,
+            index,
+            llm,
+            options,
+            json_report,
+            html_report,
+            baseline,
+            limit,
+            date_window,
+            {key: minimums[key] for _, key in _THRESHOLDS},
+        )
+    )
 
 
 @main.command()
 @index_options
+@click.option(
+    "--settings",
+    "show_settings",
+    is_flag=True,
+    help="List every setting: its value, where it came from and its environment variable.",
+)
 @clean_errors
-def info(index: str | None, chroma_url: str | None) -> None:
+def info(index: str | None, chroma_url: str | None, show_settings: bool) -> None:
     """Show where the index is and what it holds."""
-    a = assistant(index, chroma_url)
+    s = settings(index=index, chroma_url=chroma_url)
+    if show_settings:
+        from .output import print_settings
+
+        print_settings(s)
+        return
+    a = assistant(s)
     articles, chunks = a.stats()
     click.echo(f"index: {a.location}\narticles: {articles}\nchunks: {chunks}\nembedding model: {a.embedder.model_id}")
-
-
-if __name__ == "__main__":
-    main()
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
@@ -183,3 +264,7 @@ def train(args: tuple[str, ...]) -> None:
     from .train import main as train_main
 
     raise SystemExit(train_main(list(args)))
+
+
+if __name__ == "__main__":
+    main()

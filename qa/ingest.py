@@ -1,6 +1,6 @@
 """Ingest: files -> articles -> chunks -> vectors -> the index, idempotently and crash-safely.
 
-Order of writes, in batches of about ``BATCH_CHUNKS`` chunks (the manifest is the commit point):
+Order of writes, in batches of about ``batch_chunks`` chunks (the ``ingest_batch`` setting) (the manifest is the commit point):
 
 1. chunks of new articles are upserted (ids are content addresses, so a retry rewrites
    the same records, never duplicates);
@@ -41,7 +41,7 @@ from .embed import MiniLMEmbeddings
 from .load import Article, Problem, iter_files, load_file
 from .store import ArticleRecord, FileRecord, Store
 
-BATCH_CHUNKS = int(os.environ.get("QA_INGEST_BATCH") or 512)  # chunks embedded and written together
+BATCH_CHUNKS = 512  # chunks embedded and written together, unless the settings say otherwise
 RACY_SECONDS = 2.0  # coarser than any file system's mtime clock tick
 READ_ATTEMPTS = 3  # a file that changes under every read is reported, not stored half-written
 
@@ -87,12 +87,15 @@ class _Batch:
 
 
 class Ingester:
-    def __init__(self, store: Store, chunker: Chunker, embedder: MiniLMEmbeddings):
+    def __init__(self, store: Store, chunker: Chunker, embedder: MiniLMEmbeddings, batch_chunks: int = BATCH_CHUNKS):
         self.store = store
         self.chunker = chunker
         self.embedder = embedder
+        self.batch_chunks = batch_chunks
 
-    def run(self, paths: Iterable[str | os.PathLike[str]], prune: bool = False, progress: Progress | None = None) -> IngestReport:
+    def run(
+        self, paths: Iterable[str | os.PathLike[str]], prune: bool = False, progress: Progress | None = None
+    ) -> IngestReport:
         t0 = time.perf_counter()
         progress = progress or (lambda kind, n: None)
         report = IngestReport()
@@ -132,9 +135,9 @@ class Ingester:
                 if a.id not in live and a.id not in batch.new:
                     batch.new[a.id] = a
                     batch.n_chunks += max(1, len(a.text) // 800)
-                    if batch.n_chunks >= BATCH_CHUNKS:  # also inside one big file: memory stays bounded
+                    if batch.n_chunks >= self.batch_chunks:  # also inside one big file: memory stays bounded
                         self._publish_new(batch, live, report, progress)
-            if batch.n_chunks >= BATCH_CHUNKS or len(batch.files) >= BATCH_CHUNKS:
+            if batch.n_chunks >= self.batch_chunks or len(batch.files) >= self.batch_chunks:
                 self._flush(batch, live, files, report, progress)
                 batch = _Batch()
         self._flush(batch, live, files, report, progress)
@@ -152,7 +155,9 @@ class Ingester:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _publish_new(self, batch: _Batch, live: dict[str, ArticleRecord], report: IngestReport, progress: Progress) -> None:
+    def _publish_new(
+        self, batch: _Batch, live: dict[str, ArticleRecord], report: IngestReport, progress: Progress
+    ) -> None:
         """Steps 1 and 2 for the queued new articles: chunks, then their records."""
         if not batch.new:
             return
@@ -162,14 +167,16 @@ class Ingester:
         records: list[ArticleRecord] = []
         for a in batch.new.values():
             chunks = self.chunker.chunk(a.text)
-            rec = ArticleRecord(a.id, a.title, a.date, a.url, [a.source], len(chunks), a.text,
-                                {a.source: (a.title, a.date, a.url)})
+            rec = ArticleRecord(
+                a.id, a.title, a.date, a.url, [a.source], len(chunks), a.text, {a.source: (a.title, a.date, a.url)}
+            )
             common = chunk_metadata(rec)
             for c in chunks:
                 ids.append(f"{a.id}:{c.index}")
                 docs.append(c.text)
-                metas.append({"article_id": a.id, **common, "start": c.start, "end": c.end, "index": c.index,
-                              "tokens": c.tokens})
+                metas.append(
+                    {"article_id": a.id, **common, "start": c.start, "end": c.end, "index": c.index, "tokens": c.tokens}
+                )
             records.append(rec)
         if ids:
             vectors = self.embedder.embed(docs, progress=lambda n: progress("chunks", n))
@@ -180,8 +187,14 @@ class Ingester:
         batch.new.clear()
         batch.n_chunks = 0
 
-    def _flush(self, batch: _Batch, live: dict[str, ArticleRecord], files: dict[str, FileRecord],
-               report: IngestReport, progress: Progress) -> None:
+    def _flush(
+        self,
+        batch: _Batch,
+        live: dict[str, ArticleRecord],
+        files: dict[str, FileRecord],
+        report: IngestReport,
+        progress: Progress,
+    ) -> None:
         if not batch:
             return
         self._publish_new(batch, live, report, progress)
@@ -196,7 +209,7 @@ class Ingester:
             report.unchanged += len(p.record.articles) - len(came)
         self.store.put_files([p.record for p in batch.files])
         files.update((p.path, p.record) for p in batch.files)
-        for p in batch.files:
+        for _ in batch.files:
             progress("file", 1)
         self._retire_unsourced(live)
 
@@ -226,8 +239,10 @@ class Ingester:
         """
         sources = sorted(headers)
         title, date, url = headers[sources[0]] if sources else (rec.title, rec.date, rec.url)
-        if sources == rec.sources and (title, date, url) == (rec.title, rec.date, rec.url) and all(
-            rec.headers.get(s) == h for s, h in headers.items()
+        if (
+            sources == rec.sources
+            and (title, date, url) == (rec.title, rec.date, rec.url)
+            and all(rec.headers.get(s) == h for s, h in headers.items())
         ):
             return
         head_before = chunk_metadata(rec)

@@ -28,6 +28,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .text import ISO_DATE
+
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
@@ -37,7 +39,6 @@ MAX_ARTICLE_BYTES = 5_000_000
 
 _HEADER_LINE = re.compile(r"^(title|date|url|source)\s*:\s*(.*?)\s*$", re.IGNORECASE)
 _LEADING_DATE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,9 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | Probl
             yield from _walk(path, seen)
         elif path.is_file():
             if path.suffix.lower() not in SUFFIXES:
-                yield Problem(str(path), f"unsupported file type {path.suffix or '(none)'!r}; use .txt, .md, .html or .jsonl")
+                yield Problem(
+                    str(path), f"unsupported file type {path.suffix or '(none)'!r}; use .txt, .md, .html or .jsonl"
+                )
             elif path.resolve() not in seen:
                 seen.add(path.resolve())
                 yield path
@@ -116,9 +119,14 @@ def load_file(path: Path) -> tuple[list[Article], list[Problem]]:
             return load_jsonl(path)
         size = path.stat().st_size
         if size > MAX_ARTICLE_BYTES:
-            return [], [Problem(str(path), f"{size / 1e6:.1f} MB is too big for one article (the limit is "
-                                           f"{MAX_ARTICLE_BYTES / 1e6:.0f} MB); split it into one file per article, "
-                                           "or a .jsonl file with one article a line")]
+            return [], [
+                Problem(
+                    str(path),
+                    f"{size / 1e6:.1f} MB is too big for one article (the limit is "
+                    f"{MAX_ARTICLE_BYTES / 1e6:.0f} MB); split it into one file per article, "
+                    "or a .jsonl file with one article a line",
+                )
+            ]
         data = path.read_bytes()
     except OSError as e:
         return [], [Problem(str(path), f"cannot read: {e.strerror or e}")]
@@ -178,9 +186,9 @@ def parse_html(raw: str, source: str) -> Article | Problem:
     import trafilatura
 
     doc = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False, favor_precision=True)
-    if doc is None or not (doc.text or "").strip():
+    if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():  # a dict only with as_dict=True
         return Problem(source, "no article text found in the HTML")
-    return make_article(doc.text, source, title=doc.title, date=doc.date, url=doc.url)
+    return make_article(doc.text or "", source, title=doc.title, date=doc.date, url=doc.url)
 
 
 def parse_jsonl(raw: str, source: str) -> tuple[list[Article], list[Problem]]:
@@ -209,7 +217,11 @@ def load_jsonl(path: Path) -> tuple[list[Article], list[Problem]]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                problems.append(Problem(f"{path}:{lineno}", f"not UTF-8 text (bad byte at column {e.start + 1}); convert it to UTF-8"))
+                problems.append(
+                    Problem(
+                        f"{path}:{lineno}", f"not UTF-8 text (bad byte at column {e.start + 1}); convert it to UTF-8"
+                    )
+                )
                 continue
             item = parse_jsonl_line(line, str(path), lineno)
             if isinstance(item, Article):
@@ -225,7 +237,10 @@ def parse_jsonl_line(line: str, source: str, lineno: int) -> Article | Problem |
         return None
     where = f"{source}:{lineno}"
     if len(line) > MAX_ARTICLE_BYTES:
-        return Problem(where, f"{len(line) / 1e6:.1f} MB is too big for one article (the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB)")
+        return Problem(
+            where,
+            f"{len(line) / 1e6:.1f} MB is too big for one article (the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB)",
+        )
     try:
         obj = json.loads(line)
     except (json.JSONDecodeError, RecursionError) as e:
@@ -235,7 +250,11 @@ def parse_jsonl_line(line: str, source: str, lineno: int) -> Article | Problem |
     body = obj.get("text", obj.get("body"))
     if not isinstance(body, str):
         return Problem(where, 'needs a "text" or "body" string')
-    fields = {k: obj.get(k) for k in HEADER_KEYS if isinstance(obj.get(k), str | int | float) and not isinstance(obj.get(k), bool)}
+    fields = {
+        k: obj.get(k)
+        for k in HEADER_KEYS
+        if isinstance(obj.get(k), str | int | float) and not isinstance(obj.get(k), bool)
+    }
     item = make_article(body, f"{source}#{lineno}", **{k: str(v) for k, v in fields.items()})
     return Problem(where, item.reason) if isinstance(item, Problem) else item
 
@@ -252,9 +271,11 @@ def make_article(
     if not text:
         return Problem(origin, "empty article (no text)")
     url = url or extra.get("source")  # a "source:" header names the publisher when there is no url
-    if date and (m := _DATE.search(date)):
+    if date and (m := ISO_DATE.search(date)):
         date = m.group(0)
-    return Article(text=text, title=(title or "").strip() or default_title(text), source=origin, date=date or None, url=url or None)
+    return Article(
+        text=text, title=(title or "").strip() or default_title(text), source=origin, date=date or None, url=url or None
+    )
 
 
 def default_title(text: str, limit: int = 80) -> str:

@@ -2,46 +2,27 @@
 
 from __future__ import annotations
 
-import os
-import re
-import sys
 import time
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 
-from .answer import Answer, Citation
 from .cite import place_markers
-from .store import Passage
+from .text import shorten, strip_partial_markers
+from .types import Answer, Citation, Passage
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 #: Printed after each answer sentence that the passages it cites do not support.
 UNSUPPORTED_MARK = "[unsupported]"
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=True)
-
-
-def shorten(text: str, limit: int, at_word: bool = True) -> str:
-    """``text`` on one line, at most ``limit`` characters, cut (at a word, unless ``at_word`` is off) with "…"."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    return (cut.rsplit(" ", 1)[0] if at_word else cut) + "…"
-
-
-_MARKERS = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]|\s*\[[\d,–\s-]*$")
-
-
-def without_markers(draft: str) -> str:
-    """A draft as it may be shown while it is written: citation markers, even half-written, left out.
-
-    Example: "Iraq hosts 2,500 troops [3]. Syria [1" -> "Iraq hosts 2,500 troops. Syria"
-    """
-    return _MARKERS.sub("", draft)
+    """A rich console; rich itself turns colour off when NO_COLOR is set (https://no-color.org)."""
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 class Printer:
@@ -50,8 +31,9 @@ class Printer:
     def __init__(self, out: Console | None = None):
         self.out = out or console()
 
-    def stream_answer(self, items: Iterable[str | Answer], quote_limit: int | None = None,
-                      compact: bool = False) -> Answer:
+    def stream_answer(
+        self, items: Iterable[str | Answer], quote_limit: int | None = None, compact: bool = False
+    ) -> Answer:
         """Show the draft as it is written (on a terminal), then the checked answer and its sources.
 
         The draft numbers citations by passage ("[3]" = the third passage retrieved) while the checked
@@ -75,14 +57,14 @@ class Printer:
                     continue
                 draft += item
                 if live and time.monotonic() - shown > 0.05:  # redraw at most 20 times a second
-                    live.update(Text(without_markers(draft)), refresh=True)
+                    live.update(Text(strip_partial_markers(draft)), refresh=True)
                     shown = time.monotonic()
         except KeyboardInterrupt:
             if live:
                 live.stop()
                 live = None
             if draft.strip():
-                self.out.print(escape(without_markers(draft).strip()))
+                self.out.print(escape(strip_partial_markers(draft).strip()))
             raise
         finally:
             if live:
@@ -188,6 +170,11 @@ def ingest_with_progress(assistant: Any, paths: Iterable[str], prune: bool = Fal
     return report
 
 
-def read_lines(stream: Any = None) -> Iterator[str]:
-    for line in stream or sys.stdin:
-        yield line.rstrip("\n")
+def print_settings(settings: Settings) -> None:
+    """Each setting on a line: name, value (secrets masked), where it came from, its variable and what it does."""
+    rows = settings.rows()
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    out = console()
+    for row in rows:
+        line = "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths))
+        out.print(f"{line}  {row[4]}", markup=False)

@@ -1,4 +1,4 @@
-"""Prompt templates, kept as text files in ``prompts/`` at the top of the project.
+"""Prompt templates, kept as text files in ``prompts/`` at the top of the project (shipped in the wheel).
 
 Templates use ``{name}`` placeholders (Python format syntax, which LangChain's f-string
 templates share); :data:`FIELDS` says which placeholders the code fills for each template,
@@ -11,9 +11,9 @@ and ``tests/test_prompts.py`` checks that every file uses exactly those.
 from __future__ import annotations
 
 import string
-from functools import lru_cache
+from functools import cache
 
-from .config import PROMPTS_DIR
+from .config import shipped
 from .errors import QAError
 
 #: Each template and the placeholders the code fills in it.
@@ -24,10 +24,10 @@ FIELDS: dict[str, frozenset[str]] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_prompt(name: str) -> str:
     """The text of ``prompts/<name>.txt``."""
-    path = PROMPTS_DIR / f"{name}.txt"
+    path = shipped("prompts") / f"{name}.txt"
     try:
         return path.read_text(encoding="utf-8").strip() + "\n"
     except OSError as e:

@@ -20,14 +20,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .cite import content_words
-from .store import Passage
+from .text import FRAME_WORDS
+from .types import Passage
 
 STRONG_DENSE = 0.5
 MIN_DENSE = 0.2
 MIN_COVERAGE = 0.5
-
-# Words that shape a question but say nothing about its subject.
-_QUESTION_WORDS = frozenset({"many", "much", "according", "happened", "name", "kind", "type", "tell", "know"})
 
 
 def coverage(question: str, text: str) -> float:
@@ -36,7 +34,7 @@ def coverage(question: str, text: str) -> float:
     Example: coverage("How many US troops are in Iraq?", "Iraq hosts 2,500 US troops.") -> 1.0
     (content words "us" 2, "troops" 1, "iraq" 2: all present)
     """
-    words = {w: v for w, v in content_words(question).items() if w not in _QUESTION_WORDS}
+    words = {w: v for w, v in content_words(question).items() if w not in FRAME_WORDS}
     if not words:
         return 0.0
     have = set(content_words(text))

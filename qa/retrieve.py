@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .embed import MiniLMEmbeddings
-from .store import Passage, Store
+from .store import Store
+from .types import Passage
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -133,7 +134,7 @@ class KeywordIndex:
         try:
             meta = json.loads((folder / "ids.json").read_text())
             bm25 = bm25s.BM25.load(str(folder)) if meta["ids"] else bm25s.BM25()
-        except Exception:  # noqa: BLE001 - missing, half-swapped by another process, or from another bm25s: rebuild it
+        except Exception:  # missing, half-swapped by another process, or from another bm25s: rebuild it
             return None
         return cls(bm25, meta["ids"], str(meta["generation"]))
 
@@ -181,7 +182,9 @@ class HybridRetriever:
     def search(self, question: str, k: int | None = None, filter: Filter | None = None) -> list[Passage]:
         k = k or self.k
         fetch = self.fetch_k * (4 if filter else 1)
-        dense = self.store.dense_search(self.embedder.embed_query(question), fetch, where=filter.where() if filter else None)
+        dense = self.store.dense_search(
+            self.embedder.embed_query(question), fetch, where=filter.where() if filter else None
+        )
         keyword = self.keyword_index().search(question, fetch)
         by_id: dict[str, Passage] = {p.id: p for p in dense}
         missing = [cid for cid, _ in keyword if cid not in by_id]
@@ -207,7 +210,11 @@ class HybridRetriever:
                 continue
             if p.dense == 0.0:  # keyword-only hit: its cosine is still wanted for relevance checks
                 p = replace(p, dense=-1.0)
-            out.append(replace(p, score=fused[cid], keyword=kw_score.get(cid, 0.0), title=rec.title, date=rec.date, url=rec.url))
+            out.append(
+                replace(
+                    p, score=fused[cid], keyword=kw_score.get(cid, 0.0), title=rec.title, date=rec.date, url=rec.url
+                )
+            )
             if len(out) == k:
                 break
         return out

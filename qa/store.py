@@ -14,7 +14,10 @@ exist. With the marker present, missing collections or a missing or truncated Ch
 file mean the index is damaged: opening it fails with the rebuild command, never
 silently starts an empty index over the old one. Every Chroma call goes through
 :class:`_Guarded`, so damage found later (a segment file cut short) is the same one-line
-error, and a Chroma server that is down or hangs fails within ``QA_CHROMA_TIMEOUT`` seconds.
+error, and a Chroma server that is down or hangs fails within ``timeout`` seconds.
+
+The store says what is wrong; what to do about it (``rebuild_hint``: the command that rebuilds
+this index) is worded by its caller, :class:`qa.Assistant`.
 """
 
 from __future__ import annotations
@@ -22,11 +25,10 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shlex
 import shutil
 import sqlite3
 import struct
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,29 +36,15 @@ from urllib.parse import urlparse
 
 from .config import setup_offline
 from .errors import QAError
+from .text import mask_credentials
+from .types import Passage
 
 STATE_ID = "\x00state"
+DEFAULT_HINT = "rebuild it from its articles"  # the Assistant gives the command
+DEFAULT_TIMEOUT = 30.0  # seconds a Chroma server call may take
 MARKER = "qa-index.json"  # in the index folder: "this folder holds a qa index"
 _GET_PAGE = 5000
 _HNSW_FILES = ("header.bin", "data_level0.bin", "length.bin", "link_lists.bin", "index_metadata.pickle")
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A retrieved chunk: its text and where in which article it stands."""
-
-    id: str
-    article_id: str
-    text: str
-    start: int
-    end: int
-    title: str
-    date: str | None
-    source: str
-    url: str | None = None
-    score: float = 0.0  # fused rank score (higher is better)
-    dense: float = 0.0  # cosine similarity to the question
-    keyword: float = 0.0  # BM25 score for the question
 
 
 @dataclass
@@ -75,8 +63,12 @@ class ArticleRecord:
         return self.headers.get(source) or (self.title, self.date, self.url)
 
     def metadata(self) -> dict[str, Any]:
-        meta: dict[str, Any] = {"title": self.title, "sources": json.dumps(self.sources), "chunks": self.chunks,
-                                "headers": json.dumps({s: self.header(s) for s in self.sources})}
+        meta: dict[str, Any] = {
+            "title": self.title,
+            "sources": json.dumps(self.sources),
+            "chunks": self.chunks,
+            "headers": json.dumps({s: self.header(s) for s in self.sources}),
+        }
         if self.date:
             meta["date"] = self.date
         if self.url:
@@ -93,7 +85,7 @@ class ArticleRecord:
             sources=json.loads(meta.get("sources", "[]")),
             chunks=int(meta.get("chunks", 0)),
             text=text,
-            headers={k: tuple(v) for k, v in json.loads(meta.get("headers", "{}")).items()},  # type: ignore[misc]
+            headers={k: (v[0], v[1], v[2]) for k, v in json.loads(meta.get("headers", "{}")).items()},
         )
 
 
@@ -108,27 +100,39 @@ class FileRecord:
 class Store:
     """Chroma collections for one index. Open with :meth:`open`."""
 
-    def __init__(self, client: Any, name: str, embedding_model: str, location: str, chunking: str = "",
-                 rebuild_command: str = "qa ingest --rebuild PATH...", create: bool = True, check: bool = True):
+    def __init__(
+        self,
+        client: Any,
+        name: str,
+        embedding_model: str,
+        location: str,
+        chunking: str = "",
+        rebuild_hint: str = DEFAULT_HINT,
+        create: bool = True,
+        check: bool = True,
+    ):
         self.client = client
         self.name = name
         self.location = location
         self.embedding_model = embedding_model
         self.chunking = chunking
-        self.rebuild_command = rebuild_command
+        self.rebuild_hint = rebuild_hint
         self.remote = "fastapi" in str(getattr(client.get_settings(), "chroma_api_impl", "")).lower()
         space = {"hnsw:space": "cosine"}
         try:
             if create:
                 chunks = client.get_or_create_collection(
-                    f"{name}_chunks", embedding_function=None,
+                    f"{name}_chunks",
+                    embedding_function=None,
                     metadata={**space, "embedding_model": embedding_model, "chunking": chunking},
                 )
                 articles = client.get_or_create_collection(f"{name}_articles", embedding_function=None, metadata=space)
                 files = client.get_or_create_collection(f"{name}_files", embedding_function=None, metadata=space)
             else:  # the marker says these exist: a missing one is damage, not a new index
-                chunks, articles, files = (client.get_collection(f"{name}_{kind}", embedding_function=None)
-                                           for kind in ("chunks", "articles", "files"))
+                chunks, articles, files = (
+                    client.get_collection(f"{name}_{kind}", embedding_function=None)
+                    for kind in ("chunks", "articles", "files")
+                )
         except QAError:
             raise
         except Exception as e:  # chromadb raises many types for a damaged or unreachable store
@@ -138,13 +142,11 @@ class Store:
         if check and found and found != embedding_model:
             raise QAError(
                 f"the index at {location} was built with embedding model {found!r}, but this qa embeds with "
-                f"{embedding_model!r}; vectors of two models cannot be mixed: rebuild it with: {rebuild_command}"
+                f"{embedding_model!r}; vectors of two models cannot be mixed: {rebuild_hint}"
             )
         found = (chunks.metadata or {}).get("chunking")
         if check and found and chunking and found != chunking:
-            raise QAError(
-                f"the index at {location} was chunked as {found!r}, not {chunking!r}; rebuild it with: {rebuild_command}"
-            )
+            raise QAError(f"the index at {location} was chunked as {found!r}, not {chunking!r}; {rebuild_hint}")
 
     def _failure(self, e: BaseException) -> QAError:
         """The one-line error for a Chroma call that failed."""
@@ -152,7 +154,7 @@ class Store:
             if _is_connection_error(e):
                 return QAError(f"cannot reach the Chroma server at {self.location} ({_short(e)}); is it running?")
             return QAError(f"the Chroma server at {self.location} failed: {_short(e)}")
-        return QAError(f"the index at {self.location} is damaged ({_short(e)}); rebuild it with: {self.rebuild_command}")
+        return QAError(f"the index at {self.location} is damaged ({_short(e)}); {self.rebuild_hint}")
 
     @classmethod
     def open(
@@ -165,20 +167,22 @@ class Store:
         name: str = "qa",
         fresh: bool = False,
         check: bool = True,
+        rebuild_hint: str = DEFAULT_HINT,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> Store:
         """Open (or create) the index. ``fresh`` starts it empty, even when the old one is damaged
-        or was built with another embedding model (``qa ingest --rebuild``)."""
+        or was built with another embedding model (``qa ingest --rebuild``). ``rebuild_hint`` ends the
+        message of an index that must be rebuilt; ``timeout`` bounds each call to a Chroma server."""
         setup_offline()
         import chromadb
         from chromadb.config import Settings
 
         settings = Settings(anonymized_telemetry=False)
         if chroma_url:
-            command = f"qa ingest --rebuild --chroma-url {shlex.quote(_public(chroma_url))} PATH..."
-            client = _http_client(chroma_url, token)
-            _bound_http_timeouts(client)
+            client = _http_client(chroma_url, token, timeout)
+            _bound_http_timeouts(client, timeout)
             if not fresh:
-                return cls(client, name, embedding_model, chroma_url, chunking, command)
+                return cls(client, name, embedding_model, chroma_url, chunking, rebuild_hint)
             generation = 0  # carried on, so a keyword cache of the old index is never taken for the new one
             try:
                 got = client.get_collection(f"{name}_files").get(ids=[STATE_ID], include=["metadatas"])
@@ -190,17 +194,21 @@ class Store:
                     client.delete_collection(f"{name}_{kind}")
                 except Exception:  # not there: nothing to drop
                     pass
-            store = cls(client, name, embedding_model, chroma_url, chunking, command)
+            store = cls(client, name, embedding_model, chroma_url, chunking, rebuild_hint)
             store.set_state(generation=generation + 1)
             return store
         assert index_dir is not None
-        command = "qa ingest --rebuild PATH..."
-        if os.environ.get("QA_INDEX") != str(index_dir):
-            command = f"qa ingest --rebuild --index {shlex.quote(str(index_dir))} PATH..."
         chroma_dir, marker = index_dir / "chroma", index_dir / MARKER
         if fresh:
             try:  # an index that opens is emptied through Chroma, which this process may have open
-                store = cls.open(index_dir, embedding_model=embedding_model, chunking=chunking, name=name, check=False)
+                store = cls.open(
+                    index_dir,
+                    embedding_model=embedding_model,
+                    chunking=chunking,
+                    name=name,
+                    check=False,
+                    rebuild_hint=rebuild_hint,
+                )
                 store.reset()
                 return store
             except QAError:  # damaged: start from nothing. Marker first: a rebuild killed now leaves a new index
@@ -210,13 +218,22 @@ class Store:
                 shutil.rmtree(index_dir / "keyword", ignore_errors=True)
         damage = _damage(chroma_dir, marker.exists())
         if damage:
-            raise QAError(f"the index at {index_dir} is damaged ({damage}); rebuild it with: {command}")
+            raise QAError(f"the index at {index_dir} is damaged ({damage}); {rebuild_hint}")
         index_dir.mkdir(parents=True, exist_ok=True)
         try:
             client = chromadb.PersistentClient(path=str(chroma_dir), settings=settings)
         except Exception as e:
-            raise QAError(f"the index at {index_dir} is damaged ({_short(e)}); rebuild it with: {command}") from e
-        store = cls(client, name, embedding_model, str(index_dir), chunking, command, create=not marker.exists(), check=check)
+            raise QAError(f"the index at {index_dir} is damaged ({_short(e)}); {rebuild_hint}") from e
+        store = cls(
+            client,
+            name,
+            embedding_model,
+            str(index_dir),
+            chunking,
+            rebuild_hint,
+            create=not marker.exists(),
+            check=check,
+        )
         if not marker.exists():
             tmp = marker.with_name(f"{MARKER}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps({"name": name, "embedding_model": embedding_model, "chunking": chunking}) + "\n")
@@ -234,8 +251,9 @@ class Store:
                 self.client.delete_collection(col.name)
             except Exception as e:
                 raise self._failure(e) from e
-        self.__init__(self.client, self.name, self.embedding_model, self.location, self.chunking,  # type: ignore[misc]
-                      self.rebuild_command)
+        self.__init__(  # type: ignore[misc]  # the same store, over the new collections
+            self.client, self.name, self.embedding_model, self.location, self.chunking, self.rebuild_hint
+        )
         self.set_state(generation=generation + 1)
 
     # -- manifest ---------------------------------------------------------------------------
@@ -277,7 +295,9 @@ class Store:
             if not ids:
                 return {}
             got = self.articles.get(ids=list(dict.fromkeys(ids)), include=include)
-            rows = zip(got["ids"], got["metadatas"], got["documents"] or [None] * len(got["ids"]))
+            rows: Iterable[tuple[str, dict[str, Any], str | None]] = zip(
+                got["ids"], got["metadatas"], got["documents"] or [None] * len(got["ids"])
+            )
         else:
             rows = self._iter(self.articles, include=include)
         return {id: ArticleRecord.from_chroma(id, meta, doc) for id, meta, doc in rows}
@@ -334,7 +354,7 @@ class Store:
         """chunk id -> article id, for every chunk stored."""
         return {id: meta["article_id"] for id, meta, _ in self._iter(self.chunks, include=["metadatas"])}
 
-    def all_chunks(self) -> Iterator[tuple[str, dict[str, Any], str]]:
+    def all_chunks(self) -> Iterator[tuple[str, dict[str, Any], str | None]]:
         yield from self._iter(self.chunks, include=["metadatas", "documents"])
 
     def get_passages(self, ids: Sequence[str]) -> list[Passage]:
@@ -383,7 +403,7 @@ def to_passage(id: str, meta: dict[str, Any], text: str, dense: float = 0.0) -> 
     )
 
 
-def _http_client(chroma_url: str, token: str | None) -> Any:
+def _http_client(chroma_url: str, token: str | None, timeout: float = 30.0) -> Any:
     """A client for the Chroma server at ``chroma_url``; a path names the database (made on first use).
 
     Example: ``http://chroma.internal:8000/newsroom`` -> host ``chroma.internal``, port 8000,
@@ -403,7 +423,7 @@ def _http_client(chroma_url: str, token: str | None) -> Any:
     # the standard bearer header, plus Chroma's own header for proxies configured the Chroma way.
     headers = {"Authorization": f"Bearer {token}", "X-Chroma-Token": token} if token else None
 
-    _check_reachable(_public(chroma_url), f"{'https' if ssl else 'http'}://{host}:{port}", headers)
+    _check_reachable(mask_credentials(chroma_url), f"{'https' if ssl else 'http'}://{host}:{port}", headers, timeout)
 
     def connect() -> Any:
         settings = Settings(anonymized_telemetry=False)  # a fresh one: HttpClient writes into it
@@ -416,28 +436,28 @@ def _http_client(chroma_url: str, token: str | None) -> Any:
             missing = any(w in str(e).lower() for w in ("not found", "does not exist"))
             if database == DEFAULT_DATABASE or not missing:
                 raise
-            admin = chromadb.AdminClient(Settings(
-                anonymized_telemetry=False, chroma_api_impl="chromadb.api.fastapi.FastAPI", chroma_server_host=host,
-                chroma_server_http_port=port, chroma_server_ssl_enabled=ssl, chroma_server_headers=headers,
-            ))
+            admin = chromadb.AdminClient(
+                Settings(
+                    anonymized_telemetry=False,
+                    chroma_api_impl="chromadb.api.fastapi.FastAPI",
+                    chroma_server_host=host,
+                    chroma_server_http_port=port,
+                    chroma_server_ssl_enabled=ssl,
+                    chroma_server_headers=headers,
+                )
+            )
             admin.create_database(database)
             return connect()
-    except Exception as e:  # noqa: BLE001 - chromadb raises many types; all become one clean line
+    except Exception as e:  # chromadb raises many types; all become one clean line
         reason = _short(e).replace(token, "***") if token else _short(e)
         if any(w in reason.lower() for w in ("401", "403", "unauthorized", "forbidden")):
             what = "refused the token in QA_CHROMA_TOKEN" if token else "wants a token: set QA_CHROMA_TOKEN"
-            raise QAError(f"the Chroma server at {_public(chroma_url)} {what}") from None
+            raise QAError(f"the Chroma server at {mask_credentials(chroma_url)} {what}") from None
         raise QAError(
-            f"cannot use the Chroma server at {_public(chroma_url)}: {reason}; is it running, and is the URL right?"
+            f"cannot use the Chroma server at {mask_credentials(chroma_url)}: {reason}; is it running, and is the URL right?"
         ) from None
 
 
-def _public(url: str) -> str:
-    """The URL without any user:password part, fit for messages."""
-    parts = urlparse(url if "://" in url else f"http://{url}")
-    if not parts.password:
-        return url
-    return parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else "")).geturl()
 class _Guarded:
     """A Chroma collection whose failures become one-line :class:`QAError` values.
 
@@ -518,7 +538,7 @@ def _damage(chroma_dir: Path, expected: bool) -> str | None:
     for (segment,) in rows:
         for name in _HNSW_FILES:
             f = chroma_dir / segment / name
-            if not f.exists() or f.stat().st_size == 0 and name != "link_lists.bin":
+            if not f.exists() or (f.stat().st_size == 0 and name != "link_lists.bin"):
                 return f"the vector file chroma/{segment}/{name} is missing or empty"
         header = (chroma_dir / segment / "header.bin").read_bytes()
         if len(header) < 36:
@@ -531,27 +551,25 @@ def _damage(chroma_dir: Path, expected: bool) -> str | None:
     return None
 
 
-def _timeout() -> float:
-    return float(os.environ.get("QA_CHROMA_TIMEOUT") or 30)
-
-
-def _check_reachable(shown: str, base: str, headers: dict[str, str] | None) -> None:
+def _check_reachable(shown: str, base: str, headers: dict[str, str] | None, timeout: float) -> None:
     """Fail fast when nothing answers at ``base``: chromadb's own client waits forever."""
     import httpx
 
     try:
-        httpx.get(f"{base}/api/v2/heartbeat", headers=headers, timeout=min(_timeout(), 10.0))
+        httpx.get(f"{base}/api/v2/heartbeat", headers=headers, timeout=min(timeout, 10.0))
     except httpx.HTTPError as e:
-        raise QAError(f"cannot reach the Chroma server at {shown} ({_short(e) or type(e).__name__}); is it running?") from None
+        raise QAError(
+            f"cannot reach the Chroma server at {shown} ({_short(e) or type(e).__name__}); is it running?"
+        ) from None
 
 
-def _bound_http_timeouts(client: Any) -> None:
+def _bound_http_timeouts(client: Any, timeout: float) -> None:
     """chromadb's HTTP session has no timeout; give it one so a hung server is an error, not a hang."""
     import httpx
 
     session = getattr(getattr(client, "_server", None), "_session", None)
     if isinstance(session, httpx.Client):
-        session.timeout = httpx.Timeout(_timeout(), connect=min(_timeout(), 10.0))
+        session.timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
 
 
 def _is_connection_error(e: BaseException) -> bool:

@@ -41,13 +41,13 @@ from typing import Any
 import numpy as np
 
 from .chunk import Chunker
-from .config import ChunkSettings, cache_dir
+from .config import ChunkSettings
 from .eval import best_f1, normalize, occurs
 from .reader import Reader, confidence_features, feature_names
 from .reader import candidates as cand
 from .reader.candidates import Question, Sentence, Span
 from .reader.model import AnswerModel, Logistic, Trees, matrix
-from .store import Passage
+from .types import Passage
 
 K = 6  # passages a question gets, as the assistant's default
 FOLDS = 5
@@ -111,30 +111,42 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[
             it.question = Question.read(it.question.text, it.question.as_of)
         return cached
     chunk_file = cache / "chunks.pkl"
+    by_week: dict[str, list[str]]
+    passages_by_week: dict[str, list[Passage]]
     if chunk_file.exists():
         by_week, passages_by_week = pickle.loads(chunk_file.read_bytes())
     else:
         log("chunking articles")
         chunker = Chunker(ChunkSettings())
-        passages_by_week: dict[str, list[Passage]] = defaultdict(list)
-        by_week = defaultdict(list)
+        passages, texts = defaultdict(list), defaultdict(list)
         with gzip.open(data / "articles.jsonl.gz", "rt", encoding="utf-8") as f:
             for line in f:
                 a = json.loads(line)
                 for c in chunker.chunk(a["text"]):
-                    passages_by_week[a["week"]].append(
-                        Passage(f"{a['id']}:{c.index}", a["id"], c.text, c.start, c.end, a["title"] or "",
-                                a.get("date"), a.get("url") or a["id"], a.get("url"))
+                    passages[a["week"]].append(
+                        Passage(
+                            f"{a['id']}:{c.index}",
+                            a["id"],
+                            c.text,
+                            c.start,
+                            c.end,
+                            a["title"] or "",
+                            a.get("date"),
+                            a.get("url") or a["id"],
+                            a.get("url"),
+                        )
                     )
-                by_week[a["week"]].append(a["text"])
-        by_week, passages_by_week = dict(by_week), dict(passages_by_week)
+                texts[a["week"]].append(a["text"])
+        by_week, passages_by_week = dict(texts), dict(passages)
         chunk_file.write_bytes(pickle.dumps((by_week, passages_by_week)))
     token_file = cache / f"tokens-{probe}.pkl"
     if token_file.exists():
         tokens_by_week = pickle.loads(token_file.read_bytes())
     else:
         log("tokenizing chunks for BM25")
-        tokens_by_week = {w: tokenize([indexed_text(p.title, p.text) for p in ps]) for w, ps in passages_by_week.items()}
+        tokens_by_week = {
+            w: tokenize([indexed_text(p.title, p.text) for p in ps]) for w, ps in passages_by_week.items()
+        }
         token_file.write_bytes(pickle.dumps(tokens_by_week))
     all_weeks = sorted(passages_by_week)
     items: list[Item] = []
@@ -159,8 +171,16 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[
                 found = [_with(pool[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
             answers = [a for a in q["answers"] if normalize(a)]
             in_articles = any(normalize(a) and _contains(t, normalize(a)) for a in answers for t in texts_norm)
-            items.append(Item(q["question_id"], week, Question.read(q["question"], _day(q.get("date"))), answers,
-                              found, in_articles))
+            items.append(
+                Item(
+                    q["question_id"],
+                    week,
+                    Question.read(q["question"], _day(q.get("date"))),
+                    answers,
+                    found,
+                    in_articles,
+                )
+            )
     retrieved_file.write_bytes(pickle.dumps(items))
     return items
 
@@ -305,8 +325,9 @@ def _folds(items: Sequence[Item]) -> list[int]:
     return [fold_of[it.week] for it in items]
 
 
-def _score_oof(items: list[Item], rows_of: Any, set_score: Any, names: Sequence[str], label_of: Any,
-               rounds: int) -> None:
+def _score_oof(
+    items: list[Item], rows_of: Any, set_score: Any, names: Sequence[str], label_of: Any, rounds: int
+) -> None:
     """Held-out scores: each fold's rows scored by a model fitted on the other folds' weeks."""
     folds = _folds(items)
     per_item = [rows_of(it) for it in items]
@@ -317,7 +338,7 @@ def _score_oof(items: list[Item], rows_of: Any, set_score: Any, names: Sequence[
         x = matrix([r.features for r, _ in train], names)
         y = np.array([lab for _, lab in train])
         model = _fit_trees(x, y, names, rounds)
-        for it, fi, rows in zip(items, folds, per_item):
+        for fi, rows in zip(folds, per_item):
             if fi == f and rows:
                 for r, p in zip(rows, model.predict(matrix([r.features for r in rows], names))):
                     set_score(r, float(p))
@@ -346,15 +367,27 @@ def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) ->
     build_sentences(items, cache)
 
     # 1. sentence model, held-out scores
-    _score_oof(items, lambda it: it.sentences, lambda r, p: setattr(r, "score", p), s_names,
-               lambda it, r: sentence_label(r, it.answers), ROUNDS["sentence"])
+    _score_oof(
+        items,
+        lambda it: it.sentences,
+        lambda r, p: setattr(r, "score", p),
+        s_names,
+        lambda it, r: sentence_label(r, it.answers),
+        ROUNDS["sentence"],
+    )
     for it in items:
         it.sentences.sort(key=lambda s: -s.score)
     build_spans(items, cache)
 
     # 2. span model, held-out scores
-    _score_oof(items, lambda it: it.spans, lambda r, p: setattr(r, "score", p), sp_names,
-               lambda it, r: span_label(r.text, it.answers), ROUNDS["span"])
+    _score_oof(
+        items,
+        lambda it: it.spans,
+        lambda r, p: setattr(r, "score", p),
+        sp_names,
+        lambda it, r: span_label(r.text, it.answers),
+        ROUNDS["span"],
+    )
     for it in items:
         it.spans.sort(key=lambda s: -s.score)
 
@@ -392,12 +425,19 @@ def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) ->
     # 5. the shipped model: every week
     log("fitting on all weeks")
     sent_rows = [s for it in items for s in it.sentences]
-    sentence = _fit_trees(matrix([s.features for s in sent_rows], s_names),
-                          np.array([sentence_label(s, it.answers) for it in items for s in it.sentences]),
-                          s_names, ROUNDS["sentence"])
+    sentence = _fit_trees(
+        matrix([s.features for s in sent_rows], s_names),
+        np.array([sentence_label(s, it.answers) for it in items for s in it.sentences]),
+        s_names,
+        ROUNDS["sentence"],
+    )
     span_rows = [(sp, it) for it in items for sp in it.spans]
-    span = _fit_trees(matrix([sp.features for sp, _ in span_rows], sp_names),
-                      np.array([span_label(sp.text, it.answers) for sp, it in span_rows]), sp_names, ROUNDS["span"])
+    span = _fit_trees(
+        matrix([sp.features for sp, _ in span_rows], sp_names),
+        np.array([span_label(sp.text, it.answers) for sp, it in span_rows]),
+        sp_names,
+        ROUNDS["span"],
+    )
     confidence = _fit_logistic(x, labels, c_names)
     meta = {
         "data": str(data),
@@ -417,8 +457,15 @@ def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) ->
     return model
 
 
-def _report(items: list[Item], held: np.ndarray, threshold: float, short_threshold: float, labels: np.ndarray,
-            answerable: np.ndarray, findable: np.ndarray) -> dict[str, Any]:
+def _report(
+    items: list[Item],
+    held: np.ndarray,
+    threshold: float,
+    short_threshold: float,
+    labels: np.ndarray,
+    answerable: np.ndarray,
+    findable: np.ndarray,
+) -> dict[str, Any]:
     answered = held >= threshold
     outs = [_outcome(it, short_threshold) for it in items]
     sent_hit = [bool(it.sentences) and any(occurs(a, it.sentences[0].text) for a in it.answers) for it in items]
@@ -426,12 +473,15 @@ def _report(items: list[Item], held: np.ndarray, threshold: float, short_thresho
     figs = {
         "questions": len(items),
         "findable": int(findable.sum()),
-        "passage_hit_at_k": float(np.mean([any(occurs(a, p.text) for a in it.answers for p in it.passages)
-                                           for it, f in zip(items, findable) if f])),
+        "passage_hit_at_k": float(
+            np.mean(
+                [any(occurs(a, p.text) for a in it.answers for p in it.passages) for it, f in zip(items, findable) if f]
+            )
+        ),
         "sentence_hit_at_1_findable": float(np.mean([h for h, f in zip(sent_hit, findable) if f])),
         "short_accuracy_findable": float(np.mean([o[0] for o, f in zip(outs, findable) if f])),
         "short_f1_findable": float(np.mean([o[1] for o, f in zip(outs, findable) if f])),
-        "accuracy_answerable": float(np.mean([o[0] and a for o, a, in zip(outs, answered)])),
+        "accuracy_answerable": float(np.mean([o[0] and a for o, a in zip(outs, answered)])),
         "f1_answerable": float(np.mean([o[1] * a for o, a in zip(outs, answered)])),
         "answered_share": float(answered.mean()),
         "refused_when_not_in_articles": float((~answered & ~findable).sum() / max(1, (~findable).sum())),
@@ -454,7 +504,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.data / "questions.jsonl").exists():
         print(f"qa train: error: no questions.jsonl in {args.data}", file=sys.stderr)
         return 2
-    cache = args.cache or cache_dir() / "train"
+    from .settings import Settings
+
+    cache = args.cache or Settings.resolve().cache_path / "train"
     train(args.data, args.out, cache, args.limit_weeks)
     return 0
 

@@ -40,6 +40,16 @@ def _private_dirs(tmp_path_factory):
     yield
 
 
+@pytest.fixture(autouse=True)
+def fake_generator():
+    """``Assistant(..., llm="fake")`` is a scripted :class:`tests.fakes.FakeGenerator` in every test."""
+    from .fakes import register_fake, unregister_fake
+
+    register_fake()
+    yield
+    unregister_fake()
+
+
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory) -> Path:
     """An index of the two seed articles, built once per test run. Do not write to it."""

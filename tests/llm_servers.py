@@ -83,10 +83,15 @@ class ScriptedServer:
                 b = outer.behaviour
                 if b == "ok" and not request.get("stream"):
                     message = {"role": "assistant", "content": "".join(outer.pieces)}
-                    body = json.dumps({
-                        "id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": "scripted",
-                        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                    }).encode()
+                    body = json.dumps(
+                        {
+                            "id": "chatcmpl-test",
+                            "object": "chat.completion",
+                            "created": 0,
+                            "model": "scripted",
+                            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                        }
+                    ).encode()
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(body)))

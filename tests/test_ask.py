@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from qa.answer import REFUSAL
 from qa.load import load_file
+from qa.types import REFUSAL
 
 from .conftest import SEEDS, run_qa
 
@@ -53,7 +53,9 @@ def test_ask_json_shape(seed_backend, article_texts):
     assert data["refused"] is False and data["citations"]
     for c in data["citations"]:
         assert set(c) == {"n", "title", "date", "source", "quote", "start", "end"}
-        assert c["quote"] in article_texts.values() or any(t[c["start"] : c["end"]] == c["quote"] for t in article_texts.values())
+        assert c["quote"] in article_texts.values() or any(
+            t[c["start"] : c["end"]] == c["quote"] for t in article_texts.values()
+        )
         assert f"[{c['n']}]" in data["answer"]
     import re
 

@@ -2,7 +2,7 @@
 
 from qa.budget import fit_passages
 from qa.chunk import split_sentences
-from qa.store import Passage
+from qa.types import Passage
 
 
 def make(text, start=0, n=0):

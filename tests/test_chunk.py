@@ -1,3 +1,5 @@
+import itertools
+
 import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -39,7 +41,7 @@ def test_seed_chunks_spans_tokens_and_boundaries():
             assert c.tokens == len(enc.encode(c.text)) <= 120
             assert c.end in ends  # ends at a sentence boundary
         assert chunks[0].start == 0 and chunks[-1].end == len(article.text)
-        for a, b in zip(chunks, chunks[1:]):
+        for a, b in itertools.pairwise(chunks):
             assert a.start < b.start  # moves forward
             assert b.start <= a.end or not article.text[a.end : b.start].strip()  # overlapping or adjacent
 

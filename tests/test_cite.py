@@ -1,8 +1,7 @@
 """Citation parsing, sentence support and resolution: small worked examples."""
 
-from qa.answer import REFUSAL
 from qa.cite import parse_markers, resolve, support, supported
-from qa.store import Passage
+from qa.types import REFUSAL, Passage
 
 ARTICLE = (
     "Iraq hosts 2,500 US troops and has Iran-backed militias linked to its security forces. "
@@ -67,16 +66,23 @@ def test_split_short_worked_examples():
     from qa.cite import split_short
 
     assert split_short("Short answer: 2,500 [1]\nIraq hosts 2,500 US troops [1].") == (
-        "2,500", [1], "Iraq hosts 2,500 US troops [1].")
+        "2,500",
+        [1],
+        "Iraq hosts 2,500 US troops [1].",
+    )
     assert split_short("short answer: **Lloyd Austin**.\nHe spoke [2].")[:2] == ("Lloyd Austin", [])
     assert split_short("Iraq hosts 2,500 US troops [1].") == (None, [], "Iraq hosts 2,500 US troops [1].")
 
 
 def test_short_answer_is_kept_only_when_a_cited_passage_holds_it():
-    a = resolve("How many US troops are in Iraq?", "Short answer: 2,500 [1]\nIraq hosts 2,500 US troops [1].", [passage()])
+    a = resolve(
+        "How many US troops are in Iraq?", "Short answer: 2,500 [1]\nIraq hosts 2,500 US troops [1].", [passage()]
+    )
     assert (a.short_answer, a.short_citation) == ("2,500", 1)
-    assert a.answer == "Iraq hosts 2,500 US troops and has Iran-backed militias linked to its security forces [1]." or \
-        a.answer.startswith("Iraq hosts 2,500 US troops")
+    assert (
+        a.answer == "Iraq hosts 2,500 US troops and has Iran-backed militias linked to its security forces [1]."
+        or a.answer.startswith("Iraq hosts 2,500 US troops")
+    )
     assert "Short answer" not in a.answer
     made_up = resolve("How many?", "Short answer: 3,000 [1]\nIraq hosts 2,500 US troops [1].", [passage()])
     assert made_up.short_answer is None and not made_up.refused

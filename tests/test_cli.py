@@ -42,8 +42,13 @@ def test_ingest_missing_path(tmp_path):
 
 
 def test_chat_reads_one_question_a_line_from_a_pipe(tmp_path):
-    r = run_qa("chat", "--index", str(tmp_path / "idx"), str(SEEDS),
-               input="How many US troops are in Iraq?\n\nWhat is the capital of France?\n")
+    r = run_qa(
+        "chat",
+        "--index",
+        str(tmp_path / "idx"),
+        str(SEEDS),
+        input="How many US troops are in Iraq?\n\nWhat is the capital of France?\n",
+    )
     assert r.returncode == 0, r.stderr
     assert "2,500" in r.stdout and "I cannot answer" in r.stdout
 

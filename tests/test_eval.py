@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from qa.errors import QAError
 from qa.eval import (
     SEED_DATASET,
     EvalQuestion,
@@ -22,9 +23,8 @@ from qa.eval import (
     percentile,
     token_f1,
 )
-from qa.errors import QAError
 from qa.load import load_file
-from qa.store import Passage
+from qa.types import Passage
 
 from .conftest import SEEDS, run_qa
 
@@ -105,11 +105,13 @@ def test_alce_citations_needed_together_are_both_relevant():
 
 
 def test_alce_unsupported_and_uncited_sentences():
-    s = alce_scores([
-        ("Iraq hosts 2,500 US troops.", [(1, TROOPS)]),  # supported, 1 precise citation
-        ("Iraq hosts 9,999 US troops.", [(1, TROOPS)]),  # number missing: unsupported, citation imprecise
-        ("Iraq is a country.", []),  # no citation: unsupported, no citations to count
-    ])
+    s = alce_scores(
+        [
+            ("Iraq hosts 2,500 US troops.", [(1, TROOPS)]),  # supported, 1 precise citation
+            ("Iraq hosts 9,999 US troops.", [(1, TROOPS)]),  # number missing: unsupported, citation imprecise
+            ("Iraq is a country.", []),  # no citation: unsupported, no citations to count
+        ]
+    )
     assert s.recall == pytest.approx(1 / 3)
     assert s.precision == pytest.approx(1 / 2)
     assert [v.supported for v in s.sentences] == [True, False, False]
@@ -231,7 +233,9 @@ def test_seed_eval_meets_thresholds(tmp_path):
     assert html.count("<section") == figs["questions"] and "show only the" in html
 
     # a second run compared with the first: the change of each figure, and a threshold it misses
-    r = run_qa("eval", "--limit", "3", "--baseline", str(report), "--min-accuracy", "1.0", "--min-refusal-recall", "0.5")
+    r = run_qa(
+        "eval", "--limit", "3", "--baseline", str(report), "--min-accuracy", "1.0", "--min-refusal-recall", "0.5"
+    )
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "baseline" in r.stdout and "change" in r.stdout
     [line] = [x for x in r.stderr.splitlines() if x.startswith("qa: error")]
@@ -244,11 +248,33 @@ def test_eval_html_escapes_everything(tmp_path):
 
     evil = "<script>alert(1)</script>"
     r = QuestionResult(
-        id=evil, question=evil, answers=[evil], answer=evil, refused=False, verdict="wrong", hit=False, f1=0.0,
-        citation_recall=1.0, citation_precision=1.0, sources_cited=None, retrieval_rank=None, seconds=0.1,
+        id=evil,
+        question=evil,
+        answers=[evil],
+        answer=evil,
+        refused=False,
+        verdict="wrong",
+        hit=False,
+        f1=0.0,
+        citation_recall=1.0,
+        citation_precision=1.0,
+        sources_cited=None,
+        retrieval_rank=None,
+        seconds=0.1,
         sentences=[{"text": evil, "citations": [1], "supported": True, "relevant": [True]}],
-        citations=[{"n": 1, "title": evil, "date": None, "source": evil, "quote": "b", "start": 1, "end": 2,
-                    "passage": f"a{evil}", "passage_start": 0}],
+        citations=[
+            {
+                "n": 1,
+                "title": evil,
+                "date": None,
+                "source": evil,
+                "quote": "b",
+                "start": 1,
+                "end": 2,
+                "passage": f"a{evil}",
+                "passage_start": 0,
+            }
+        ],
         retrieved=[{"rank": 1, "title": evil, "date": None, "source": evil, "text": evil}],
     )
     page = render_html({"dataset": evil, "llm": evil}, {"questions": 1, "k": 6}, [r])
@@ -282,15 +308,31 @@ def test_answer_in_articles():
 def _result(hit, refused=False, confidence=None, short=None):
     from qa.eval import QuestionResult
 
-    return QuestionResult(id="q", question="Who?", answers=["x"], answer="a", refused=refused, verdict="", hit=hit,
-                          f1=0.0, citation_recall=None, citation_precision=None, sources_cited=None,
-                          retrieval_rank=None, seconds=0.1, confidence=confidence, short_answer=short)
+    return QuestionResult(
+        id="q",
+        question="Who?",
+        answers=["x"],
+        answer="a",
+        refused=refused,
+        verdict="",
+        hit=hit,
+        f1=0.0,
+        citation_recall=None,
+        citation_precision=None,
+        sources_cited=None,
+        retrieval_rank=None,
+        seconds=0.1,
+        confidence=confidence,
+        short_answer=short,
+    )
 
 
 def test_coverage_curve_worked_example():
     from qa.eval import coverage_curve
 
-    curve = coverage_curve([_result(True, confidence=0.9), _result(False, confidence=0.6), _result(False, refused=True)])
+    curve = coverage_curve(
+        [_result(True, confidence=0.9), _result(False, confidence=0.6), _result(False, refused=True)]
+    )
     assert curve[0] == {"threshold": 0.0, "answered": 2 / 3, "accuracy": 0.5}
     assert curve[-1] == {"threshold": 0.9, "answered": 1 / 3, "accuracy": 1.0}
     assert coverage_curve([_result(True)]) == []  # no confidences: no curve

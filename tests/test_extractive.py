@@ -26,9 +26,8 @@ def _draft(gen, question, passages):
 
 
 def test_a_how_many_or_when_without_a_number_or_date_is_refused():
-    from qa.answer import REFUSAL
     from qa.generators.extractive import ExtractiveGenerator
-    from qa.store import Passage
+    from qa.types import REFUSAL, Passage
 
     text = "The mayor of Springfield opened the new bridge over the river. Crowds cheered the mayor."
     passages = [Passage("a:0", "a", text, 0, len(text), "Bridge opens", None, "a.txt")]

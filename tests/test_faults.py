@@ -58,7 +58,9 @@ def write_article(path: Path, rng: random.Random, body: str | None = None) -> No
 def write_feed(path: Path, rng: random.Random, n: int) -> None:
     import json
 
-    lines = [json.dumps({"title": f"Feed {i}", "text": article(rng), "url": f"https://example.com/{i}"}) for i in range(n)]
+    lines = [
+        json.dumps({"title": f"Feed {i}", "text": article(rng), "url": f"https://example.com/{i}"}) for i in range(n)
+    ]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -130,7 +132,7 @@ def assert_same_index(got: dict, clean: dict) -> tuple[int, int]:
     lost = set(clean["chunks"]) - set(got["chunks"])
     extra = set(got["chunks"]) - set(clean["chunks"])
     assert not lost and not extra, f"{len(lost)} chunks lost, {len(extra)} orphan or duplicate chunks"
-    for cid, (doc, meta, source, vec) in clean["chunks"].items():
+    for cid, (doc, meta, _source, vec) in clean["chunks"].items():
         gdoc, gmeta, gsource, gvec = got["chunks"][cid]
         assert (gdoc, gmeta) == (doc, meta), cid
         assert gsource == got["heads"][meta["article_id"]]  # names a source that still holds it
@@ -141,7 +143,9 @@ def assert_same_index(got: dict, clean: dict) -> tuple[int, int]:
     assert len(got["chunks"]) == sum(per_article.values())  # no article half old, half new
     # Every vector is in the vector index: each chunk finds itself.
     ids = list(got["chunks"])
-    hits = got["store"].chunks.query(query_embeddings=[got["chunks"][c][3] for c in ids], n_results=3, include=["distances"])
+    hits = got["store"].chunks.query(
+        query_embeddings=[got["chunks"][c][3] for c in ids], n_results=3, include=["distances"]
+    )
     for cid, found, dist in zip(ids, hits["ids"], hits["distances"]):
         assert any(f == cid or d < 1e-4 for f, d in zip(found, dist)), cid
     return len(lost), len(extra)
@@ -162,7 +166,11 @@ def ingest_process(index: Path, corpus: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "QA_INGEST_BATCH": "4", "QA_THREADS": "1"}  # small batches: many commit points
     return subprocess.Popen(
         [sys.executable, "-m", "qa.cli", "ingest", "--prune", *extra, "--index", str(index), str(corpus)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -176,7 +184,7 @@ def kill_during_ingest(index: Path, corpus: Path, rng: random.Random, window: fl
     time.sleep(rng.uniform(0, window))
     finished = proc.poll() is not None
     proc.send_signal(signal.SIGKILL)
-    out, err = proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=30)
     assert "Traceback" not in err, err
     return not finished
 
@@ -213,8 +221,10 @@ def test_killed_ingests_end_in_the_index_a_clean_ingest_gives(tmp_path):
         # The keyword index follows the chunks too.
         keyword = Assistant(index).retriever.keyword_index()
         assert sorted(keyword.ids) == sorted(snapshot(index)["chunks"])
-    print(f"\nkill test: {kills} of {attempts} ingests killed mid-way, {changes} corpus changes, "
-          "2 comparisons with a clean index: 0 chunks lost or duplicated")
+    print(
+        f"\nkill test: {kills} of {attempts} ingests killed mid-way, {changes} corpus changes, "
+        "2 comparisons with a clean index: 0 chunks lost or duplicated"
+    )
     assert kills >= 10
 
 
@@ -239,8 +249,15 @@ def test_keyword_cache_of_an_old_index_is_not_reused_after_rebuild(tmp_path, see
 def test_other_embedding_model_is_a_clear_error_and_rebuild_works(tmp_path, seeds_copy):
     index = tmp_path / "index"
     Assistant(index).ingest([seeds_copy])
+    # A qa that embeds with another model opens it: the store says what is wrong, the Assistant the command.
     with pytest.raises(Exception) as e:
         Store.open(index, embedding_model="other-model-v2", chunking=CHUNKING)
+    msg = str(e.value)
+    assert MODEL_ID in msg and "other-model-v2" in msg
+    newer = Assistant(index)
+    newer.embedder.model_id = "other-model-v2"
+    with pytest.raises(Exception) as e:
+        newer.stats()
     msg = str(e.value)
     assert MODEL_ID in msg and "other-model-v2" in msg and f"qa ingest --rebuild --index {index}" in msg
     # Now as a user meets it: an index built by a qa with another model.
@@ -259,12 +276,16 @@ def test_other_embedding_model_is_a_clear_error_and_rebuild_works(tmp_path, seed
 
 def _segment(index: Path) -> Path:
     """The chunks' vector segment: the biggest (384 numbers a vector)."""
-    return max((p for p in (index / "chroma").iterdir() if p.is_dir()), key=lambda p: (p / "data_level0.bin").stat().st_size)
+    return max(
+        (p for p in (index / "chroma").iterdir() if p.is_dir()), key=lambda p: (p / "data_level0.bin").stat().st_size
+    )
 
 
 DAMAGE = {
     "sqlite truncated to 0": lambda ix: os.truncate(ix / "chroma" / "chroma.sqlite3", 0),
-    "sqlite truncated half-way": lambda ix: os.truncate(ix / "chroma" / "chroma.sqlite3", (ix / "chroma" / "chroma.sqlite3").stat().st_size // 2),
+    "sqlite truncated half-way": lambda ix: os.truncate(
+        ix / "chroma" / "chroma.sqlite3", (ix / "chroma" / "chroma.sqlite3").stat().st_size // 2
+    ),
     "sqlite deleted": lambda ix: (ix / "chroma" / "chroma.sqlite3").unlink(),
     "chroma folder deleted": lambda ix: shutil.rmtree(ix / "chroma"),
     "vector segment deleted": lambda ix: shutil.rmtree(_segment(ix)),
@@ -282,7 +303,10 @@ def big_index(tmp_path_factory) -> Path:
     vecs = rng.normal(size=(1500, 384)).astype("float32")
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     ids = [f"a{i}:0" for i in range(1500)]
-    meta = [{"article_id": f"a{i}", "title": "t", "source": "s", "start": 0, "end": 4, "index": 0, "tokens": 1} for i in range(1500)]
+    meta = [
+        {"article_id": f"a{i}", "title": "t", "source": "s", "start": 0, "end": 4, "index": 0, "tokens": 1}
+        for i in range(1500)
+    ]
     store.add_chunks(ids, vecs, ["text"] * 1500, meta)
     from qa.store import ArticleRecord
 
@@ -334,5 +358,7 @@ def test_silent_chroma_server_times_out(tmp_path):
         s.bind(("127.0.0.1", 0))
         s.listen(16)
         port = s.getsockname()[1]
-        r = run_qa("info", "--chroma-url", f"http://127.0.0.1:{port}", env={**os.environ, "QA_CHROMA_TIMEOUT": "2"}, timeout=60)
+        r = run_qa(
+            "info", "--chroma-url", f"http://127.0.0.1:{port}", env={**os.environ, "QA_CHROMA_TIMEOUT": "2"}, timeout=60
+        )
     assert_clean_error(r, 1, "cannot reach the Chroma server", "timed out")

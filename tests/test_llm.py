@@ -12,9 +12,9 @@ import os
 
 import pytest
 
-from qa.answer import REFUSAL, Answer
 from qa.chunk import split_sentences
 from qa.errors import QAError
+from qa.types import REFUSAL, Answer
 
 from .conftest import run_qa
 from .llm_servers import ScriptedServer, free_port, smollm2_path, start_llama
@@ -47,7 +47,13 @@ def llm_assistant(seed_index, llama):
 
 
 def cli_env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "OPENAI_API_KEY": KEY, "QA_CONTEXT_TOKENS": str(CONTEXT), "QA_ANSWER_TOKENS": str(ANSWER), **extra}
+    return {
+        **os.environ,
+        "OPENAI_API_KEY": KEY,
+        "QA_CONTEXT_TOKENS": str(CONTEXT),
+        "QA_ANSWER_TOKENS": str(ANSWER),
+        **extra,
+    }
 
 
 def gbnf_literal(text: str) -> str:
@@ -77,7 +83,11 @@ def test_forced_draft_resolves_citations_strips_invalid_and_marks_unsupported(ll
 
     first = forced("").generator.prepare(QUESTION, seed_assistant.search(QUESTION))[0]
     # A short sentence of passage 1, to be written word for word by the real model under a grammar.
-    spans = [(a, b) for a, b in split_sentences(first.text) if first.text[a:b].isascii() and len(first.text[a:b].split()) >= 5]
+    spans = [
+        (a, b)
+        for a, b in split_sentences(first.text)
+        if first.text[a:b].isascii() and len(first.text[a:b].split()) >= 5
+    ]
     a, b = min(spans, key=lambda s: s[1] - s[0])
     sentence = first.text[a:b].rstrip(".")
     draft = f"{sentence} [1]. Iran pays the militias [7]. The sky is green."
@@ -101,7 +111,9 @@ DRAFT = ("Iraq hosts 2,500 US troops [1]. ", "Iran pays the militias [7]. ", "Th
 
 def test_cli_json_carries_sentence_support_marks(seed_index):
     with ScriptedServer("ok", pieces=DRAFT) as server:
-        r = run_qa("ask", "--json", "--index", str(seed_index), "--llm", "openai", "--base-url", server.base_url, QUESTION)
+        r = run_qa(
+            "ask", "--json", "--index", str(seed_index), "--llm", "openai", "--base-url", server.base_url, QUESTION
+        )
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["answer"] == "Iraq hosts 2,500 US troops [1]. Iran pays the militias. The sky is green."
@@ -118,14 +130,26 @@ def test_cli_marks_unsupported_sentences(seed_index):
         r = run_qa("ask", "--index", str(seed_index), "--llm", "openai", "--base-url", server.base_url, QUESTION)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0] == "Iraq hosts 2,500 US troops [1]. Iran pays the militias. [unsupported] The sky is green. [unsupported]"
+    assert (
+        lines[0]
+        == "Iraq hosts 2,500 US troops [1]. Iran pays the militias. [unsupported] The sky is green. [unsupported]"
+    )
     assert lines[1].startswith("[unsupported]: not backed by the passages it cites (2 of 3 sentences)")
     assert "Sources" in r.stdout and "[1] " in r.stdout
 
 
 def test_chat_with_an_llm_through_a_pipe(tmp_path, seed_index, llama):
-    r = run_qa("chat", "--index", str(seed_index), "--llm", "openai", "--base-url", llama,
-               input=f"What is the capital of France?\n{QUESTION}\n", env=cli_env())
+    r = run_qa(
+        "chat",
+        "--index",
+        str(seed_index),
+        "--llm",
+        "openai",
+        "--base-url",
+        llama,
+        input=f"What is the capital of France?\n{QUESTION}\n",
+        env=cli_env(),
+    )
     assert r.returncode == 0, r.stderr
     assert REFUSAL in r.stdout and "Traceback" not in r.stderr
 
@@ -179,8 +203,17 @@ def assert_one_line_error(r, *words):
 
 def test_wrong_key_gets_401_in_one_line_without_the_key(seed_index, llama):
     wrong = "sk-wrong-0123456789abcdef"
-    r = run_qa("ask", "--index", str(seed_index), "--llm", "openai", "--base-url", llama, QUESTION,
-               env=cli_env(OPENAI_API_KEY=wrong))
+    r = run_qa(
+        "ask",
+        "--index",
+        str(seed_index),
+        "--llm",
+        "openai",
+        "--base-url",
+        llama,
+        QUESTION,
+        env=cli_env(OPENAI_API_KEY=wrong),
+    )
     assert_one_line_error(r, "401", "OPENAI_API_KEY")
     assert wrong not in r.stdout + r.stderr
 
@@ -232,7 +265,7 @@ def test_timeout(seed_assistant):
 
     with ScriptedServer("silent") as server:
         gen = OpenAIGenerator(base_url=server.base_url, max_retries=0, timeout=0.5)
-        with pytest.raises(QAError, match="within 0.5 s"):
+        with pytest.raises(QAError, match=r"within 0\.5 s"):
             list(gen.stream(QUESTION, seed_assistant.search(QUESTION)[:1]))
 
 

@@ -9,7 +9,9 @@ from .conftest import SEEDS
 
 def test_text_with_headers(tmp_path):
     f = tmp_path / "a.txt"
-    f.write_text("title: Rockets hit base\ndate: 2024-08-05\nurl: https://x.test/a\nsource: Reuters\n\nFive were hurt.\n")
+    f.write_text(
+        "title: Rockets hit base\ndate: 2024-08-05\nurl: https://x.test/a\nsource: Reuters\n\nFive were hurt.\n"
+    )
     [a], problems = load_file(f)
     assert problems == []
     assert (a.title, a.date, a.url, a.text) == ("Rockets hit base", "2024-08-05", "https://x.test/a", "Five were hurt.")
@@ -53,13 +55,15 @@ def test_html_article_text_not_navigation(tmp_path):
 def test_jsonl_text_or_body_and_bad_lines(tmp_path):
     f = tmp_path / "news.jsonl"
     f.write_text(
-        "\n".join([
-            json.dumps({"title": "One", "text": "First story.", "date": "2024-08-01", "url": "https://x.test/1"}),
-            "{not json",
-            json.dumps({"title": "Two", "body": "Second story.", "source": "AP"}),
-            json.dumps({"title": "Three"}),
-            json.dumps({"title": "Empty", "text": "   "}),
-        ])
+        "\n".join(
+            [
+                json.dumps({"title": "One", "text": "First story.", "date": "2024-08-01", "url": "https://x.test/1"}),
+                "{not json",
+                json.dumps({"title": "Two", "body": "Second story.", "source": "AP"}),
+                json.dumps({"title": "Three"}),
+                json.dumps({"title": "Empty", "text": "   "}),
+            ]
+        )
     )
     articles, problems = load_file(f)
     assert [a.title for a in articles] == ["One", "Two"]

@@ -2,9 +2,11 @@
 
 import pytest
 
-from qa.answer import REFUSAL
-from qa.config import PROMPTS_DIR
+from qa.config import shipped
 from qa.prompts import FIELDS, load_prompt, placeholders
+from qa.types import REFUSAL
+
+PROMPTS_DIR = shipped("prompts")
 
 
 def test_every_prompt_file_is_known():
@@ -25,7 +27,7 @@ def test_generator_fills_the_answer_prompt_with_the_exact_refusal():
     from qa.generators.openai import OpenAIGenerator
 
     gen = OpenAIGenerator(base_url="http://127.0.0.1:9/v1")
-    messages = gen.prompt.format_messages(question="Who won?", passages="<passage n=\"1\" ...>")
+    messages = gen.prompt.format_messages(question="Who won?", passages='<passage n="1" ...>')
     assert REFUSAL in messages[0].content and "{" not in messages[0].content
     assert "Who won?" in messages[1].content
 

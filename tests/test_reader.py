@@ -13,7 +13,7 @@ from qa.reader import candidates as cand
 from qa.reader.candidates import Question, RawSpan, is_statement
 from qa.reader.model import AnswerModel, Logistic, ModelError, Trees, load, matrix
 from qa.reader.question import answer_type
-from qa.store import Passage
+from qa.types import Passage
 
 
 @pytest.mark.parametrize(
@@ -95,8 +95,11 @@ def test_trees_match_lightgbm():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(400, 3))
     y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)
-    booster = lgb.train({"objective": "binary", "num_leaves": 7, "verbose": -1, "num_threads": 1},
-                        lgb.Dataset(x, y, feature_name=["a", "b", "c"]), num_boost_round=20)
+    booster = lgb.train(
+        {"objective": "binary", "num_leaves": 7, "verbose": -1, "num_threads": 1},
+        lgb.Dataset(x, y, feature_name=["a", "b", "c"]),
+        num_boost_round=20,
+    )
     trees = Trees.from_lightgbm(booster.dump_model())
     assert np.allclose(trees.predict(x), booster.predict(x), atol=1e-9)
 
@@ -114,11 +117,19 @@ def _tiny_model(tmp_path):
         rows.append(row)
         labels.append(int(good))
     params = {"objective": "binary", "num_leaves": 4, "verbose": -1, "num_threads": 1, "min_data_in_leaf": 5}
-    span = Trees.from_lightgbm(lgb.train(params, lgb.Dataset(matrix(rows, sp_names), np.array(labels),
-                                                             feature_name=list(sp_names)), 10).dump_model())
+    span = Trees.from_lightgbm(
+        lgb.train(
+            params, lgb.Dataset(matrix(rows, sp_names), np.array(labels), feature_name=list(sp_names)), 10
+        ).dump_model()
+    )
     srows = [{n: float(rng.random()) for n in s_names} for _ in range(50)]
-    sentence = Trees.from_lightgbm(lgb.train(params, lgb.Dataset(matrix(srows, s_names), np.array([i % 2 for i in range(50)]),
-                                                                 feature_name=list(s_names)), 3).dump_model())
+    sentence = Trees.from_lightgbm(
+        lgb.train(
+            params,
+            lgb.Dataset(matrix(srows, s_names), np.array([i % 2 for i in range(50)]), feature_name=list(s_names)),
+            3,
+        ).dump_model()
+    )
     conf = Logistic(c_names, np.zeros(len(c_names)), 2.0, np.zeros(len(c_names)), np.ones(len(c_names)))
     model = AnswerModel(sentence, span, conf, 0.5, 0.0, {"fixture": True})
     path = tmp_path / "model.json"
@@ -136,8 +147,14 @@ def test_tiny_model_ranks_the_compatible_span_first(tmp_path, monkeypatch):
     from qa.reader import nlp
 
     text = "Defense Secretary Lloyd Austin met officials in Baghdad on Monday."
-    monkeypatch.setattr(nlp, "find_spans", lambda texts: {
-        t: [RawSpan(18, 30, "PERSON"), RawSpan(48, 55, "GPE"), RawSpan(59, 65, "DATE")] if t == text else [] for t in texts})
+    monkeypatch.setattr(
+        nlp,
+        "find_spans",
+        lambda texts: {
+            t: [RawSpan(18, 30, "PERSON"), RawSpan(48, 55, "GPE"), RawSpan(59, 65, "DATE")] if t == text else []
+            for t in texts
+        },
+    )
     reading = Reader(_FakeEmbedder(), model).read("Who met officials?", [_passage(text, title="Talks")])
     assert reading.short is not None and reading.short.text == "Lloyd Austin"
     assert 0.5 < reading.confidence <= 1.0
@@ -148,7 +165,7 @@ def test_model_with_other_features_is_refused(tmp_path):
     data = json.loads(path.read_text())
     data["span"]["features"][0] = "a_feature_the_code_does_not_make"
     path.write_text(json.dumps(data))
-    with pytest.raises(ModelError, match="does not fit this code.*python -m qa.train"):
+    with pytest.raises(ModelError, match=r"does not fit this code.*python -m qa\.train"):
         load(path).check(*feature_names())
 
 

@@ -13,15 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date
 
-from ..answer import REFUSAL, SHORT_PREFIX, DraftInfo
 from ..cite import place_markers
 from ..embed import MiniLMEmbeddings
 from ..reader import Reader, Reading
-from ..store import Passage
+from ..types import REFUSAL, SHORT_PREFIX, DraftInfo, Passage
+from . import Generator
 
 
-class ExtractiveGenerator:
+class ExtractiveGenerator(Generator):
     name = "extractive"
+    relevance_gate = False  # its calibrated confidence refuses
 
     def __init__(self, embedder: MiniLMEmbeddings | None = None, min_confidence: float | None = None):
         self.embedder = embedder or MiniLMEmbeddings()
@@ -36,7 +37,9 @@ class ExtractiveGenerator:
     def read(self, question: str, passages: Sequence[Passage], as_of: date | None = None) -> Reading:
         return self.reader.read(question, passages, as_of)
 
-    def stream(self, question: str, passages: Sequence[Passage], as_of: date | None = None) -> Iterator[str | DraftInfo]:
+    def stream(
+        self, question: str, passages: Sequence[Passage], as_of: date | None = None
+    ) -> Iterator[str | DraftInfo]:
         reading = self.read(question, passages, as_of)
         if not reading.answer_sentences or reading.confidence < self.min_confidence:
             yield REFUSAL

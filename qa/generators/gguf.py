@@ -3,7 +3,7 @@ on a free loopback port, and answer through the OpenAI-compatible generator poin
 
 The server starts on first use and lives as long as the process. It listens on 127.0.0.1 only
 and requires a random per-process key, so other users of the machine cannot borrow it.
-Threads: ``QA_THREADS`` (default: up to 4 of the machine's cores).
+Threads: the ``threads`` setting (``QA_THREADS``; default: up to 4 of the machine's cores).
 """
 
 from __future__ import annotations
@@ -12,11 +12,17 @@ import os
 import secrets
 import socket
 from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..errors import QAError, UsageError
-from ..store import Passage
+from ..types import DraftInfo, Passage
+from . import Generator
 from .openai import OpenAIGenerator
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 
 def free_port() -> int:
@@ -58,26 +64,41 @@ class LlamaServer:
         self._server = None  # the server's destructor stops its threads
 
 
-class GGUFGenerator:
+class GGUFGenerator(Generator):
     """``gguf:PATH``: an :class:`OpenAIGenerator` talking to a llama.cpp server started here."""
 
-    needs_relevance_gate = True
-
-    def __init__(self, path: str, *, threads: int | None = None, **options: object):
+    def __init__(self, path: str, *, threads: int | None = None, **options: Any):
         self.path = Path(path).expanduser()
         if not self.path.is_file():
             raise UsageError(f"no GGUF model file at {self.path}; give --llm gguf:PATH with the path to a .gguf file")
         self.name = f"gguf:{self.path}"
-        self.threads = threads or (int(os.environ["QA_THREADS"]) if os.environ.get("QA_THREADS", "").isdigit() else None)
+        self.threads = threads or None
         self._key = secrets.token_urlsafe(16)
-        options = {k: v for k, v in options.items() if k not in ("model", "base_url", "api_key")}
         # A loopback URL: no OPENAI_API_KEY needed; the server's own key is passed explicitly.
-        self._llm = OpenAIGenerator(model=self.path.stem, base_url="http://127.0.0.1:1/v1", api_key=self._key, **options)  # type: ignore[arg-type]
+        self._llm = OpenAIGenerator(
+            model=self.path.stem, base_url="http://127.0.0.1:1/v1", api_key=self._key, **options
+        )
         self.server: LlamaServer | None = None
+
+    @classmethod
+    def from_settings(cls, path: str, settings: Settings, **options: Any) -> GGUFGenerator:
+        """The generator for ``--llm gguf:PATH``; the model, endpoint and key settings do not apply."""
+        return cls(
+            path,
+            threads=settings.threads,
+            context_tokens=settings.context_tokens,
+            answer_tokens=settings.answer_tokens,
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+            cache_dir=settings.cache_path,
+            **options,
+        )
 
     def _started(self) -> OpenAIGenerator:
         if self.server is None:
-            self.server = LlamaServer(self.path, context_tokens=self._llm.context_tokens, threads=self.threads, api_key=self._key)
+            self.server = LlamaServer(
+                self.path, context_tokens=self._llm.context_tokens, threads=self.threads, api_key=self._key
+            )
             self._llm.retarget(self.server.base_url, f"127.0.0.1:{self.server.port} (gguf:{self.path.name})")
         return self._llm
 
@@ -86,12 +107,14 @@ class GGUFGenerator:
         return self._started().chain
 
     def prepare(self, question: str, passages: Sequence[Passage]) -> list[Passage]:
-        return self._llm.prepare(question, passages)  # no server needed to decide or to count
+        return self._llm.prepare(question, passages)  # no server needed to count
 
-    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str]:
+    def stream(
+        self, question: str, passages: Sequence[Passage], as_of: date | None = None
+    ) -> Iterator[str | DraftInfo]:
         return self._started().stream(question, passages)
 
-    def rewrite(self, question: str, history: list[tuple[str, str]]) -> str:
+    def rewrite(self, question: str, history: Sequence[tuple[str, str]]) -> str:
         return self._started().rewrite(question, history) if history else question
 
     def close(self) -> None:

@@ -1,16 +1,16 @@
 """Answers written by a chat model behind any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama,
 llama.cpp's server, LM Studio...), built as a LangChain Runnable: prompt | model | parser.
 
-Settings (constructor argument, else environment variable, else default):
+Constructor arguments (from :class:`qa.settings.Settings` when built by name, see :meth:`from_settings`):
 
-- ``model`` / ``QA_MODEL``: the chat model (default ``gpt-4o-mini``).
-- ``base_url`` / ``OPENAI_BASE_URL``: the endpoint (default OpenAI's own).
-- ``api_key`` / ``OPENAI_API_KEY``: required by OpenAI's endpoint; a local server may run without one.
-- ``context_tokens`` / ``QA_CONTEXT_TOKENS`` (4096) and ``answer_tokens`` / ``QA_ANSWER_TOKENS`` (512):
+- ``model`` (``QA_MODEL``): the chat model (default ``gpt-4o-mini``).
+- ``base_url`` (``OPENAI_BASE_URL``): the endpoint (default OpenAI's own).
+- ``api_key`` (``OPENAI_API_KEY``): required by OpenAI's endpoint; a local server may run without one.
+- ``context_tokens`` (``QA_CONTEXT_TOKENS``, 4096) and ``answer_tokens`` (``QA_ANSWER_TOKENS``, 512):
   the model's context size and the part of it kept for the answer; passages fill the rest
   (see :mod:`qa.budget`), counted with tiktoken.
-- ``timeout`` / ``QA_LLM_TIMEOUT`` (60 s) and ``max_retries`` (2): the openai client retries
-  connection errors, 408, 429 and 5xx with exponential backoff before we give up with one line.
+- ``timeout`` (``QA_LLM_TIMEOUT``, 60 s) and ``max_retries`` (``QA_LLM_RETRIES``, 2): the openai client
+  retries connection errors, 408, 429 and 5xx with exponential backoff before we give up with one line.
 
     >>> gen = OpenAIGenerator(base_url="http://127.0.0.1:8080/v1")
     >>> gen.chain.invoke({"question": "Who won?", "passages": passages})   # or .stream / .batch
@@ -19,19 +19,23 @@ Settings (constructor argument, else environment variable, else default):
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 from collections.abc import Iterator, Sequence
+from datetime import date
 from functools import cached_property
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..answer import REFUSAL
 from ..budget import fit_passages
 from ..errors import QAError, UsageError
 from ..prompts import load_prompt
-from ..relevance import is_relevant
-from ..store import Passage
+from ..text import shorten, strip_markers
+from ..types import REFUSAL, DraftInfo, Passage
+from . import Generator
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_CONTEXT_TOKENS = 4096
@@ -44,8 +48,6 @@ REWRITE_TURNS = 3  # how many earlier (question, answer) pairs the rewrite promp
 MESSAGE_OVERHEAD = 8
 # Other models' tokenizers can count more tokens than tiktoken for the same text: keep a margin.
 FOREIGN_TOKENIZER_MARGIN = 0.8
-
-_MARKERS = re.compile(r"\s*\[\d+(?:\s*[,-]\s*\d+)*\]")
 
 
 def is_openai_hosted(base_url: str | None) -> bool:
@@ -96,22 +98,10 @@ def render_passages(passages: Sequence[Passage]) -> str:
     return "\n\n".join(render_passage(n, p) for n, p in enumerate(passages, start=1))
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise UsageError(f"{name}={raw!r} is not a whole number") from None
-
-
-class OpenAIGenerator:
+class OpenAIGenerator(Generator):
     """A :class:`qa.generators.Generator` backed by an OpenAI-compatible chat endpoint."""
 
     name = "openai"
-    #: Retrieval that finds nothing relevant is refused here without calling the model.
-    needs_relevance_gate = True
 
     def __init__(
         self,
@@ -125,11 +115,11 @@ class OpenAIGenerator:
         timeout: float | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         extra_body: dict[str, Any] | None = None,
-        **_: object,  # options meant for other generators (e.g. the embedder)
+        cache_dir: Path | None = None,
     ):
-        self.model_name = model or os.environ.get("QA_MODEL") or DEFAULT_MODEL
-        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
-        key = api_key or os.environ.get("OPENAI_API_KEY") or None
+        self.model_name = model or DEFAULT_MODEL
+        self.base_url = base_url or None
+        key = api_key or None
         if key is None and is_openai_hosted(self.base_url):
             raise QAError(
                 "--llm openai needs an API key for api.openai.com: set OPENAI_API_KEY, "
@@ -137,18 +127,34 @@ class OpenAIGenerator:
             )
         # A local server ignores the key unless it was started with one; the client insists on some string.
         self._api_key = key or "no-key"
-        self.context_tokens = context_tokens or _env_int("QA_CONTEXT_TOKENS", DEFAULT_CONTEXT_TOKENS)
-        self.answer_tokens = answer_tokens or _env_int("QA_ANSWER_TOKENS", DEFAULT_ANSWER_TOKENS)
+        self.context_tokens = context_tokens or DEFAULT_CONTEXT_TOKENS
+        self.answer_tokens = answer_tokens or DEFAULT_ANSWER_TOKENS
         if self.answer_tokens < 16 or self.context_tokens < self.answer_tokens + 128:
             raise UsageError(
                 f"context of {self.context_tokens} tokens is too small for an answer reserve of {self.answer_tokens};"
                 " raise QA_CONTEXT_TOKENS or lower QA_ANSWER_TOKENS"
             )
         self.temperature = temperature
-        self.timeout = timeout or float(os.environ.get("QA_LLM_TIMEOUT") or DEFAULT_TIMEOUT)
+        self.timeout = timeout or DEFAULT_TIMEOUT
         self.max_retries = max_retries
         self.extra_body = extra_body
+        self.cache_dir = cache_dir
         self.where = public_url(self.base_url)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> OpenAIGenerator:
+        """The generator for ``--llm openai``: model, endpoint, key, budget and timeouts from ``settings``."""
+        return cls(
+            settings.model,
+            settings.base_url,
+            settings.api_key,
+            context_tokens=settings.context_tokens,
+            answer_tokens=settings.answer_tokens,
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+            cache_dir=settings.cache_path,
+            **options,
+        )
 
     def retarget(self, base_url: str, where: str | None = None) -> None:
         """Talk to another endpoint from now on (the gguf generator learns its port late)."""
@@ -169,7 +175,7 @@ class OpenAIGenerator:
             base_url=self.base_url,
             api_key=SecretStr(self._api_key),
             temperature=self.temperature,
-            max_tokens=self.answer_tokens,
+            max_completion_tokens=self.answer_tokens,  # the field max_tokens, by its alias
             timeout=self.timeout,
             max_retries=self.max_retries,
             extra_body=self.extra_body,
@@ -185,17 +191,21 @@ class OpenAIGenerator:
 
     @cached_property
     def draft_chain(self):
-        """Runnable: {"question", "passages": [Passage]} -> message chunks (the passages are packed to fit)."""
+        """Runnable: {"question", "passages": [Passage]} -> message chunks; the passages as given (see :meth:`prepare`)."""
         from langchain_core.runnables import RunnableLambda
 
         return RunnableLambda(self._prompt_inputs) | self.prompt | self.model
 
     @cached_property
     def chain(self):
-        """Runnable (invoke/stream/batch): {"question", "passages": [Passage]} -> the draft text."""
+        """Runnable (invoke/stream/batch): {"question", "passages": [Passage]} -> the draft text (passages packed to fit)."""
         from langchain_core.output_parsers import StrOutputParser
+        from langchain_core.runnables import RunnableLambda
 
-        return self.draft_chain | StrOutputParser()
+        fitted: RunnableLambda[dict[str, Any], dict[str, Any]] = RunnableLambda(
+            lambda inputs: {**inputs, "passages": self.fit(inputs["question"], inputs["passages"])}
+        )
+        return fitted | self.draft_chain | StrOutputParser()
 
     @cached_property
     def rewrite_chain(self):
@@ -218,7 +228,7 @@ class OpenAIGenerator:
             name = tiktoken.encoding_name_for_model(self.model_name)
         except KeyError:
             name = "cl100k_base"
-        return tiktoken_encoding(name)
+        return tiktoken_encoding(name, self.cache_dir)
 
     def count_tokens(self, text: str) -> int:
         return len(self._encoding.encode_ordinary(text))
@@ -234,22 +244,23 @@ class OpenAIGenerator:
     def fit(self, question: str, passages: Sequence[Passage]) -> list[Passage]:
         """The passages that fit the budget, most relevant first, the last one cut at a sentence end."""
         # Passages are joined by a blank line: count it with each one.
-        return fit_passages(passages, self.passage_budget(question), lambda n, p: self.count_tokens(render_passage(n, p)) + 2)
+        return fit_passages(
+            passages, self.passage_budget(question), lambda n, p: self.count_tokens(render_passage(n, p)) + 2
+        )
 
     def prepare(self, question: str, passages: Sequence[Passage]) -> list[Passage]:
-        """The passages to give the model; empty when none is relevant enough (then refuse, no call)."""
-        if not is_relevant(question, passages):
-            return []
+        """The passages to give :meth:`stream`: :meth:`fit` to the token budget (once, on the Assistant's path)."""
         return self.fit(question, passages)
 
     def _prompt_inputs(self, inputs: dict[str, Any]) -> dict[str, str]:
-        passages = self.fit(inputs["question"], inputs["passages"])
-        return {"question": inputs["question"], "passages": render_passages(passages)}
+        return {"question": inputs["question"], "passages": render_passages(inputs["passages"])}
 
     # -- the Generator seam ---------------------------------------------------------------------
 
-    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str]:
-        """Yield the draft as the model writes it; ``[n]`` is the n-th of ``passages``."""
+    def stream(
+        self, question: str, passages: Sequence[Passage], as_of: date | None = None
+    ) -> Iterator[str | DraftInfo]:
+        """Yield the draft as the model writes it; ``[n]`` is the n-th of ``passages`` (fitted by :meth:`prepare`)."""
         finished = False
         errors = self._errors()
         with errors:
@@ -263,12 +274,12 @@ class OpenAIGenerator:
             # The server closed a well-formed stream early: what we have may stop mid-sentence.
             raise QAError(f"the model server at {self.where} ended the answer early (stream cut); try again")
 
-    def rewrite(self, question: str, history: list[tuple[str, str]]) -> str:
+    def rewrite(self, question: str, history: Sequence[tuple[str, str]]) -> str:
         """A follow-up question made standalone using the conversation (``[(question, answer), ...]``)."""
         if not history:
             return question
         turns = "\n".join(
-            f"User: {q}\nAssistant: {_MARKERS.sub('', a).strip()[:600]}" for q, a in history[-REWRITE_TURNS:]
+            f"User: {q}\nAssistant: {strip_markers(a).strip()[:600]}" for q, a in history[-REWRITE_TURNS:]
         )
         with self._errors():
             out = self.rewrite_chain.invoke({"history": turns, "question": question})
@@ -303,12 +314,12 @@ class _ErrorTranslator:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind, error, tb) -> bool:
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
         if error is None or isinstance(error, (QAError, GeneratorExit, KeyboardInterrupt)):
-            return False
+            return
         message = self.message(error)
         if message is None:
-            return False
+            return
         if self.secret and self.secret != "no-key":
             message = message.replace(self.secret, "***")
         raise QAError(message) from None
@@ -334,17 +345,14 @@ class _ErrorTranslator:
         if isinstance(error, openai.APITimeoutError):
             return f"no answer from the model server at {where} within {self.timeout:g} s {tries}; try again or raise QA_LLM_TIMEOUT"
         if isinstance(error, openai.APIConnectionError):
-            return f"cannot reach the model server at {where} {tries}; is it running? check --base-url / OPENAI_BASE_URL"
+            return (
+                f"cannot reach the model server at {where} {tries}; is it running? check --base-url / OPENAI_BASE_URL"
+            )
         if isinstance(error, openai.APIStatusError):
             if error.status_code >= 500:
                 return f"the model server at {where} failed (HTTP {error.status_code}) {tries}; try again later"
-            detail = _short(getattr(error, "message", "") or str(error))
+            detail = shorten(getattr(error, "message", "") or str(error), 160, at_word=False)
             return f"the model server at {where} rejected the request (HTTP {error.status_code}): {detail}"
         if isinstance(error, (httpx.TransportError, openai.APIError)):
             return f"the model server at {where} broke off the answer ({type(error).__name__}); try again"
         return None
-
-
-def _short(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..store import Passage
+from ..types import Passage
 from . import candidates as cand
 from .candidates import Question, RawSpan, Sentence, Span
 from .model import AnswerModel, matrix
@@ -42,8 +42,9 @@ class Reading:
     answer_sentences: list[Sentence] = field(default_factory=list)
 
 
-def confidence_features(q: Question, sents: Sequence[Sentence], spans: Sequence[Span],
-                        passages: Sequence[Passage]) -> dict[str, float]:
+def confidence_features(
+    q: Question, sents: Sequence[Sentence], spans: Sequence[Span], passages: Sequence[Passage]
+) -> dict[str, float]:
     """What the confidence model reads: how good the best candidates are, and how clearly best."""
     s_scores = [s.score for s in sents] + [0.0, 0.0]
     sp_scores = [s.score for s in spans] + [0.0, 0.0]
@@ -103,7 +104,7 @@ class Reader:
         vectors = self.embedder.embed(head + todo) if head or todo else np.zeros((0, 384), dtype=np.float32)
         if len(self._vectors) > CACHE_SIZE:
             self._vectors.clear()
-        self._vectors.update(zip(todo, vectors[len(head):]))
+        self._vectors.update(zip(todo, vectors[len(head) :]))
         rows = [vectors[i] for i in range(len(head))] + [self._vectors[t] for t in texts[cache_from:]]
         return np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
 
@@ -116,8 +117,9 @@ class Reader:
         return out
 
     @staticmethod
-    def span_candidates(q: Question, sents: Sequence[Sentence], passages: Sequence[Passage],
-                        found: dict[str, list[RawSpan]]) -> list[Span]:
+    def span_candidates(
+        q: Question, sents: Sequence[Sentence], passages: Sequence[Passage], found: dict[str, list[RawSpan]]
+    ) -> list[Span]:
         chosen = list(enumerate(sents[: cand.SPAN_SENTENCES]))
         return cand.spans(q, passages, chosen, found)
 
@@ -167,7 +169,9 @@ def _answer_sentences(r: Reading) -> list[Sentence]:
 @lru_cache(maxsize=1)
 def feature_names() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(sentence, span, confidence) feature names, as the code computes them, read off a tiny example."""
-    p = Passage("a:0", "a", "Lloyd Austin spoke in Baghdad on Monday about 2,500 troops.", 0, 58, "Austin", "2024-08-01", "x")
+    p = Passage(
+        "a:0", "a", "Lloyd Austin spoke in Baghdad on Monday about 2,500 troops.", 0, 58, "Austin", "2024-08-01", "x"
+    )
     q = Question.read("Who spoke about troops?", date(2024, 8, 2))
     sents = cand.sentences(q, [p])
     cand.add_dense(sents, [0.5] * len(sents))

@@ -29,7 +29,7 @@ from datetime import date
 
 from ..chunk import split_sentences
 from ..cite import content_words
-from ..store import Passage
+from ..types import Passage
 from .question import COMPATIBLE, STRICT, TYPES, answer_type
 
 DENSE_CANDIDATES = 16  # sentences per question that get a vector and the sentence model
@@ -61,7 +61,9 @@ _NOT_STATEMENT = re.compile(
     r"copyright|©|all rights reserved|this (story|article) (was|has been) (updated|corrected))",
     re.IGNORECASE,
 )
-_CREDIT = re.compile(r"\((photo|image|credit|getty|ap photo|reuters)[^)]*\)\s*$|/ ?(getty|ap|reuters|afp)\b", re.IGNORECASE)
+_CREDIT = re.compile(
+    r"\((photo|image|credit|getty|ap photo|reuters)[^)]*\)\s*$|/ ?(getty|ap|reuters|afp)\b", re.IGNORECASE
+)
 
 
 def is_statement(sentence: str) -> bool:
@@ -127,7 +129,9 @@ def _canonical(word: str) -> str:
     return month if month and month.startswith(word) else word
 
 
-_MONTHS = {m[:3]: m for m in "january february march april may june july august september october november december".split()}
+_MONTHS = {
+    m[:3]: m for m in "january february march april may june july august september october november december".split()
+}
 
 
 def found(word: str, words: set[str] | dict[str, float]) -> bool:
@@ -242,6 +246,7 @@ def sentences(q: Question, passages: Sequence[Passage]) -> list[Sentence]:
 
 def prefilter(cands: list[Sentence]) -> list[Sentence]:
     """The :data:`DENSE_CANDIDATES` sentences most worth a vector, by words shared with the question."""
+
     def cheap(s: Sentence) -> float:
         f = s.features
         return 0.5 * f["lex_ctx"] + 0.3 * f["lex_p"] + 0.1 * f["kind"] + 0.1 * f["lex_title"] - 0.01 * f["rank"]
@@ -288,7 +293,10 @@ class RawSpan:
 
 
 def spans(
-    q: Question, passages: Sequence[Passage], chosen: Sequence[tuple[int, Sentence]], found_spans: dict[str, list[RawSpan]]
+    q: Question,
+    passages: Sequence[Passage],
+    chosen: Sequence[tuple[int, Sentence]],
+    found_spans: dict[str, list[RawSpan]],
 ) -> list[Span]:
     """Short-answer candidates of the ``chosen`` sentences (index, sentence) and of their titles.
 
@@ -328,8 +336,10 @@ def spans(
                     continue  # repeats the question
                 first = next((i for i, m in enumerate(tokens) if m.start() >= raw.start), 0)
                 last = max(first, next((i for i, m in reversed(list(enumerate(tokens))) if m.end() <= raw.end), first))
-                dist = min((abs(i - first) if i < first else abs(i - last) for i in q_positions if not first <= i <= last),
-                           default=50)
+                dist = min(
+                    (abs(i - first) if i < first else abs(i - last) for i in q_positions if not first <= i <= last),
+                    default=50,
+                )
                 nxt = _fold(tokens[last + 1].group(0)) if last + 1 < len(tokens) else ""
                 prv = _fold(tokens[first - 1].group(0)) if first > 0 else ""
                 padded = f" {norm} "
@@ -337,8 +347,20 @@ def spans(
                 agree_a = len({passages[i].article_id for i, t in enumerate(passage_texts) if padded in f" {t} "})
                 agree_s = sum(score for t, score in sentence_texts if padded in f" {t} ")
                 features = {
-                    **{k: s.features[k] for k in ("rank", "article_rank", "date_rel", "date_future", "date_unknown", "lex_ctx",
-                                                  "dense_s", "keyword_rel", "missing_keys")},  # fmt: skip
+                    **{
+                        k: s.features[k]
+                        for k in (
+                            "rank",
+                            "article_rank",
+                            "date_rel",
+                            "date_future",
+                            "date_unknown",
+                            "lex_ctx",
+                            "dense_s",
+                            "keyword_rel",
+                            "missing_keys",
+                        )
+                    },
                     "sent_score": s.score,
                     "sent_rank": float(rank),
                     "from_title": float(from_title),

@@ -49,40 +49,20 @@ class Trees:
     @classmethod
     def from_lightgbm(cls, dump: Mapping[str, Any]) -> Trees:
         """From ``Booster.dump_model()`` (numerical splits only, as :mod:`qa.train` fits them)."""
-        out = []
-        for info in dump["tree_info"]:
-            feat: list[int] = []
-            thr: list[float] = []
-            left: list[int] = []
-            right: list[int] = []
-            leaves: list[float] = []
-
-            def walk(node: Mapping[str, Any]) -> int:
-                if "leaf_value" in node:
-                    leaves.append(float(node["leaf_value"]))
-                    return -len(leaves)
-                i = len(feat)
-                feat.append(int(node["split_feature"]))
-                thr.append(float(node["threshold"]))
-                left.append(0)
-                right.append(0)
-                left[i] = walk(node["left_child"])
-                right[i] = walk(node["right_child"])
-                return i
-
-            root = walk(info["tree_structure"])
-            if root < 0:  # a tree that is one leaf
-                feat, thr, left, right = [0], [float("inf")], [root], [root]
-            out.append((feat, thr, left, right, leaves))
-        return cls.from_lists(dump["feature_names"], out)
+        return cls.from_lists(dump["feature_names"], [_flatten(info["tree_structure"]) for info in dump["tree_info"]])
 
     @classmethod
     def from_lists(cls, features: Sequence[str], trees: Sequence[Sequence[Sequence[float]]]) -> Trees:
         return cls(
             tuple(features),
             tuple(
-                (np.asarray(f, dtype=np.int64), np.asarray(t, dtype=np.float64), np.asarray(lo, dtype=np.int64),
-                 np.asarray(hi, dtype=np.int64), np.asarray(v, dtype=np.float64))
+                (
+                    np.asarray(f, dtype=np.int64),
+                    np.asarray(t, dtype=np.float64),
+                    np.asarray(lo, dtype=np.int64),
+                    np.asarray(hi, dtype=np.int64),
+                    np.asarray(v, dtype=np.float64),
+                )
                 for f, t, lo, hi, v in trees
             ),
         )
@@ -109,6 +89,33 @@ class Trees:
         return 1.0 / (1.0 + np.exp(-self.raw(x)))
 
 
+def _flatten(root: Mapping[str, Any]) -> list[list[Any]]:
+    """One LightGBM tree as [features, thresholds, left, right, leaves] (see :class:`Trees`)."""
+    feat: list[int] = []
+    thr: list[float] = []
+    left: list[int] = []
+    right: list[int] = []
+    leaves: list[float] = []
+    todo: list[tuple[Mapping[str, Any], int, str]] = [(root, -1, "")]  # (node, parent, side)
+    while todo:
+        node, parent, side = todo.pop()
+        if "leaf_value" in node:
+            leaves.append(float(node["leaf_value"]))
+            index = -len(leaves)
+        else:
+            index = len(feat)
+            feat.append(int(node["split_feature"]))
+            thr.append(float(node["threshold"]))
+            left.append(0)
+            right.append(0)
+            todo += [(node["right_child"], index, "right"), (node["left_child"], index, "left")]
+        if parent >= 0:
+            (left if side == "left" else right)[parent] = index
+    if not feat:  # a tree that is one leaf
+        return [[0], [float("inf")], [-1], [-1], leaves]
+    return [feat, thr, left, right, leaves]
+
+
 @dataclass(frozen=True)
 class Logistic:
     features: tuple[str, ...]
@@ -122,13 +129,23 @@ class Logistic:
         return 1.0 / (1.0 + np.exp(-z))
 
     def to_lists(self) -> dict[str, Any]:
-        return {"features": list(self.features), "coef": self.coef.tolist(), "intercept": self.intercept,
-                "mean": self.mean.tolist(), "scale": self.scale.tolist()}
+        return {
+            "features": list(self.features),
+            "coef": self.coef.tolist(),
+            "intercept": self.intercept,
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+        }
 
     @classmethod
     def from_lists(cls, d: Mapping[str, Any]) -> Logistic:
-        return cls(tuple(d["features"]), np.asarray(d["coef"]), float(d["intercept"]), np.asarray(d["mean"]),
-                   np.asarray(d["scale"]))
+        return cls(
+            tuple(d["features"]),
+            np.asarray(d["coef"]),
+            float(d["intercept"]),
+            np.asarray(d["mean"]),
+            np.asarray(d["scale"]),
+        )
 
 
 def matrix(rows: Sequence[Mapping[str, float]], features: Sequence[str]) -> np.ndarray:
@@ -145,27 +162,44 @@ class AnswerModel:
     short_threshold: float  # give a short answer when its span's probability is at least this
     meta: Mapping[str, Any]
 
-    def check(self, sentence_features: Sequence[str], span_features: Sequence[str], confidence_features: Sequence[str],
-              where: str = MODEL_FILE) -> None:
+    def check(
+        self,
+        sentence_features: Sequence[str],
+        span_features: Sequence[str],
+        confidence_features: Sequence[str],
+        where: str = MODEL_FILE,
+    ) -> None:
         """Refuse a model fitted on other features than the code computes."""
-        for name, have, want in (("sentence", self.sentence.features, sentence_features),
-                                 ("span", self.span.features, span_features),
-                                 ("confidence", self.confidence.features, confidence_features)):
+        for name, have, want in (
+            ("sentence", self.sentence.features, sentence_features),
+            ("span", self.span.features, span_features),
+            ("confidence", self.confidence.features, confidence_features),
+        ):
             if list(have) != list(want):
                 extra, missing = sorted(set(have) - set(want)), sorted(set(want) - set(have))
                 detail = f"unknown {extra}, missing {missing}" if extra or missing else "in another order"
-                raise ModelError(f"the answer model {where} does not fit this code ({name} features {detail}); "
-                                 f"rebuild it with: {REBUILD}")
+                raise ModelError(
+                    f"the answer model {where} does not fit this code ({name} features {detail}); "
+                    f"rebuild it with: {REBUILD}"
+                )
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": FORMAT, "meta": dict(self.meta), "threshold": self.threshold,
-                "short_threshold": self.short_threshold, "sentence": self.sentence.to_lists(),
-                "span": self.span.to_lists(), "confidence": self.confidence.to_lists()}
+        return {
+            "format": FORMAT,
+            "meta": dict(self.meta),
+            "threshold": self.threshold,
+            "short_threshold": self.short_threshold,
+            "sentence": self.sentence.to_lists(),
+            "span": self.span.to_lists(),
+            "confidence": self.confidence.to_lists(),
+        }
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any], where: str = MODEL_FILE) -> AnswerModel:
         if d.get("format") != FORMAT:
-            raise ModelError(f"the answer model {where} has format {d.get('format')!r}, not {FORMAT}; rebuild it with: {REBUILD}")
+            raise ModelError(
+                f"the answer model {where} has format {d.get('format')!r}, not {FORMAT}; rebuild it with: {REBUILD}"
+            )
         return cls(
             Trees.from_lists(d["sentence"]["features"], d["sentence"]["trees"]),
             Trees.from_lists(d["span"]["features"], d["span"]["trees"]),

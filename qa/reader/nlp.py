@@ -76,8 +76,12 @@ class _Worker:
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen[str] | None = subprocess.Popen(
-            [sys.executable, "-m", "qa.reader.nlp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True, encoding="utf-8",
+            [sys.executable, "-m", "qa.reader.nlp"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            encoding="utf-8",
         )
 
     def ask(self, texts: list[str]) -> dict[str, list[RawSpan]] | None:

@@ -56,7 +56,11 @@ def answer_type(question: str) -> str:
     if re.search(r"\bhow many\b", q):
         return "COUNT"
     if re.search(r"\bhow much\b", q):
-        return "MONEY" if re.search(r"\b(cost|pay|paid|worth|money|price|fine|raise|spend|dollars?|sell|sold)\b", q) else "NUMBER"
+        return (
+            "MONEY"
+            if re.search(r"\b(cost|pay|paid|worth|money|price|fine|raise|spend|dollars?|sell|sold)\b", q)
+            else "NUMBER"
+        )
     if re.search(r"\bwhat (percentage|percent|share)\b|\bhow (old|long|far|often)\b", q):
         return "PERCENT" if re.search(r"\bpercent", q) else "NUMBER"
     if re.search(r"\bwhen\b", q):
@@ -72,9 +76,9 @@ def answer_type(question: str) -> str:
                 return kind
             if word in ("is", "was", "are", "were", "did", "does", "do", "has", "have", "will", "of"):
                 break
-    m = re.search(r"\bname of ((?:[\w'’-]+\s*){1,5})", q)
-    if m:
-        for word in m.group(1).split():
+    named = re.search(r"\bname of ((?:[\w'’-]+\s*){1,5})", q)
+    if named:
+        for word in named.group(1).split():
             if word in _HEADS:
                 return _HEADS[word]
     return "OTHER"

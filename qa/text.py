@@ -1,0 +1,103 @@
+"""Word rules shared across the stages: citation markers, question words, dates, URLs, shortening.
+
+Each rule is written once here; the modules that need one import it (see ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+# -- citation markers --------------------------------------------------------------------------
+
+#: Inside a marker: numbers separated by commas, ranges with a hyphen or an en dash ("2, 4-5").
+_MARKER_INSIDE = r"\d+(?:\s*[,–-]\s*\d+)*"
+#: One citation marker with the white space before it; group 1 is what stands inside the brackets.
+MARKER = re.compile(rf"\s*\[({_MARKER_INSIDE})\]")
+#: A run of markers at the start of a text (they belong to the sentence before).
+LEADING_MARKERS = re.compile(rf"(?:\s*\[{_MARKER_INSIDE}\])+")
+#: A marker, or one still being written at the end of a streamed draft ("Syria [1").
+_MARKER_OR_OPEN = re.compile(rf"\s*\[{_MARKER_INSIDE}\]|\s*\[[\d,–\s-]*$")
+
+
+def strip_markers(text: str) -> str:
+    """``text`` without its citation markers, ranges included.
+
+    Example: strip_markers("Iraq hosts 2,500 US troops [1][2-3].") -> "Iraq hosts 2,500 US troops."
+    """
+    return MARKER.sub("", text)
+
+
+def strip_partial_markers(draft: str) -> str:
+    """A draft as it may be shown while it is written: markers, even half-written, left out.
+
+    Example: strip_partial_markers("Iraq hosts 2,500 troops [3]. Syria [1") -> "Iraq hosts 2,500 troops. Syria"
+    """
+    return _MARKER_OR_OPEN.sub("", draft)
+
+
+# -- question words ----------------------------------------------------------------------------
+
+#: Words that make a question a question, not what it is about (a follow-up's content words are the rest).
+#: Example: in "How many were wounded?" only "wounded" is not one of them.
+QUESTION_WORDS = frozenset(
+    "how many much what who whom whose which when where why is are was were do does did can could will would "
+    "happen happened happens say said tell know".split()
+)
+
+#: Words of a question's frame that survive :data:`qa.cite.STOPWORDS` but say nothing of its subject.
+#: Example: "How many US troops are in Iraq?" is about "us", "troops", "iraq"; "many" is frame.
+FRAME_WORDS = frozenset({"many", "much", "according", "happened", "name", "kind", "type", "tell", "know"})
+
+# -- dates -------------------------------------------------------------------------------------
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+
+#: A day written the ISO way, anywhere in a text. Example: finds "2024-08-06" in "Date 2024-08-06 (AP)".
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: A whole token that is a day or a month, the ISO way. Example: "2024-08" and "2024-08-06" match, "2024" not.
+ISO_DAY_OR_MONTH = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")
+_DATE_WORD = re.compile(
+    rf"^(?:{'|'.join(WEEKDAYS + MONTHS)}|today|yesterday|(?:19|20)\d\d(?:-\d\d(?:-\d\d)?)?)$", re.IGNORECASE
+)
+
+
+def is_date_word(word: str) -> bool:
+    """Whether one word names a day, a month or a year.
+
+    Example: is_date_word("Tuesday") -> True; is_date_word("2023") -> True; is_date_word("Syria") -> False
+    """
+    return bool(_DATE_WORD.match(word))
+
+
+# -- URLs --------------------------------------------------------------------------------------
+
+
+def mask_credentials(url: str) -> str:
+    """The URL without a ``user:password@`` part, fit to show or log.
+
+    Example: mask_credentials("https://me:s3cret@chroma.internal:8000/db") -> "https://chroma.internal:8000/db"
+    """
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if "@" not in parts.netloc:
+        return url
+    return re.sub(r"//[^/@]*@", "//", url, count=1) if "://" in url else url.split("@", 1)[1]
+
+
+# -- shortening --------------------------------------------------------------------------------
+
+
+def shorten(text: str, limit: int, at_word: bool = True) -> str:
+    """``text`` on one line, at most ``limit`` characters, cut (at a word, unless ``at_word`` is off) with "…".
+
+    Example: shorten("Iraq hosts  2,500 US troops.", 16) -> "Iraq hosts…"; with at_word=False -> "Iraq hosts 2,50…"
+    """
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if at_word else cut) + "…"

@@ -1,0 +1,108 @@
+"""What flows between the stages: a retrieved :class:`Passage`, and an :class:`Answer` with its
+numbered :class:`Citation` values (exact article spans) and per-:class:`Sentence` support."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk: its text and where in which article it stands."""
+
+    id: str
+    article_id: str
+    text: str
+    start: int
+    end: int
+    title: str
+    date: str | None
+    source: str
+    url: str | None = None
+    score: float = 0.0  # fused rank score (higher is better)
+    dense: float = 0.0  # cosine similarity to the question
+    keyword: float = 0.0  # BM25 score for the question
+
+
+#: The one refusal sentence, shared by generators, prompts, the CLI and the tests.
+REFUSAL = "I cannot answer that from the articles."
+
+
+@dataclass(frozen=True)
+class Citation:
+    """``quote == article_text[start:end]`` of the cited article."""
+
+    n: int
+    title: str
+    date: str | None
+    source: str
+    quote: str
+    start: int
+    end: int
+    article_id: str = ""
+    passage_id: str = ""
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of the answer, the citations it carries, and whether they support it."""
+
+    text: str
+    citations: tuple[int, ...] = ()
+    supported: bool = True
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+    sentences: tuple[Sentence, ...] = ()
+    passages: tuple[Passage, ...] = field(default=(), repr=False, compare=False)
+    search_query: str | None = None  # the standalone question searched, when it differs
+    short_answer: str | None = None  # the name, number, date or phrase that answers, verbatim from a cited passage
+    short_citation: int | None = None  # the citation the short answer comes from
+    confidence: float | None = None  # 0..1, P(the answer is right), when the generator can say
+
+    @property
+    def verified(self) -> bool:
+        """Every sentence is supported by the passages it cites."""
+        return all(s.supported for s in self.sentences)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "question": self.question,
+            "short_answer": self.short_answer,
+            "short_answer_citation": self.short_citation,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [
+                {k: v for k, v in asdict(c).items() if k not in ("article_id", "passage_id")} for c in self.citations
+            ],
+            "sentences": [
+                {"text": s.text, "citations": list(s.citations), "supported": s.supported} for s in self.sentences
+            ],
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+        }
+        if self.search_query and self.search_query != self.question:
+            out["search_query"] = self.search_query
+        return out
+
+
+#: How a draft gives its short answer: a first line "Short answer: Lloyd Austin [1]".
+SHORT_PREFIX = "Short answer:"
+
+
+@dataclass(frozen=True)
+class DraftInfo:
+    """What a generator may yield after its draft's text: how sure it is (0..1), when it can say."""
+
+    confidence: float | None = None
+
+
+def refusal(
+    question: str, passages: tuple[Passage, ...] = (), search_query: str | None = None, confidence: float | None = None
+) -> Answer:
+    return Answer(question, REFUSAL, True, passages=passages, search_query=search_query, confidence=confidence)
