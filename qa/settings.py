@@ -29,12 +29,15 @@ from .text import mask_credentials
 ARGUMENT, ENVIRONMENT, DEFAULT = "argument", "environment", "default"
 
 
-def setting(default: Any, env: str, help: str, *, secret: bool = False, minimum: float | None = None) -> Any:
+def setting(
+    default: Any, env: str, help: str, *, secret: bool = False, minimum: float | None = None, unit: str = ""
+) -> Any:
     """A field of :class:`Settings`: its default, environment variable and one-line description.
 
-    ``secret`` values are masked when shown; ``minimum`` bounds a number.
+    ``secret`` values are masked when shown; ``minimum`` bounds a number; ``unit`` names what a number counts.
     """
-    return field(default=default, metadata={"env": env, "help": help, "secret": secret, "minimum": minimum})
+    meta = {"env": env, "help": help, "secret": secret, "minimum": minimum, "unit": unit}
+    return field(default=default, metadata=meta)
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,9 @@ class Settings:
     index: Path | None = setting(None, "QA_INDEX", "the index folder (default: a per-user data folder)")
     chroma_url: str | None = setting(None, "QA_CHROMA_URL", "keep the index in this Chroma server instead of a folder")
     chroma_token: str | None = setting(None, "QA_CHROMA_TOKEN", "token for the Chroma server's proxy", secret=True)
-    chroma_timeout: float = setting(30.0, "QA_CHROMA_TIMEOUT", "seconds a Chroma server call may take", minimum=0.1)
+    chroma_timeout: float = setting(
+        30.0, "QA_CHROMA_TIMEOUT", "seconds a Chroma server call may take", minimum=0.1, unit="seconds"
+    )
     cache_dir: Path | None = setting(None, "QA_CACHE_DIR", "where caches go (default: a per-user cache folder)")
     llm: str = setting("extractive", "QA_LLM", "the generator: extractive, openai or gguf:PATH")
     model: str | None = setting(None, "QA_MODEL", "chat model for --llm openai (default gpt-4o-mini)")
@@ -50,11 +55,21 @@ class Settings:
     api_key: str | None = setting(None, "OPENAI_API_KEY", "key for the endpoint", secret=True)
     context_tokens: int = setting(4096, "QA_CONTEXT_TOKENS", "the model's context size in tokens", minimum=1)
     answer_tokens: int = setting(512, "QA_ANSWER_TOKENS", "tokens of the context kept for the answer", minimum=1)
-    timeout: float = setting(60.0, "QA_LLM_TIMEOUT", "seconds to wait for the model server", minimum=0.001)
+    timeout: float = setting(
+        60.0, "QA_LLM_TIMEOUT", "seconds to wait for the model server", minimum=0.001, unit="seconds"
+    )
     max_retries: int = setting(2, "QA_LLM_RETRIES", "retries of a failed model call", minimum=0)
     threads: int | None = setting(None, "QA_THREADS", "CPU threads (default: all cores; gguf up to 4)", minimum=0)
     k: int = setting(6, "QA_K", "passages retrieved for each question", minimum=1)
     ingest_batch: int = setting(512, "QA_INGEST_BATCH", "chunks embedded and written together", minimum=1)
+    answer_model: Path | None = setting(None, "QA_ANSWER_MODEL", "the answer model file (default: the shipped one)")
+    min_confidence: float | None = setting(
+        None,
+        "QA_MIN_CONFIDENCE",
+        "refuse under this confidence, 0-1 (default: the answer model's threshold)",
+        minimum=0,
+    )
+    short_answers: bool = setting(True, "QA_SHORT_ANSWERS", "give a short answer before the sentences (extractive)")
 
     #: Where each value came from: "argument", "environment" or "default".
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -126,6 +141,8 @@ class Settings:
         return out
 
 
+_TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
+
 #: Settings whose default is worked out: shown as the value it resolves to.
 _DERIVED = {"index": "index_dir", "cache_dir": "cache_path"}
 
@@ -165,14 +182,22 @@ def _convert(name: str, label: str, value: Any) -> Any:
         if isinstance(number, bool) or not isinstance(number, int) or (minimum is not None and number < minimum):
             raise UsageError(f"{label} must be {what}, got {value!r}")
         return number
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in _TRUE | _FALSE:
+            return word in _TRUE
+        raise UsageError(f"{label} must be on or off (1/0, true/false, yes/no), got {value!r}")
     if kind is float:
         what = "a number" if minimum is None else f"a number of at least {minimum:g}"
+        unit = f" ({f.metadata['unit']})" if f.metadata["unit"] else ""
         try:
             number = float(value.strip()) if isinstance(value, str) else float(value)
         except (TypeError, ValueError):
-            raise UsageError(f"{label} must be {what} (seconds), got {value!r}") from None
+            raise UsageError(f"{label} must be {what}{unit}, got {value!r}") from None
         if minimum is not None and not number >= minimum:
-            raise UsageError(f"{label} must be {what} (seconds), got {value!r}")
+            raise UsageError(f"{label} must be {what}{unit}, got {value!r}")
         return number
     if kind is Path:
         if not isinstance(value, (str, os.PathLike)):

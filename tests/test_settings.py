@@ -24,6 +24,8 @@ def test_arguments_over_environment_over_defaults():
     ]
     assert Settings.resolve({}, {"QA_INDEX": "~/idx"}).index_dir == Path("~/idx").expanduser()
     assert Settings.resolve({}, {"QA_THREADS": ""}).threads is None  # empty means unset, as before
+    assert Settings.resolve({}, {"QA_SHORT_ANSWERS": "off"}).short_answers is False
+    assert Settings.resolve({"short_answers": True}, {"QA_SHORT_ANSWERS": "0"}).short_answers is True
 
 
 @pytest.mark.parametrize(
@@ -32,6 +34,8 @@ def test_arguments_over_environment_over_defaults():
         ({"QA_THREADS": "auto"}, "QA_THREADS must be a whole number of at least 0, got 'auto'"),
         ({"QA_LLM_TIMEOUT": "soon"}, "QA_LLM_TIMEOUT must be a number of at least 0.001 (seconds), got 'soon'"),
         ({"QA_K": "0"}, "QA_K must be a whole number of at least 1, got '0'"),
+        ({"QA_SHORT_ANSWERS": "maybe"}, "QA_SHORT_ANSWERS must be on or off (1/0, true/false, yes/no), got 'maybe'"),
+        ({"QA_MIN_CONFIDENCE": "high"}, "QA_MIN_CONFIDENCE must be a number of at least 0, got 'high'"),
     ],
 )
 def test_bad_values_name_the_variable_and_what_it_takes(env, message):

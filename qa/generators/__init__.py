@@ -100,7 +100,12 @@ def get_generator(
 def _extractive(argument: str, settings: Settings, embedder: MiniLMEmbeddings | None, options: Mapping[str, Any]):
     from .extractive import ExtractiveGenerator
 
-    return ExtractiveGenerator(embedder=embedder)
+    return ExtractiveGenerator(
+        embedder=embedder,
+        min_confidence=settings.min_confidence,
+        short_answers=settings.short_answers,
+        model_path=settings.answer_model,
+    )
 
 
 def _openai(argument: str, settings: Settings, embedder: MiniLMEmbeddings | None, options: Mapping[str, Any]):

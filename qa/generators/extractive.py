@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date
+from pathlib import Path
 
 from ..cite import place_markers
 from ..embed import MiniLMEmbeddings
-from ..reader import Reader, Reading
+from ..reader import Reader, Reading, answer_sentences
 from ..types import REFUSAL, SHORT_PREFIX, DraftInfo, Passage
 from . import Generator
 
@@ -24,10 +25,17 @@ class ExtractiveGenerator(Generator):
     name = "extractive"
     relevance_gate = False  # its calibrated confidence refuses
 
-    def __init__(self, embedder: MiniLMEmbeddings | None = None, min_confidence: float | None = None):
+    def __init__(
+        self,
+        embedder: MiniLMEmbeddings | None = None,
+        min_confidence: float | None = None,
+        short_answers: bool = True,
+        model_path: Path | None = None,
+    ):
         self.embedder = embedder or MiniLMEmbeddings()
-        self.reader = Reader(self.embedder)
+        self.reader = Reader(self.embedder, model_path=model_path)
         self._min_confidence = min_confidence
+        self.short_answers = short_answers
 
     @property
     def min_confidence(self) -> float:
@@ -41,6 +49,9 @@ class ExtractiveGenerator(Generator):
         self, question: str, passages: Sequence[Passage], as_of: date | None = None
     ) -> Iterator[str | DraftInfo]:
         reading = self.read(question, passages, as_of)
+        if not self.short_answers:  # the sentences alone, as the sentence model ranks them
+            reading.short = None
+            reading.answer_sentences = answer_sentences(reading)
         if not reading.answer_sentences or reading.confidence < self.min_confidence:
             yield REFUSAL
             yield DraftInfo(reading.confidence if reading.sentences else 0.0)

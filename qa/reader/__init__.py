@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -73,18 +74,19 @@ def confidence_features(
 class Reader:
     """Reads passages with the shipped answer model (or ``model``); ``embedder`` gives sentence vectors."""
 
-    def __init__(self, embedder: Any, model: AnswerModel | None = None):
+    def __init__(self, embedder: Any, model: AnswerModel | None = None, model_path: Path | None = None):
         self.embedder = embedder
         self._model = model
+        self.model_path = model_path
         self._vectors: dict[str, np.ndarray] = {}
 
     @property
     def model(self) -> AnswerModel:
         if self._model is None:
-            from .model import shipped
+            from .model import load, shipped
 
-            self._model = shipped()
-            self._model.check(*feature_names())
+            self._model = shipped() if self.model_path is None else load(self.model_path)
+            self._model.check(*feature_names(), where=str(self.model_path or "qa/reader/answer_model.json"))
         return self._model
 
     # -- the steps, shared with training ----------------------------------------------------------
@@ -147,11 +149,11 @@ class Reader:
         if short is None and q.type in STRICT:
             confidence = min(confidence, model.threshold - 1e-6)  # a "how many" needs a number
         reading = Reading(q, sents, spans, confidence, short)
-        reading.answer_sentences = _answer_sentences(reading)
+        reading.answer_sentences = answer_sentences(reading)
         return reading
 
 
-def _answer_sentences(r: Reading) -> list[Sentence]:
+def answer_sentences(r: Reading) -> list[Sentence]:
     """The short answer's sentence (or the best), and another article's close second view of it."""
     if not r.sentences:
         return []
