@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import os
 from collections.abc import Iterable, Iterator
@@ -22,7 +23,7 @@ from .config import ChunkSettings, cache_dir, default_index_dir
 from .embed import MiniLMEmbeddings
 from .errors import QAError, UsageError
 from .ingest import Ingester, IngestReport, Progress
-from .retrieve import Filter, HybridRetriever, keyword_dir_for
+from .retrieve import Filter, HybridRetriever, keyword_dir_for, parse_as_of
 from .store import Passage, Store
 
 MAX_QUESTION_CHARS = 2000
@@ -129,14 +130,19 @@ class Assistant:
 
     # -- ask ----------------------------------------------------------------------------------
 
-    def search(self, question: str, k: int | None = None, filter: Filter | None = None) -> list[Passage]:
-        return self.retriever.search(check_question(question), k=k, filter=filter)
+    def search(self, question: str, k: int | None = None, filter: Filter | None = None,
+               as_of: dt.date | str | None = None) -> list[Passage]:
+        """The passages retrieved for ``question``; ``as_of`` (the day it is asked, a date or
+        ``YYYY-MM-DD``) prefers articles dated near it. None: no date preference."""
+        return self.retriever.search(check_question(question), k=k, filter=filter, as_of=parse_as_of(as_of))
 
-    def stream(self, question: str, filter: Filter | None = None, search_query: str | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, filter: Filter | None = None, search_query: str | None = None,
+               as_of: dt.date | str | None = None) -> Iterator[str | Answer]:
         """Yield the answer text in pieces as it is generated, then the checked :class:`Answer`."""
         question = check_question(question)
+        day = parse_as_of(as_of)
         query = search_query or question
-        passages = self.retriever.search(query, filter=filter)
+        passages = self.retriever.search(query, filter=filter, as_of=day)
         prepare = getattr(self.generator, "prepare", None)
         if passages and prepare is not None:
             # LLM generators: refuse without a model call when nothing is relevant; pack the token budget.
@@ -150,9 +156,14 @@ class Assistant:
             yield piece
         yield resolve(question, "".join(pieces), passages, search_query=query)
 
-    def ask(self, question: str, filter: Filter | None = None, search_query: str | None = None) -> Answer:
-        """Answer ``question`` with citations, or refuse when the articles do not support an answer."""
-        for item in self.stream(question, filter=filter, search_query=search_query):
+    def ask(self, question: str, filter: Filter | None = None, search_query: str | None = None,
+            as_of: dt.date | str | None = None) -> Answer:
+        """Answer ``question`` with citations, or refuse when the articles do not support an answer.
+
+        ``as_of``: the day the question is asked (``qa ask`` and ``qa chat`` pass today); articles
+        dated near it are preferred, softly. None: no date preference.
+        """
+        for item in self.stream(question, filter=filter, search_query=search_query, as_of=as_of):
             if isinstance(item, Answer):
                 return item
         raise AssertionError("stream ended without an answer")

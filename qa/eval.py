@@ -11,7 +11,8 @@ cannot answer the question and the right behaviour is to refuse. ``sources`` nam
 files (matched by file name) that support the answer; ``evidence`` holds strings copied from
 the supporting passages.
 
-Every question goes through :meth:`qa.Assistant.ask`, the path users take. The figures:
+Every question goes through :meth:`qa.Assistant.ask`, the path users take, asked on its own
+``date`` when it has one (``as_of``: articles dated near it are preferred). The figures:
 
 - **accuracy** (answerable questions only): a normalised accepted answer occurs in the normalised
   answer (citation markers removed), RealTime QA's ``hit``; one-word answers of up to three
@@ -437,6 +438,16 @@ def figures(results: Sequence[QuestionResult], k: int, total_seconds: float) -> 
     }
 
 
+def question_day(q: EvalQuestion) -> date | None:
+    """The day the question was asked (its ``date``), searched as ``as_of``; None when it has none."""
+    if not q.date:
+        return None
+    try:
+        return date.fromisoformat(q.date[:10])
+    except ValueError:
+        raise QAError(f"question {q.id}: date {q.date!r} is not YYYY-MM-DD") from None
+
+
 def date_filter(q: EvalQuestion, window_days: int | None) -> Filter | None:
     """Articles of the ``window_days`` days up to the day the question was asked, when it has a date.
 
@@ -470,7 +481,7 @@ def run(
     started = time.perf_counter()
     for q in questions:
         t = time.perf_counter()
-        answer = assistant.ask(q.question, filter=date_filter(q, date_window))
+        answer = assistant.ask(q.question, filter=date_filter(q, date_window), as_of=question_day(q))
         result = judge(q, answer, time.perf_counter() - t)
         if normalised is not None and q.answerable:
             result.in_articles = answer_in_texts(q.answers, normalised)

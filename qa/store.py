@@ -38,6 +38,10 @@ from .errors import QAError
 STATE_ID = "\x00state"
 MARKER = "qa-index.json"  # in the index folder: "this folder holds a qa index"
 _GET_PAGE = 5000
+# What the index's vectors and keyword index are made of; recorded in the chunks collection's metadata.
+# 1 (never recorded): the chunk text alone. 2: the article's title and date, then the chunk
+# (qa.ingest.indexed_text). An index of another format is an error naming the rebuild command.
+INDEX_FORMAT = 2
 _HNSW_FILES = ("header.bin", "data_level0.bin", "length.bin", "link_lists.bin", "index_metadata.pickle")
 
 
@@ -57,6 +61,8 @@ class Passage:
     score: float = 0.0  # fused rank score (higher is better)
     dense: float = 0.0  # cosine similarity to the question
     keyword: float = 0.0  # BM25 score for the question
+    dense_rank: int | None = None  # 1-based rank in the dense list, None when it did not return this chunk
+    keyword_rank: int | None = None  # 1-based rank in the BM25 list, None when it did not return this chunk
 
 
 @dataclass
@@ -105,6 +111,9 @@ class FileRecord:
     articles: list[str] = field(default_factory=list)
 
 
+_FORMATS = {1: "by their text alone", 2: "with their article's title and date"}
+
+
 class Store:
     """Chroma collections for one index. Open with :meth:`open`."""
 
@@ -122,7 +131,8 @@ class Store:
             if create:
                 chunks = client.get_or_create_collection(
                     f"{name}_chunks", embedding_function=None,
-                    metadata={**space, "embedding_model": embedding_model, "chunking": chunking},
+                    metadata={**space, "embedding_model": embedding_model, "chunking": chunking,
+                              "index_format": INDEX_FORMAT},
                 )
                 articles = client.get_or_create_collection(f"{name}_articles", embedding_function=None, metadata=space)
                 files = client.get_or_create_collection(f"{name}_files", embedding_function=None, metadata=space)
@@ -144,6 +154,12 @@ class Store:
         if check and found and chunking and found != chunking:
             raise QAError(
                 f"the index at {location} was chunked as {found!r}, not {chunking!r}; rebuild it with: {rebuild_command}"
+            )
+        found = (chunks.metadata or {}).get("index_format", 1)  # indexes made before it was recorded: format 1
+        if check and found != INDEX_FORMAT:
+            raise QAError(
+                f"the index at {location} has index format {found} (chunks indexed {_FORMATS.get(found, 'some other way')}), "
+                f"but this qa reads format {INDEX_FORMAT} ({_FORMATS[INDEX_FORMAT]}); rebuild it with: {rebuild_command}"
             )
 
     def _failure(self, e: BaseException) -> QAError:
@@ -219,7 +235,8 @@ class Store:
         store = cls(client, name, embedding_model, str(index_dir), chunking, command, create=not marker.exists(), check=check)
         if not marker.exists():
             tmp = marker.with_name(f"{MARKER}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"name": name, "embedding_model": embedding_model, "chunking": chunking}) + "\n")
+            tmp.write_text(json.dumps({"name": name, "embedding_model": embedding_model, "chunking": chunking,
+                                       "index_format": INDEX_FORMAT}) + "\n")
             os.replace(tmp, marker)
         return store
 
@@ -322,6 +339,12 @@ class Store:
         for i in range(0, len(ids), _GET_PAGE):
             part = ids[i : i + _GET_PAGE]
             self.chunks.update(ids=part, metadatas=[dict(metadata) for _ in part])
+
+    def update_vectors(self, ids: list[str], vectors: Any) -> None:
+        """Replace these chunks' vectors (their documents and metadata stay)."""
+        step = self.client.get_max_batch_size()
+        for i in range(0, len(ids), step):
+            self.chunks.update(ids=ids[i : i + step], embeddings=vectors[i : i + step])
 
     def delete_chunks(self, ids: list[str]) -> None:
         for i in range(0, len(ids), _GET_PAGE):
