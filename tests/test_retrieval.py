@@ -11,7 +11,7 @@ import pytest
 from qa import Assistant
 from qa.embed import MODEL_ID
 from qa.ingest import indexed_text
-from qa.retrieve import EQUAL_RRF, age_days, fused_scores, parse_as_of
+from qa.retrieve import DEFAULT_FUSION, EQUAL_RRF, age_days, fused_scores, parse_as_of
 from qa.store import INDEX_FORMAT
 
 from .conftest import run_qa
@@ -81,6 +81,47 @@ def test_age_days_and_parse_as_of():
     for bad in ("2024-13-01", "yesterday", "2024-8-2", ""):
         with pytest.raises(Exception, match="YYYY-MM-DD"):
             parse_as_of(bad)
+
+
+def test_fused_score_prefers_the_nearer_date_and_penalises_later_articles():
+    f = DEFAULT_FUSION
+    assert f.date_weight > 0, "the shipped fusion has a date preference"
+    ranks = np.array([1.0, 2.0])
+    scores = np.array([0.5, 0.5])
+    # Same ranks and scores but swapped: the nearer-dated one wins both ways round.
+    near_first = fused_scores(f, ranks, ranks, scores, scores, np.array([1.0, 300.0]))
+    near_second = fused_scores(f, ranks, ranks, scores, scores, np.array([300.0, 1.0]))
+    assert near_first[0] > near_first[1] and near_second[1] > near_second[0]
+    # Equal RRF (main's) knows no dates.
+    same = fused_scores(EQUAL_RRF, [1, 1], [1, 1], [0.5, 0.5], [2, 2], [0.0, 300.0])
+    assert same[0] == same[1]
+    # An article dated well after the question loses to one dated as long before it, if the fusion penalises it.
+    if f.future_penalty:
+        later = fused_scores(f, [1, 1], [1, 1], [0.5, 0.5], [2, 2], [5.0, -5.0 - f.future_grace_days])
+        assert later[0] > later[1]
+
+
+def test_fused_score_is_soft_a_strong_match_beats_a_near_date():
+    f = DEFAULT_FUSION
+    # The far article is first in both lists; the near one is far down both.
+    out = fused_scores(f, [1, f.fetch_k], [1, f.fetch_k], [0.8, 0.2], [20.0, 1.0], [400.0, 0.0])
+    assert out[0] > out[1]
+
+
+def test_a_nearer_dated_article_outranks_an_otherwise_identical_far_one(tmp_path):
+    folder = tmp_path / "in"
+    body = "The harbor council approved {n} new ferries on Tuesday after a long debate about the cost."
+    write(folder, "new.txt", "Harbor council approves ferries", "2024-08-02", body.format(n=12))
+    write(folder, "old.txt", "Harbor council approves ferries", "2022-01-10", body.format(n=14))
+    a = Assistant(tmp_path / "index")
+    a.ingest([folder])
+    question = "How many ferries did the harbor council approve?"
+    first = a.search(question, as_of="2024-08-05")[0]
+    assert first.date == "2024-08-02" and "12" in first.text
+    first = a.search(question, as_of=dt.date(2022, 1, 12))[0]
+    assert first.date == "2022-01-10" and "14" in first.text
+    answer = a.ask(question, as_of="2024-08-05")
+    assert answer.passages[0].date == "2024-08-02"
 
 
 def test_equal_rrf_is_mains_fusion_and_knows_no_dates():
