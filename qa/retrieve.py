@@ -160,7 +160,7 @@ def fused_scores(f: Fusion, dense_rank: np.ndarray, keyword_rank: np.ndarray, de
         elif f.method == "score":
             lo = np.nanmin(np.where(np.isnan(dense_score), np.inf, dense_score), axis=-1, keepdims=True)
             hi = np.nanmax(np.where(np.isnan(dense_score), -np.inf, dense_score), axis=-1, keepdims=True)
-            d = np.nan_to_num(np.where(hi > lo, (dense_score - lo) / (hi - lo), 1.0), nan=0.0)
+            d = np.where(np.isnan(dense_score), 0.0, np.where(hi > lo, (dense_score - lo) / (hi - lo), 1.0))
             best = np.nanmax(np.where(np.isnan(keyword_score), 0.0, keyword_score), axis=-1, keepdims=True)
             k = np.nan_to_num(np.where(best > 0, keyword_score / best, 0.0), nan=0.0)
         else:

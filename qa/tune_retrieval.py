@@ -259,14 +259,52 @@ def fit(c: Candidates, with_date: bool = True, keep: int = 3) -> Fusion:
     return fit_date(c, [f for _, _, f in scored[:keep]])
 
 
+def ablation(f: Fusion) -> dict[str, Fusion]:
+    """``f`` with each of its parts switched off, and main's equal RRF."""
+    no_date = replace(f, date_weight=0.0, future_penalty=0.0)
+    return {"equal RRF (main)": EQUAL_RRF, "equal RRF + date preference": replace(
+                EQUAL_RRF, date_weight=f.date_weight / (f.dense_weight + f.keyword_weight) * 2 / (EQUAL_RRF.rrf_k + 1),
+                date_days=f.date_days, future_grace_days=f.future_grace_days,
+                future_penalty=f.future_penalty / (f.dense_weight + f.keyword_weight) * 2 / (EQUAL_RRF.rrf_k + 1)),
+            "fitted fusion, no date": no_date, "fitted fusion + date (shipped)": f,
+            "BM25 alone": replace(EQUAL_RRF, dense_weight=0.0), "dense alone": replace(EQUAL_RRF, keyword_weight=0.0)}
+
+
+def report(questions_path: Path, index: Path, k: int = 6) -> None:
+    """Retrieval figures of each :func:`ablation` fusion through the product's own search, on an
+    index that ``qa eval --index`` built already (nothing is fitted here)."""
+    from .assistant import Assistant
+    from .eval import first_relevant_rank, hit_at, load_dataset, mean_reciprocal_rank, question_day
+    from .retrieve import DEFAULT_FUSION
+
+    questions = [q for q in load_dataset(questions_path) if q.answerable]
+    a = Assistant(index)
+    print(f"\n{questions_path} ({len(questions)} answerable questions), index {index}")
+    print(f"{'ranking':44} {'hit@1':>6} {'hit@6':>6} {'MRR':>6}")
+    for name, f in ablation(DEFAULT_FUSION).items():
+        a.retriever.fusion = f
+        ranks = [first_relevant_rank([p.text for p in a.retriever.search(q.question, k=k, as_of=question_day(q))],
+                                     q.answers, q.evidence) for q in questions]
+        print(f"{name:44} {hit_at(ranks, 1):6.3f} {hit_at(ranks, k):6.3f} {mean_reciprocal_rank(ranks):6.3f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m qa.tune_retrieval", description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, required=True, help="the training folder (questions.jsonl, articles.jsonl.gz)")
+    ap.add_argument("--data", type=Path, help="the training folder (questions.jsonl, articles.jsonl.gz)")
     ap.add_argument("--cache", type=Path, default=None, help="where vectors are cached (default: qa's cache folder)")
     ap.add_argument("--blocks", default=",".join(DEFAULT_BLOCKS),
                     help="first week of each block, comma-separated, each optionally ':N' weeks long")
     ap.add_argument("--weeks", type=int, default=4, help="consecutive weeks pooled per block")
+    ap.add_argument("--report", nargs=2, action="append", metavar=("QUESTIONS", "INDEX"), default=[],
+                    help="only report: retrieval figures of the shipped fusion and its ablations on QUESTIONS "
+                         "(JSONL) over INDEX (built by qa eval --index); may be repeated")
     args = ap.parse_args(argv)
+    if args.report:
+        for questions, index in args.report:
+            report(Path(questions), Path(index))
+        return 0
+    if not args.data:
+        ap.error("--data DIR is needed (or --report QUESTIONS INDEX)")
     folder = args.cache or cache_dir() / "tune-retrieval"
     t0 = time.perf_counter()
     blocks = load_blocks(args.data, args.blocks.split(","), args.weeks)

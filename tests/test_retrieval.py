@@ -3,6 +3,7 @@ that softly prefers articles dated near it, and an index of the old format says 
 
 import datetime as dt
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +129,16 @@ def test_equal_rrf_is_mains_fusion_and_knows_no_dates():
     nan = math.nan
     got = fused_scores(EQUAL_RRF, [1, nan], [2, 1], [0.5, nan], [3.0, 4.0], [0.0, 300.0])
     assert np.allclose(got, [1 / 61 + 1 / 62, 1 / 61])
+
+
+def test_score_fusion_gives_nothing_for_a_list_that_missed_the_chunk():
+    f = DEFAULT_FUSION
+    assert f.method == "score"
+    nan = math.nan
+    # One dense hit only (a tiny index): it is the best dense match; the keyword-only hit gets no dense share.
+    got = fused_scores(replace(f, date_weight=0.0, future_penalty=0.0), [1, nan], [nan, 1], [0.3, nan], [nan, 2.0],
+                       [nan, nan])
+    assert np.allclose(got, [f.dense_weight, f.keyword_weight])
 
 
 def test_eval_passes_each_question_its_own_date():
