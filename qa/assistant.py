@@ -12,6 +12,7 @@ defaults: ``Assistant(llm="openai", base_url=..., context_tokens=2048)``, or a w
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import os
 import shlex
@@ -29,7 +30,7 @@ from .errors import QAError, UsageError
 from .generators import EXTRA_OPTIONS, Generator, get_generator
 from .ingest import Ingester, IngestReport, Progress
 from .relevance import is_relevant
-from .retrieve import Filter, HybridRetriever, keyword_dir_for
+from .retrieve import Filter, HybridRetriever, keyword_dir_for, parse_as_of
 from .settings import Settings, setting_names
 from .store import Store
 from .text import mask_credentials
@@ -184,19 +185,29 @@ class Assistant:
 
     # -- ask ----------------------------------------------------------------------------------
 
-    def search(self, question: str, k: int | None = None, filter: Filter | None = None) -> list[Passage]:
-        return self.retriever.search(check_question(question), k=k, filter=filter)
+    def search(
+        self, question: str, k: int | None = None, filter: Filter | None = None, as_of: dt.date | str | None = None
+    ) -> list[Passage]:
+        """The passages retrieved for ``question``; ``as_of`` (the day it is asked, a date or
+        ``YYYY-MM-DD``) prefers articles dated near it. None: no date preference."""
+        return self.retriever.search(check_question(question), k=k, filter=filter, as_of=parse_as_of(as_of))
 
     def stream(
-        self, question: str, filter: Filter | None = None, search_query: str | None = None, as_of: date | None = None
+        self,
+        question: str,
+        filter: Filter | None = None,
+        search_query: str | None = None,
+        as_of: dt.date | str | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer text in pieces as it is generated, then the checked :class:`Answer`.
 
-        ``as_of`` is the day the question is asked (default today): the reader prefers articles near it.
+        ``as_of`` (the day the question is asked) prefers articles dated near it in retrieval; the
+        reader reads the articles' dates against it (against today when it is None).
         """
         question = check_question(question)
+        day = parse_as_of(as_of)
         query = search_query or question
-        passages = self.retriever.search(query, filter=filter)
+        passages = self.retriever.search(query, filter=filter, as_of=day)
         # The one relevance gate: refuse without calling a generator that asks for it when nothing is relevant.
         if self.generator.relevance_gate and not is_relevant(query, passages):
             passages = []
@@ -207,7 +218,7 @@ class Assistant:
             return
         pieces: list[str] = []
         confidence = None
-        for piece in self.generator.stream(query, passages, as_of=as_of or date.today()):
+        for piece in self.generator.stream(query, passages, as_of=day or date.today()):
             if isinstance(piece, DraftInfo):
                 confidence = piece.confidence
                 continue
@@ -216,9 +227,17 @@ class Assistant:
         yield resolve(question, "".join(pieces), passages, search_query=query, confidence=confidence)
 
     def ask(
-        self, question: str, filter: Filter | None = None, search_query: str | None = None, as_of: date | None = None
+        self,
+        question: str,
+        filter: Filter | None = None,
+        search_query: str | None = None,
+        as_of: dt.date | str | None = None,
     ) -> Answer:
-        """Answer ``question`` with citations, or refuse when the articles do not support an answer."""
+        """Answer ``question`` with citations, or refuse when the articles do not support an answer.
+
+        ``as_of``: the day the question is asked (``qa ask`` and ``qa chat`` pass today); articles
+        dated near it are preferred, softly. None: no date preference.
+        """
         for item in self.stream(question, filter=filter, search_query=search_query, as_of=as_of):
             if isinstance(item, Answer):
                 return item

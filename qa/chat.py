@@ -56,8 +56,9 @@ class Turn:
 class ChatSession:
     """One conversation: its turns, the active filter, and the commands. :meth:`handle` takes one line."""
 
-    def __init__(self, assistant, printer: Printer | None = None):
+    def __init__(self, assistant, printer: Printer | None = None, as_of: date | None = None):
         self.assistant = assistant
+        self.as_of = as_of  # the day questions are asked; None: today, at each question
         self.printer = printer or Printer()
         self.err = console(stderr=True)
         self.turns: list[Turn] = []
@@ -108,7 +109,9 @@ class ChatSession:
         standalone = standalone_question(question, history, self.assistant.generator.rewrite)
         if standalone != question:
             self.printer.note(f"↳ searching: {standalone}")
-        stream = self.assistant.stream(question, filter=self.filter or None, search_query=standalone)
+        stream = self.assistant.stream(
+            question, filter=self.filter or None, search_query=standalone, as_of=self.as_of or date.today()
+        )
         try:
             answer = self.printer.stream_answer(stream, quote_limit=QUOTE_LIMIT, compact=True)
         except KeyboardInterrupt:
@@ -215,11 +218,11 @@ def _day(text: str, last: bool) -> str:
 # -- the loop -----------------------------------------------------------------------------------
 
 
-def run_chat(assistant, paths: Iterable[str] = ()) -> None:
+def run_chat(assistant, paths: Iterable[str] = (), as_of: date | None = None) -> None:
     paths = list(paths)
     if paths:
         ingest_with_progress(assistant, paths)
-    session = ChatSession(assistant)
+    session = ChatSession(assistant, as_of=as_of)
     terminal = sys.stdin.isatty() and sys.stdout.isatty()
     lines = _terminal_lines(session) if terminal else _piped_lines()
     if sys.stdin.isatty():

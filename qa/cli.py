@@ -50,6 +50,28 @@ def assistant(settings: Settings) -> Assistant:
     return Assistant(settings=settings)
 
 
+def as_of_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--as-of",
+        "as_of",
+        metavar="YYYY-MM-DD",
+        help="The day the question is asked: articles dated near it are preferred.  [default: today]",
+    )(f)
+
+
+def as_of_day(value: str | None):
+    """The --as-of day, today when not given; a bad value is a one-line usage error."""
+    from datetime import date
+
+    from .errors import UsageError
+    from .retrieve import parse_as_of
+
+    try:
+        return parse_as_of(value) if value is not None else date.today()
+    except UsageError as e:
+        raise UsageError(f"--as-of: {e}") from None
+
+
 def clean_errors(f: Callable[..., Any]) -> Callable[..., Any]:
     """Turn expected errors into one line on stderr and an exit status; no traceback."""
 
@@ -93,12 +115,14 @@ def ingest(paths: tuple[str, ...], prune: bool, rebuild: bool, index: str | None
 @main.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@as_of_option
 @index_options
 @llm_options
 @clean_errors
 def ask(
     question: str,
     as_json: bool,
+    as_of: str | None,
     index: str | None,
     chroma_url: str | None,
     llm: str | None,
@@ -110,6 +134,7 @@ def ask(
     from .embed import preload
 
     check_question(question)
+    day = as_of_day(as_of)
     s = settings(index=index, chroma_url=chroma_url, llm=llm, model=model, base_url=base_url)
     if s.llm == "extractive":
         from .reader.nlp import start_worker
@@ -118,21 +143,23 @@ def ask(
     preload(threads=s.threads)  # the model loads on the other core while Chroma is imported and opened
     a = assistant(s)
     if as_json:
-        answer = a.ask(question)
+        answer = a.ask(question, as_of=day)
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return
     from .output import Printer
 
-    Printer().stream_answer(a.stream(question))
+    Printer().stream_answer(a.stream(question, as_of=day))
 
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
+@as_of_option
 @index_options
 @llm_options
 @clean_errors
 def chat(
     paths: tuple[str, ...],
+    as_of: str | None,
     index: str | None,
     chroma_url: str | None,
     llm: str | None,
@@ -143,9 +170,10 @@ def chat(
     from .chat import run_chat
     from .embed import preload
 
+    day = as_of_day(as_of) if as_of is not None else None  # None: each question is asked today
     s = settings(index=index, chroma_url=chroma_url, llm=llm, model=model, base_url=base_url)
     preload(threads=s.threads)
-    run_chat(assistant(s), paths)
+    run_chat(assistant(s), paths, as_of=day)
 
 
 _THRESHOLDS = [

@@ -11,7 +11,8 @@ cannot answer the question and the right behaviour is to refuse. ``sources`` nam
 files (matched by file name) that support the answer; ``evidence`` holds strings copied from
 the supporting passages.
 
-Every question goes through :meth:`qa.Assistant.ask`, the path users take. The figures:
+Every question goes through :meth:`qa.Assistant.ask`, the path users take, asked on its own
+``date`` when it has one (``as_of``: articles dated near it are preferred). The figures:
 
 - **accuracy** (answerable questions only): a normalised accepted answer occurs in the normalised
   answer (citation markers removed), RealTime QA's ``hit``; one-word answers of up to three

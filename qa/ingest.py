@@ -179,7 +179,8 @@ class Ingester:
                 )
             records.append(rec)
         if ids:
-            vectors = self.embedder.embed(docs, progress=lambda n: progress("chunks", n))
+            texts = [indexed_text(d, m["title"], m.get("date")) for d, m in zip(docs, metas)]
+            vectors = self.embedder.embed(texts, progress=lambda n: progress("chunks", n))
             self.store.add_chunks(ids, vectors, docs, metas)
             report.chunks += len(ids)
         self.store.put_articles(records)
@@ -252,7 +253,13 @@ class Ingester:
         head = chunk_metadata(rec)
         if head != head_before:
             change: dict[str, Any] = {k: head.get(k) for k in {*head, *head_before}}  # None deletes a key
-            self.store.update_chunks([f"{rec.id}:{i}" for i in range(rec.chunks)], change)
+            ids = [f"{rec.id}:{i}" for i in range(rec.chunks)]
+            self.store.update_chunks(ids, change)
+            if (head.get("title"), head.get("date")) != (head_before.get("title"), head_before.get("date")):
+                # The vectors embed the title and date (indexed_text): a new header needs new vectors.
+                passages = self.store.get_passages(ids)
+                vectors = self.embedder.embed([indexed_text(p.text, rec.title, rec.date) for p in passages])
+                self.store.update_vectors([p.id for p in passages], vectors)
         self.store.put_article(rec)
 
     def _retire_unsourced(self, live: dict[str, ArticleRecord]) -> None:
@@ -267,6 +274,43 @@ class Ingester:
         self._retire_unsourced(live)
         orphans = [cid for cid, aid in self.store.chunk_article_ids().items() if aid not in live]
         self.store.delete_chunks(orphans)
+
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def indexed_text(text: str, title: str | None, date: str | None) -> str:
+    """What search sees of a chunk: its article's title and date, then the chunk's own text.
+
+    Dense search (the vector made at ingest) and BM25 (:meth:`qa.retrieve.KeywordIndex.build`) both
+    index this; the stored document stays the exact chunk text, so citations still quote
+    ``article_text[start:end]``. The date is written out in words, as questions write dates.
+
+    Example: indexed_text("Iran said yes.", "Talks resume", "2024-08-02")
+    -> "Talks resume\nAugust 2, 2024\n\nIran said yes."
+    """
+    head = [(title or "").strip()]
+    if date:
+        try:
+            y, m, d = (int(x) for x in date[:10].split("-"))
+            head.append(f"{_MONTHS[m - 1]} {d}, {y}")
+        except (ValueError, IndexError):
+            head.append(date)
+    head = [h for h in head if h]
+    return "\n".join(head) + "\n\n" + text if head else text
 
 
 def chunk_metadata(rec: ArticleRecord) -> dict[str, Any]:

@@ -1,12 +1,20 @@
-"""Hybrid retrieval: dense search in Chroma fused with BM25 keyword search (reciprocal rank fusion).
+"""Hybrid retrieval: dense search in Chroma fused with BM25 keyword search, preferring articles
+dated near the question.
 
-Dense search finds paraphrases; BM25 finds the names and numbers dense vectors blur.
+Dense search finds paraphrases; BM25 finds the names and numbers dense vectors blur. Both index
+each chunk with its article's title and date (:func:`qa.ingest.indexed_text`). Their rankings are
+fused by :func:`fused_scores` (weights in :data:`DEFAULT_FUSION`, measured with
+``python -m qa.tune_retrieval``); a question asked on a day (``as_of``) gives articles dated near
+that day a bonus that fades with the distance in days, and a penalty to articles dated after it.
+The preference is soft: a strong match from another week still wins.
+
 Only chunks of live articles (in the manifest) are returned, so a reader never mixes
 an article's old and new versions while an ingest runs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -15,7 +23,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .embed import MiniLMEmbeddings
+from .errors import UsageError
+from .ingest import indexed_text
 from .store import Store
 from .types import Passage
 
@@ -66,6 +78,117 @@ class Filter:
         return " ".join(parts)
 
 
+@dataclass(frozen=True)
+class Fusion:
+    """How the dense and keyword rankings and the article's date make one score (higher is better).
+
+    ``method`` "rrf": weighted reciprocal rank fusion, ``w / (rrf_k + rank)`` from each list that
+    holds the chunk (rank 1 = first). "score": weighted normalised scores, the cosine min-max
+    scaled over the dense list and BM25 divided by its best, 0 where a list lacks the chunk.
+    With a question date, ``date_weight * exp(-|days| / date_days)`` is added (``days`` = as-of
+    day minus the article's day), and ``future_penalty`` taken off articles dated more than
+    ``future_grace_days`` after it. Articles with no date get neither.
+    """
+
+    method: str = "rrf"
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+    rrf_k: float = 60.0
+    fetch_k: int = 30  # chunks taken from each list before fusing
+    date_weight: float = 0.0
+    date_days: float = 7.0
+    future_grace_days: float = 1.0
+    future_penalty: float = 0.0
+
+
+#: Main's fusion before this was measured: equal RRF, no date preference.
+EQUAL_RRF = Fusion()
+#: The shipped fusion: BM25-led normalised-score fusion with a date preference of a week's scale.
+#: Fitted with ``python -m qa.tune_retrieval --data ../shared/training/realtimeqa-2022-2025`` (blocks of
+#: 4, 2 and 2 weeks in 2022, 2024 and 2025, each pooled into one corpus; grid search, fit on all
+#: blocks). Held out block by block it gave hit@1/hit@6/MRR 0.270/0.415/0.335 against equal RRF's
+#: 0.260/0.410/0.325 (200 questions: the sample is small, the folds' fits varied); the table is in
+#: ``qa/tune_retrieval.py``. Gold passages there are dated a median 45 days before the question and
+#: 11% up to 5 days after it, hence the 3 days' grace and the small penalty.
+DEFAULT_FUSION = Fusion(
+    method="score",
+    dense_weight=0.25,
+    keyword_weight=1.0,
+    fetch_k=150,
+    date_weight=0.625,
+    date_days=7.0,
+    future_grace_days=3.0,
+    future_penalty=0.125,
+)
+
+
+def age_days(as_of: dt.date | None, date: str | None) -> float:
+    """Days from the article's date to the question's (negative: the article is later); NaN if either is unknown.
+
+    Example: age_days(date(2024, 8, 9), "2024-08-02") -> 7.0
+    """
+    if as_of is None or not date:
+        return float("nan")
+    try:
+        return float((as_of - dt.date.fromisoformat(date[:10])).days)
+    except ValueError:
+        return float("nan")
+
+
+def parse_as_of(value: str | dt.date | None) -> dt.date | None:
+    """The question's day from ``YYYY-MM-DD`` (or a date), or a UsageError saying how to write it."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10]) if len(str(value).strip()) == 10 else _bad_date(value)
+    except ValueError:
+        return _bad_date(value)
+
+
+def _bad_date(value: object) -> dt.date:
+    raise UsageError(f"{value!r} is not a date; write the day the question is asked as YYYY-MM-DD, e.g. 2024-08-02")
+
+
+def fused_scores(
+    f: Fusion,
+    dense_rank: np.ndarray,
+    keyword_rank: np.ndarray,
+    dense_score: np.ndarray,
+    keyword_score: np.ndarray,
+    age: np.ndarray,
+) -> np.ndarray:
+    """The fused score of each candidate chunk, along the last axis (one question a row).
+
+    Ranks are 1-based, NaN where that list did not return the chunk; scores are the cosine and
+    the BM25 score (NaN where missing); ``age`` from :func:`age_days`. The search and the tuner
+    (:mod:`qa.tune_retrieval`, many questions at once) both score with this function.
+
+    Example: fused_scores(Fusion(), [1, nan], [2, 1], [0.5, nan], [3.0, 4.0], [nan, nan])
+    -> [1/61 + 1/62, 1/61]
+    """
+    dense_rank, keyword_rank, dense_score, keyword_score, age = (
+        np.asarray(x, dtype=np.float64) for x in (dense_rank, keyword_rank, dense_score, keyword_score, age)
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if f.method == "rrf":
+            d = np.nan_to_num(1.0 / (f.rrf_k + dense_rank))
+            k = np.nan_to_num(1.0 / (f.rrf_k + keyword_rank))
+        elif f.method == "score":
+            lo = np.nanmin(np.where(np.isnan(dense_score), np.inf, dense_score), axis=-1, keepdims=True)
+            hi = np.nanmax(np.where(np.isnan(dense_score), -np.inf, dense_score), axis=-1, keepdims=True)
+            d = np.where(np.isnan(dense_score), 0.0, np.where(hi > lo, (dense_score - lo) / (hi - lo), 1.0))
+            best = np.nanmax(np.where(np.isnan(keyword_score), 0.0, keyword_score), axis=-1, keepdims=True)
+            k = np.nan_to_num(np.where(best > 0, keyword_score / best, 0.0), nan=0.0)
+        else:
+            raise ValueError(f"unknown fusion method {f.method!r}")
+        out = f.dense_weight * d + f.keyword_weight * k
+        if f.date_weight or f.future_penalty:
+            near = np.nan_to_num(np.exp(-np.abs(age) / f.date_days), nan=0.0)
+            later = np.nan_to_num(age < -f.future_grace_days, nan=0.0)
+            out = out + f.date_weight * near - f.future_penalty * later
+    return out
+
+
 def _stemmer():
     import Stemmer
 
@@ -94,12 +217,17 @@ class KeywordIndex:
 
     @classmethod
     def build(cls, store: Store, generation: str) -> KeywordIndex:
+        ids, texts = [], []
+        for id, meta, doc in store.all_chunks():
+            ids.append(id)
+            texts.append(indexed_text(doc or "", meta.get("title"), meta.get("date")))
+        return cls.from_texts(ids, texts, generation)
+
+    @classmethod
+    def from_texts(cls, ids: list[str], texts: list[str], generation: str = "") -> KeywordIndex:
+        """BM25 over ``texts`` (the chunks' indexed texts), found by ``ids``."""
         import bm25s
 
-        ids, texts = [], []
-        for id, _, doc in store.all_chunks():
-            ids.append(id)
-            texts.append(doc or "")
         bm25 = bm25s.BM25()
         tokens = tokenize(texts) if texts else []
         if not any(tokens):  # no words at all (only emoji, say): nothing to find by keyword, and bm25s cannot index it
@@ -165,8 +293,7 @@ class HybridRetriever:
     embedder: MiniLMEmbeddings
     keyword_dir: Path
     k: int = 6
-    fetch_k: int = 30
-    rrf_k: int = 60
+    fusion: Fusion = DEFAULT_FUSION
     _keyword: KeywordIndex | None = field(default=None, repr=False)
 
     def keyword_index(self) -> KeywordIndex:
@@ -179,8 +306,17 @@ class HybridRetriever:
             self._keyword = index
         return self._keyword
 
-    def search(self, question: str, k: int | None = None, filter: Filter | None = None) -> list[Passage]:
+    @property
+    def fetch_k(self) -> int:
+        return self.fusion.fetch_k
+
+    def search(
+        self, question: str, k: int | None = None, filter: Filter | None = None, as_of: dt.date | str | None = None
+    ) -> list[Passage]:
+        """The ``k`` best chunks for ``question``; with ``as_of`` (the day it is asked), articles dated
+        near that day are preferred (softly: see :class:`Fusion`)."""
         k = k or self.k
+        day = parse_as_of(as_of)
         fetch = self.fetch_k * (4 if filter else 1)
         dense = self.store.dense_search(
             self.embedder.embed_query(question), fetch, where=filter.where() if filter else None
@@ -190,13 +326,21 @@ class HybridRetriever:
         missing = [cid for cid, _ in keyword if cid not in by_id]
         for p in self.store.get_passages(missing):
             by_id[p.id] = p
-        fused: dict[str, float] = {}
-        for rank, p in enumerate(dense):
-            fused[p.id] = fused.get(p.id, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+        dense_rank = {p.id: r for r, p in enumerate(dense, start=1)}
+        kw_rank = {cid: r for r, (cid, _) in enumerate(keyword, start=1)}
         kw_score = dict(keyword)
-        for rank, (cid, _) in enumerate(keyword):
-            fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.rrf_k + rank + 1)
-        ranked = sorted((cid for cid in fused if cid in by_id), key=lambda c: -fused[c])
+        cands = [cid for cid in dict.fromkeys([*dense_rank, *kw_rank]) if cid in by_id]
+        nan = float("nan")
+        scores = fused_scores(
+            self.fusion,
+            np.array([dense_rank.get(c, nan) for c in cands]),
+            np.array([kw_rank.get(c, nan) for c in cands]),
+            np.array([by_id[c].dense if c in dense_rank else nan for c in cands]),
+            np.array([kw_score.get(c, nan) for c in cands]),
+            np.array([age_days(day, by_id[c].date) for c in cands]),
+        )
+        fused = dict(zip(cands, scores.tolist()))
+        ranked = sorted(cands, key=lambda c: -fused[c])
         if filter:
             ranked = [c for c in ranked if filter.matches(by_id[c])]
         ranked = ranked[: k * 3]
@@ -212,7 +356,14 @@ class HybridRetriever:
                 p = replace(p, dense=-1.0)
             out.append(
                 replace(
-                    p, score=fused[cid], keyword=kw_score.get(cid, 0.0), title=rec.title, date=rec.date, url=rec.url
+                    p,
+                    score=fused[cid],
+                    keyword=kw_score.get(cid, 0.0),
+                    title=rec.title,
+                    date=rec.date,
+                    url=rec.url,
+                    dense_rank=dense_rank.get(cid),
+                    keyword_rank=kw_rank.get(cid),
                 )
             )
             if len(out) == k:

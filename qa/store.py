@@ -44,6 +44,10 @@ DEFAULT_HINT = "rebuild it from its articles"  # the Assistant gives the command
 DEFAULT_TIMEOUT = 30.0  # seconds a Chroma server call may take
 MARKER = "qa-index.json"  # in the index folder: "this folder holds a qa index"
 _GET_PAGE = 5000
+# What the index's vectors and keyword index are made of; recorded in the chunks collection's metadata.
+# 1 (never recorded): the chunk text alone. 2: the article's title and date, then the chunk
+# (qa.ingest.indexed_text). An index of another format is an error naming the rebuild command.
+INDEX_FORMAT = 2
 _HNSW_FILES = ("header.bin", "data_level0.bin", "length.bin", "link_lists.bin", "index_metadata.pickle")
 
 
@@ -97,6 +101,9 @@ class FileRecord:
     articles: list[str] = field(default_factory=list)
 
 
+_FORMATS = {1: "by their text alone", 2: "with their article's title and date"}
+
+
 class Store:
     """Chroma collections for one index. Open with :meth:`open`."""
 
@@ -124,7 +131,12 @@ class Store:
                 chunks = client.get_or_create_collection(
                     f"{name}_chunks",
                     embedding_function=None,
-                    metadata={**space, "embedding_model": embedding_model, "chunking": chunking},
+                    metadata={
+                        **space,
+                        "embedding_model": embedding_model,
+                        "chunking": chunking,
+                        "index_format": INDEX_FORMAT,
+                    },
                 )
                 articles = client.get_or_create_collection(f"{name}_articles", embedding_function=None, metadata=space)
                 files = client.get_or_create_collection(f"{name}_files", embedding_function=None, metadata=space)
@@ -147,6 +159,13 @@ class Store:
         found = (chunks.metadata or {}).get("chunking")
         if check and found and chunking and found != chunking:
             raise QAError(f"the index at {location} was chunked as {found!r}, not {chunking!r}; {rebuild_hint}")
+        found = (chunks.metadata or {}).get("index_format", 1)  # indexes made before it was recorded: format 1
+        if check and found != INDEX_FORMAT:
+            raise QAError(
+                f"the index at {location} has index format {found} "
+                f"(chunks indexed {_FORMATS.get(found, 'some other way')}), "
+                f"but this qa reads format {INDEX_FORMAT} ({_FORMATS[INDEX_FORMAT]}); {rebuild_hint}"
+            )
 
     def _failure(self, e: BaseException) -> QAError:
         """The one-line error for a Chroma call that failed."""
@@ -236,7 +255,17 @@ class Store:
         )
         if not marker.exists():
             tmp = marker.with_name(f"{MARKER}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"name": name, "embedding_model": embedding_model, "chunking": chunking}) + "\n")
+            tmp.write_text(
+                json.dumps(
+                    {
+                        "name": name,
+                        "embedding_model": embedding_model,
+                        "chunking": chunking,
+                        "index_format": INDEX_FORMAT,
+                    }
+                )
+                + "\n"
+            )
             os.replace(tmp, marker)
         return store
 
@@ -342,6 +371,12 @@ class Store:
         for i in range(0, len(ids), _GET_PAGE):
             part = ids[i : i + _GET_PAGE]
             self.chunks.update(ids=part, metadatas=[dict(metadata) for _ in part])
+
+    def update_vectors(self, ids: list[str], vectors: Any) -> None:
+        """Replace these chunks' vectors (their documents and metadata stay)."""
+        step = self.client.get_max_batch_size()
+        for i in range(0, len(ids), step):
+            self.chunks.update(ids=ids[i : i + step], embeddings=vectors[i : i + step])
 
     def delete_chunks(self, ids: list[str]) -> None:
         for i in range(0, len(ids), _GET_PAGE):

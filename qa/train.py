@@ -55,6 +55,9 @@ LGB_PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "m
               "feature_fraction": 0.9, "bagging_fraction": 0.9, "bagging_freq": 1, "lambda_l2": 1.0,
               "verbose": -1, "num_threads": 2, "seed": 7}  # fmt: skip
 ROUNDS = {"sentence": 300, "span": 300}
+#: What a right refusal (a question whose answer is in no article) is worth against a right answer,
+#: when the refusal threshold is chosen: a wrong answer is worse than none, but a right one is better.
+REFUSAL_WEIGHT = 0.5
 
 
 def log(msg: str) -> None:
@@ -413,11 +416,20 @@ def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) ->
     answerable = np.array([bool(it.answers) for it in items])
     findable_mask = np.array([it.in_articles for it in items])
 
-    def utility(t: float) -> float:  # right answers + right refusals (answer in no article), per question
+    def utility(t: float) -> float:  # right answers + REFUSAL_WEIGHT x right refusals (answer in no article)
         answer = held >= t
-        return float(((answer & (labels == 1)).sum() + (~answer & ~findable_mask).sum()) / len(items))
+        right, refused = (answer & (labels == 1)).sum(), (~answer & ~findable_mask).sum()
+        return float((right + REFUSAL_WEIGHT * refused) / len(items))
 
     threshold = max([round(x, 2) for x in np.arange(0.02, 0.9, 0.02)], key=utility)
+    np.savez(
+        cache / "heldout.npz",
+        confidence=held,
+        right=labels,
+        findable=findable_mask,
+        span=np.array([it.spans[0].score if it.spans else 0.0 for it in items]),
+        weeks=np.array([it.week for it in items]),
+    )
     report = _report(items, held, threshold, short_threshold, labels, answerable, findable_mask)
     for line in report["lines"]:
         print(line)

@@ -23,6 +23,8 @@ class Passage:
     score: float = 0.0  # fused rank score (higher is better)
     dense: float = 0.0  # cosine similarity to the question
     keyword: float = 0.0  # BM25 score for the question
+    dense_rank: int | None = None  # 1-based rank in the dense list, None when it did not return this chunk
+    keyword_rank: int | None = None  # 1-based rank in the BM25 list, None when it did not return this chunk
 
 
 #: The one refusal sentence, shared by generators, prompts, the CLI and the tests.

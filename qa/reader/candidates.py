@@ -314,7 +314,8 @@ def spans(
         sources = [(s.text, index, False), (p.title, index, True)]
         for text, idx, from_title in sources:
             tokens = [m for m in _WORD.finditer(text)]
-            q_positions = [i for i, m in enumerate(tokens) if found(_fold(m.group(0)), q_tokens)]
+            folded = [_fold(m.group(0)) for m in tokens]
+            q_positions = [i for i, w in enumerate(folded) if found(w, q_tokens)]
             for raw in found_spans.get(text, ()):
                 span_text = _POSSESSIVE.sub("", text[raw.start : raw.end]).strip(" ,.;:!?\"'“”‘’()[]")
                 dropped = _DROP.sub("", span_text)
@@ -340,8 +341,9 @@ def spans(
                     (abs(i - first) if i < first else abs(i - last) for i in q_positions if not first <= i <= last),
                     default=50,
                 )
-                nxt = _fold(tokens[last + 1].group(0)) if last + 1 < len(tokens) else ""
-                prv = _fold(tokens[first - 1].group(0)) if first > 0 else ""
+                nxt = folded[last + 1] if last + 1 < len(tokens) else ""
+                prv = folded[first - 1] if first > 0 else ""
+
                 padded = f" {norm} "
                 agree_p = sum(1 for t in passage_texts if padded in f" {t} ")
                 agree_a = len({passages[i].article_id for i, t in enumerate(passage_texts) if padded in f" {t} "})
@@ -359,6 +361,7 @@ def spans(
                             "dense_s",
                             "keyword_rel",
                             "missing_keys",
+                            "lex_title",
                         )
                     },
                     "sent_score": s.score,
@@ -369,6 +372,8 @@ def spans(
                     "in_question": in_q,
                     "span_words": float(len(words)),
                     "dist": float(min(dist, 50)),
+                    "window_3": _window(q, folded, first, last, 3),
+                    "window_8": _window(q, folded, first, last, 8),
                     "next_in_q": float(bool(nxt) and found(nxt, q_tokens)),
                     "prev_in_q": float(bool(prv) and found(prv, q_tokens)),
                     "agree_passages": float(agree_p),
@@ -382,6 +387,15 @@ def spans(
                 }
                 out.append(Span(idx, s.passage, span_text, raw.label, features))
     return out
+
+
+def _window(q: Question, words: Sequence[str], first: int, last: int, w: int) -> float:
+    """Share of the question's words within ``w`` words of the span ``words[first:last + 1]`` (itself left out).
+
+    Example: with words "iraq hosts 2,500 us troops" and the span "2,500", w=2 -> all of "us troops iraq host".
+    """
+    lo, hi = max(0, first - w), min(len(words), last + w + 1)
+    return _share(q, {words[i] for i in range(lo, hi) if not first <= i <= last})
 
 
 def _fold(word: str) -> str:
