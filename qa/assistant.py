@@ -17,6 +17,7 @@ import fcntl
 import os
 import shlex
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -30,7 +31,7 @@ from .errors import QAError, UsageError
 from .generators import EXTRA_OPTIONS, Generator, get_generator
 from .ingest import Ingester, IngestReport, Progress
 from .relevance import is_relevant
-from .retrieve import Filter, HybridRetriever, keyword_dir_for, parse_as_of
+from .retrieve import FUSIONS, Filter, Fusion, HybridRetriever, keyword_dir_for, parse_as_of
 from .settings import Settings, setting_names
 from .store import Store
 from .text import mask_credentials
@@ -138,7 +139,17 @@ class Assistant:
         keyword_dir = keyword_dir_for(
             None if self.chroma_url else self.index_dir, self.chroma_url, self.store.name, self.settings.cache_path
         )
-        return HybridRetriever(store=self.store, embedder=self.embedder, keyword_dir=keyword_dir, k=self.k)
+        return HybridRetriever(
+            store=self.store, embedder=self.embedder, keyword_dir=keyword_dir, k=self.k, fusion=self.fusion
+        )
+
+    @property
+    def fusion(self) -> Fusion:
+        """The fusion the settings ask for (``QA_FUSION``, ``QA_DATE_PREFERENCE``)."""
+        if self.settings.fusion not in FUSIONS:
+            raise UsageError(f"QA_FUSION must be one of {', '.join(FUSIONS)}, got {self.settings.fusion!r}")
+        fusion = FUSIONS[self.settings.fusion]
+        return fusion if self.settings.date_preference else replace(fusion, date_weight=0.0, future_penalty=0.0)
 
     @cached_property
     def generator(self) -> Generator:

@@ -70,6 +70,10 @@ class Settings:
         minimum=0,
     )
     short_answers: bool = setting(True, "QA_SHORT_ANSWERS", "give a short answer before the sentences (extractive)")
+    fusion: str = setting(
+        "rrf-dates", "QA_FUSION", "how dense and keyword search are fused: rrf-dates, score (BM25-led) or rrf (main's)"
+    )
+    date_preference: bool = setting(True, "QA_DATE_PREFERENCE", "prefer articles dated near the question's day")
 
     #: Where each value came from: "argument", "environment" or "default".
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)

@@ -43,6 +43,7 @@ import numpy as np
 from .chunk import Chunker
 from .config import ChunkSettings
 from .eval import best_f1, normalize, occurs
+from .ingest import indexed_text
 from .reader import Reader, confidence_features, feature_names
 from .reader import candidates as cand
 from .reader.candidates import Question, Sentence, Span
@@ -78,14 +79,6 @@ class Item:
     spans: list[Span] = field(default_factory=list)
 
 
-def indexed_text(title: str, text: str) -> str:
-    """What BM25 reads of a chunk: its article's title and its text (as the keyword index does)."""
-    from . import retrieve
-
-    fn = getattr(retrieve, "indexed_text", None)
-    return fn(title, text) if fn else f"{title}\n{text}"
-
-
 def _sha256(paths: Sequence[Path]) -> str:
     h = hashlib.sha256()
     for p in paths:
@@ -99,14 +92,15 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[
     """Questions with their BM25-retrieved passages (chunks and keyword search cached)."""
     import bm25s
 
-    from .retrieve import tokenize
+    from .retrieve import DEFAULT_FUSION, age_days, fused_scores, tokenize
 
     questions = [json.loads(line) for line in (data / "questions.jsonl").open(encoding="utf-8")]
     weeks = sorted({q["week"] for q in questions})
     if limit_weeks:
         keep = set(weeks[:: max(1, len(weeks) // limit_weeks)][:limit_weeks])
         questions = [q for q in questions if q["week"] in keep]
-    probe = hashlib.sha1(f"{indexed_text('Title', 'text')}/{K}".encode()).hexdigest()[:8]  # new indexed text, new cache
+    # a new indexed text or fusion, a new cache
+    probe = hashlib.sha1(f"{indexed_text('text', 'Title', '2024-08-02')}/{K}/{DEFAULT_FUSION}".encode()).hexdigest()[:8]
     retrieved_file = cache / f"retrieved-{probe}-{limit_weeks or 'all'}.pkl"
     if retrieved_file.exists():
         cached: list[Item] = pickle.loads(retrieved_file.read_bytes())
@@ -148,7 +142,7 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[
     else:
         log("tokenizing chunks for BM25")
         tokens_by_week = {
-            w: tokenize([indexed_text(p.title, p.text) for p in ps]) for w, ps in passages_by_week.items()
+            w: tokenize([indexed_text(p.text, p.title, p.date) for p in ps]) for w, ps in passages_by_week.items()
         }
         token_file.write_bytes(pickle.dumps(tokens_by_week))
     all_weeks = sorted(passages_by_week)
@@ -169,16 +163,32 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[
         for q in qs:
             tokens = [t for t in tokenize([q["question"]])[0] if t in vocab]
             found: list[Passage] = []
+            day = _day(q.get("date"))
             if tokens:
-                docs, scores = bm25.retrieve([tokens], k=K, show_progress=False, n_threads=1)
-                found = [_with(pool[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+                # BM25's candidates, fused as the product fuses them (no dense list: vectors of every
+                # training chunk would take hours), with the same date preference.
+                fetch = min(DEFAULT_FUSION.fetch_k, len(pool))
+                docs, scores = bm25.retrieve([tokens], k=fetch, show_progress=False, n_threads=1)
+                hits = [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+                if hits:
+                    nan = np.full(len(hits), np.nan)
+                    fused = fused_scores(
+                        DEFAULT_FUSION,
+                        nan,
+                        np.arange(1, len(hits) + 1),
+                        nan,
+                        np.array([s for _, s in hits]),
+                        np.array([age_days(day, pool[d].date) for d, _ in hits]),
+                    )
+                    order = np.argsort(-fused, kind="stable")[:K]
+                    found = [_with(pool[hits[i][0]], hits[i][1], float(fused[i])) for i in order]
             answers = [a for a in q["answers"] if normalize(a)]
             in_articles = any(normalize(a) and _contains(t, normalize(a)) for a in answers for t in texts_norm)
             items.append(
                 Item(
                     q["question_id"],
                     week,
-                    Question.read(q["question"], _day(q.get("date"))),
+                    Question.read(q["question"], day),
                     answers,
                     found,
                     in_articles,
@@ -194,10 +204,10 @@ def _contains(text: str, needle: str) -> bool:
     return contains(text, needle)
 
 
-def _with(p: Passage, keyword: float) -> Passage:
+def _with(p: Passage, keyword: float, score: float) -> Passage:
     from dataclasses import replace
 
-    return replace(p, keyword=keyword, score=keyword)
+    return replace(p, keyword=keyword, score=score)
 
 
 def _day(value: str | None) -> date | None:
