@@ -297,7 +297,7 @@ def build_spans(items: list[Item], cache: Path) -> None:
     """Spans of each question's best sentences (by their held-out scores); spaCy results cached."""
     from .reader import nlp
 
-    span_file = cache / "spans.pkl"
+    span_file = cache / f"spans-{nlp.VERSION}.pkl"
     if span_file.exists():
         nlp._cache.update(pickle.loads(span_file.read_bytes()))
     texts = [t for it in items for t in Reader.span_texts(it.sentences, it.passages)]

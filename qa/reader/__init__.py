@@ -112,11 +112,8 @@ class Reader:
 
     @staticmethod
     def span_texts(sents: Sequence[Sentence], passages: Sequence[Passage]) -> list[str]:
-        """The texts the NLP step must read for the best sentences: each sentence and its article's title."""
-        out: list[str] = []
-        for s in sents[: cand.SPAN_SENTENCES]:
-            out += [s.text, passages[s.passage].title]
-        return out
+        """The texts the NLP step must read: the best sentences."""
+        return [s.text for s in sents[: cand.SPAN_SENTENCES]]
 
     @staticmethod
     def span_candidates(

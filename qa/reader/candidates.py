@@ -268,8 +268,10 @@ def add_dense(cands: list[Sentence], cosines: Sequence[float]) -> None:
 
 
 SPAN_LABELS = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE",
-               "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL", "NP")  # fmt: skip
+               "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL", "NP", "PROPN")  # fmt: skip
 _WORD = re.compile(r"\w[\w'’.-]*\w|\w")
+#: What may answer "who": a name of someone (or of a team, a company, a country), never a phrase or a number.
+_WHO = frozenset({"PERSON", "PROPN", "ORG", "GPE", "PRODUCT", "WORK_OF_ART", "EVENT", "FAC"})
 _POSSESSIVE = re.compile(r"['’]s?$")
 _DROP = re.compile(r"^(the|a|an|this|that|these|those|its|his|her|their|our|some|about|nearly|almost|over|only)\s+",
                    re.IGNORECASE)  # fmt: skip
@@ -303,7 +305,9 @@ def spans(
     ``found_spans`` maps each text (sentence or title) to the spans the NLP step found in it.
     """
     out: list[Span] = []
-    passage_texts = [norm_span(f"{p.title} {p.text}") for p in passages]
+    # Agreement counts what the passages say, not their titles: chunks of one article share its title.
+    passage_texts = [norm_span(p.text) for p in passages]
+    titles = {p.article_id: f" {norm_span(p.title)} " for p in passages}
     sentence_texts = [(norm_span(s.text), s.score) for _, s in chosen]
     q_norm = f" {norm_span(q.text)} "
     q_tokens = {w for w in q.words}
@@ -311,8 +315,9 @@ def spans(
     for rank, (index, s) in enumerate(chosen, start=1):
         p = passages[s.passage]
         title_norm = f" {norm_span(p.title)} "
-        sources = [(s.text, index, False), (p.title, index, True)]
-        for text, idx, from_title in sources:
+        # A short answer is shown with the sentence it comes from, so only the sentence's own spans
+        # are candidates (a title's span would stand beside a sentence that does not say it).
+        for text, idx in [(s.text, index)]:
             tokens = [m for m in _WORD.finditer(text)]
             folded = [_fold(m.group(0)) for m in tokens]
             q_positions = [i for i, w in enumerate(folded) if found(w, q_tokens)]
@@ -327,12 +332,14 @@ def spans(
                     continue  # "who" is not answered by a nationality or a party
                 if q.type in STRICT and raw.label not in COMPATIBLE[q.type]:
                     continue  # "how many" is answered by a number, "when" by a date
+                if q.type == "PERSON" and raw.label not in _WHO:
+                    continue  # "who" is answered by a name, not a phrase or a number
                 norm = norm_span(span_text)
                 if (s.passage, norm) in seen:
                     continue
                 seen.add((s.passage, norm))
                 words = norm.split()
-                in_q = sum(1 for w in words if f" {w} " in q_norm) / len(words)
+                in_q = sum(1 for w in words if f" {w} " in q_norm or found(_fold(w), q_tokens)) / len(words)
                 if in_q >= 1.0:
                     continue  # repeats the question
                 first = next((i for i, m in enumerate(tokens) if m.start() >= raw.start), 0)
@@ -347,6 +354,7 @@ def spans(
                 padded = f" {norm} "
                 agree_p = sum(1 for t in passage_texts if padded in f" {t} ")
                 agree_a = len({passages[i].article_id for i, t in enumerate(passage_texts) if padded in f" {t} "})
+                agree_t = sum(1 for t in titles.values() if padded in t)
                 agree_s = sum(score for t, score in sentence_texts if padded in f" {t} ")
                 features = {
                     **{
@@ -366,7 +374,6 @@ def spans(
                     },
                     "sent_score": s.score,
                     "sent_rank": float(rank),
-                    "from_title": float(from_title),
                     "in_title": float(padded in title_norm),
                     "compatible": float(raw.label in COMPATIBLE.get(q.type, ())),
                     "in_question": in_q,
@@ -378,6 +385,7 @@ def spans(
                     "prev_in_q": float(bool(prv) and found(prv, q_tokens)),
                     "agree_passages": float(agree_p),
                     "agree_articles": float(agree_a),
+                    "agree_titles": float(agree_t),
                     "agree_sentences": agree_s,
                     "has_digit": float(any(c.isdigit() for c in span_text)),
                     "capitalised": float(span_text[:1].isupper()),

