@@ -71,7 +71,7 @@ class Settings:
     )
     short_answers: bool = setting(True, "QA_SHORT_ANSWERS", "give a short answer before the sentences (extractive)")
     fusion: str = setting(
-        "rrf-dates", "QA_FUSION", "how dense and keyword search are fused: rrf-dates, score (BM25-led) or rrf (main's)"
+        "score", "QA_FUSION", "how dense and keyword search are fused: score (BM25-led, fitted), rrf-dates or rrf"
     )
     date_preference: bool = setting(True, "QA_DATE_PREFERENCE", "prefer articles dated near the question's day")
 

@@ -8,14 +8,17 @@ go through the reader's own feature code (:mod:`qa.reader.candidates`), so the f
 ones answering computes. Labels come from the gold answers: a sentence is right when it holds
 one, a span when it is one (token F1 >= 0.5 and one contains the other).
 
-Three models, each fitted with LightGBM or scikit-learn and written into
+Three models, each fitted with LightGBM and written into
 ``qa/reader/answer_model.json`` (trees as JSON, walked by numpy at answer time):
 
 1. the sentence model (binary, LightGBM);
 2. the span model (binary, LightGBM) on the spans of the best sentences by (1);
-3. the confidence (logistic regression) over the question's best candidates, with questions whose
-   answer is in no article as negatives; the refusal threshold and the short-answer threshold are
+3. the confidence (binary, LightGBM) over the question's best candidates, with questions whose
+   answer is in no article as negatives; the refusal threshold and the short-answer rule are
    chosen on held-out predictions.
+
+A share of the questions (:data:`NO_DATE_SHARE`, fixed by a hash of their id) is read without its
+date, so that the models also know what to do with undated articles or questions.
 
 Data is held out by whole weeks, never single questions: every figure printed comes from models
 that never saw the question's week (5 folds of weeks). The shipped model is then fitted on all
@@ -44,10 +47,10 @@ from .chunk import Chunker
 from .config import ChunkSettings
 from .eval import best_f1, normalize, occurs
 from .ingest import indexed_text
-from .reader import Reader, confidence_features, feature_names
+from .reader import Reader, confidence_features, feature_names, short_span
 from .reader import candidates as cand
 from .reader.candidates import Question, Sentence, Span
-from .reader.model import AnswerModel, Logistic, Trees, matrix
+from .reader.model import AnswerModel, Trees, matrix
 from .types import Passage
 
 K = 6  # passages a question gets, as the assistant's default
@@ -55,10 +58,26 @@ FOLDS = 5
 LGB_PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20,
               "feature_fraction": 0.9, "bagging_fraction": 0.9, "bagging_freq": 1, "lambda_l2": 1.0,
               "verbose": -1, "num_threads": 2, "seed": 7}  # fmt: skip
-ROUNDS = {"sentence": 300, "span": 300}
-#: What a right refusal (a question whose answer is in no article) is worth against a right answer,
-#: when the refusal threshold is chosen: a wrong answer is worse than none, but a right one is better.
-REFUSAL_WEIGHT = 0.5
+ROUNDS = {"sentence": 300, "span": 300, "confidence": 150}
+#: The confidence model is small and smooth: few leaves, many questions in each.
+CONFIDENCE_PARAMS = {**LGB_PARAMS, "num_leaves": 7, "min_data_in_leaf": 60, "learning_rate": 0.03}
+#: Features whose effect may only go one way (+1: more is better, -1: less is better). Trees left free
+#: learn odd interactions that carry badly to a folder unlike the training weeks (a sentence lacking
+#: the question's names ranked over one holding them all); these constraints are what one expects
+#: of any reader, not fitted to a question.
+MONOTONE = {
+    **dict.fromkeys(("lex_s", "lex_ctx", "lex_p", "lex_title", "keys_s", "keyword_rel", "kind", "dense_s", "rule"), 1),
+    **dict.fromkeys(("sent_score", "compatible", "agree_passages", "agree_articles", "agree_sentences"), 1),
+    **dict.fromkeys(("window_3", "window_8", "top_sentence", "top_span", "span_margin", "span_compatible"), 1),
+    **dict.fromkeys(("span_agree", "max_lex", "max_dense", "best_lex_p"), 1),
+    **dict.fromkeys(("missing_keys", "rank", "article_rank", "dense_rank", "lex_rank", "dense_gap", "rule_gap"), -1),
+    **dict.fromkeys(("keyword_zero", "date_rel", "sent_rank", "in_question", "dist", "best_missing_keys"), -1),
+}
+#: Share of the training questions read without a date (articles and questions are not always dated).
+NO_DATE_SHARE = 0.15
+#: The refusal threshold is the lowest that refuses at least this share of the held-out questions
+#: whose answer is in no article: refusals that hold, at the least cost in right answers refused.
+REFUSE_UNANSWERABLE = 0.75
 
 
 def log(msg: str) -> None:
@@ -77,6 +96,11 @@ class Item:
     in_articles: bool  # a gold answer occurs in its pool at all
     sentences: list[Sentence] = field(default_factory=list)
     spans: list[Span] = field(default_factory=list)
+
+
+def _unit(key: str) -> float:
+    """A fixed pseudo-random number in [0, 1) for ``key``. Example: _unit("q1") == _unit("q1")"""
+    return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) / 16**8
 
 
 def _sha256(paths: Sequence[Path]) -> str:
@@ -300,7 +324,7 @@ def build_spans(items: list[Item], cache: Path) -> None:
     span_file = cache / f"spans-{nlp.VERSION}.pkl"
     if span_file.exists():
         nlp._cache.update(pickle.loads(span_file.read_bytes()))
-    texts = [t for it in items for t in Reader.span_texts(it.sentences, it.passages)]
+    texts = [t for it in items for t in Reader.span_texts(it.sentences)]
     todo = [t for t in dict.fromkeys(texts) if t not in nlp._cache]
     if todo:
         log(f"spaCy on {len(todo)} texts")
@@ -309,27 +333,25 @@ def build_spans(items: list[Item], cache: Path) -> None:
             log(f"  {min(b + 4000, len(todo))}/{len(todo)}")
         span_file.write_bytes(pickle.dumps(dict(nlp._cache)))
     for it in items:
-        found = nlp.find_spans(Reader.span_texts(it.sentences, it.passages))
+        found = nlp.find_spans(Reader.span_texts(it.sentences))
         it.spans = Reader.span_candidates(it.question, it.sentences, it.passages, found)
 
 
 # -- fitting --------------------------------------------------------------------------------------
 
 
-def _fit_trees(x: np.ndarray, y: np.ndarray, names: Sequence[str], rounds: int) -> Trees:
+def _fit_trees(
+    x: np.ndarray, y: np.ndarray, names: Sequence[str], rounds: int, params: dict[str, Any] = LGB_PARAMS
+) -> Trees:
     import lightgbm as lgb
 
-    booster = lgb.train(LGB_PARAMS, lgb.Dataset(x, y, feature_name=list(names)), num_boost_round=rounds)
+    params = {**params, "monotone_constraints": [MONOTONE.get(n, 0) for n in names]}
+    booster = lgb.train(params, lgb.Dataset(x, y, feature_name=list(names)), num_boost_round=rounds)
     return Trees.from_lightgbm(booster.dump_model())
 
 
-def _fit_logistic(x: np.ndarray, y: np.ndarray, names: Sequence[str]) -> Logistic:
-    from sklearn.linear_model import LogisticRegression
-
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    lr = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
-    return Logistic(tuple(names), lr.coef_[0], float(lr.intercept_[0]), mean, scale)
+def _fit_confidence(x: np.ndarray, y: np.ndarray, names: Sequence[str]) -> Trees:
+    return _fit_trees(x, y, names, ROUNDS["confidence"], CONFIDENCE_PARAMS)
 
 
 def _folds(items: Sequence[Item]) -> list[int]:
@@ -357,12 +379,13 @@ def _score_oof(
                     set_score(r, float(p))
 
 
-def _outcome(it: Item, short_threshold: float) -> tuple[bool, float, str]:
-    """(hit, f1, answer text) of what the reader would say for this item."""
+def _outcome(it: Item, rule: AnswerModel) -> tuple[bool, float, str]:
+    """(hit, f1, answer text) of what the reader would say for this item, with the model's short-answer rule."""
     if not it.sentences:
         return False, 0.0, ""
-    if it.spans and it.spans[0].score >= short_threshold:
-        text = it.spans[0].text
+    short = short_span(rule, it.spans, it.sentences)
+    if short is not None:
+        text = short.text
     else:
         text = it.sentences[0].text
     hit = any(occurs(a, text) for a in it.answers)
@@ -371,12 +394,14 @@ def _outcome(it: Item, short_threshold: float) -> tuple[bool, float, str]:
 
 def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) -> AnswerModel:
     import lightgbm
-    import sklearn
 
     s_names, sp_names, c_names = feature_names()
     cache.mkdir(parents=True, exist_ok=True)
     items = load_items(data, cache, limit_weeks)
     log(f"{len(items)} questions, {sum(it.in_articles for it in items)} with an answer in their articles")
+    for it in items:
+        if _unit(it.id) < NO_DATE_SHARE:
+            it.question = Question.read(it.question.text, None)
     build_sentences(items, cache)
 
     # 1. sentence model, held-out scores
@@ -404,34 +429,35 @@ def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) ->
     for it in items:
         it.spans.sort(key=lambda s: -s.score)
 
-    # 3. short-answer threshold: best held-out accuracy + F1 over the questions with an answer in their articles
+    # 3. short-answer rule: best held-out accuracy + F1 over the questions with an answer in their articles
     findable = [it for it in items if it.in_articles]
-    grid = [round(x, 2) for x in np.arange(0.0, 0.61, 0.02)]
+    rules = [
+        _rule(round(t, 2), r, top)
+        for t in np.arange(0.0, 0.61, 0.02)
+        for r in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
+        for top in (False, True)
+    ]
 
-    def quality(t: float) -> float:
-        outs = [_outcome(it, t) for it in findable]
+    def quality(rule: AnswerModel) -> float:
+        outs = [_outcome(it, rule) for it in findable]
         return sum(h for h, _, _ in outs) / len(outs) + sum(f for _, f, _ in outs) / len(outs)
 
-    short_threshold = max(grid, key=quality)
+    rule = max(rules, key=quality)
+    short_threshold, short_ratio = rule.short_threshold, rule.short_ratio
 
     # 4. confidence, held-out, then the refusal threshold
     conf_rows = [confidence_features(it.question, it.sentences, it.spans, it.passages) for it in items]
-    labels = np.array([int(_outcome(it, short_threshold)[0]) for it in items])
+    labels = np.array([int(_outcome(it, rule)[0]) for it in items])
     x = matrix(conf_rows, c_names)
     folds = np.array(_folds(items))
     held = np.zeros(len(items))
     for f in range(FOLDS):
-        m = _fit_logistic(x[folds != f], labels[folds != f], c_names)
+        m = _fit_confidence(x[folds != f], labels[folds != f], c_names)
         held[folds == f] = m.predict(x[folds == f])
     answerable = np.array([bool(it.answers) for it in items])
     findable_mask = np.array([it.in_articles for it in items])
 
-    def utility(t: float) -> float:  # right answers + REFUSAL_WEIGHT x right refusals (answer in no article)
-        answer = held >= t
-        right, refused = (answer & (labels == 1)).sum(), (~answer & ~findable_mask).sum()
-        return float((right + REFUSAL_WEIGHT * refused) / len(items))
-
-    threshold = max([round(x, 2) for x in np.arange(0.02, 0.9, 0.02)], key=utility)
+    threshold = refusal_threshold(held, findable_mask)
     np.savez(
         cache / "heldout.npz",
         confidence=held,
@@ -440,7 +466,7 @@ def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) ->
         span=np.array([it.spans[0].score if it.spans else 0.0 for it in items]),
         weeks=np.array([it.week for it in items]),
     )
-    report = _report(items, held, threshold, short_threshold, labels, answerable, findable_mask)
+    report = _report(items, held, threshold, rule, labels, answerable, findable_mask)
     for line in report["lines"]:
         print(line)
 
@@ -460,36 +486,54 @@ def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) ->
         sp_names,
         ROUNDS["span"],
     )
-    confidence = _fit_logistic(x, labels, c_names)
+    confidence = _fit_confidence(x, labels, c_names)
     meta = {
         "data": str(data),
         "data_sha256": _sha256([data / "questions.jsonl", data / "articles.jsonl.gz"]),
         "questions": len(items),
         "weeks": len({it.week for it in items}),
         "lightgbm": lightgbm.__version__,
-        "scikit_learn": sklearn.__version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "lgb_params": LGB_PARAMS,
         "rounds": ROUNDS,
         "heldout": report["figures"],
     }
-    model = AnswerModel(sentence, span, confidence, threshold, short_threshold, meta)
+    model = AnswerModel(sentence, span, confidence, threshold, short_threshold, short_ratio, meta, rule.short_from_top)
     model.save(out)
     log(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
     return model
+
+
+def refusal_threshold(confidence: np.ndarray, findable: np.ndarray) -> float:
+    """The lowest threshold (in steps of 0.01) that refuses :data:`REFUSE_UNANSWERABLE` of the
+    questions whose answer is in no article.
+
+    Example: refusal_threshold(np.array([0.05, 0.2, 0.3, 0.9]), np.array([False, False, False, True])) -> 0.31
+    """
+    unanswerable = np.sort(confidence[~findable])
+    if not len(unanswerable):
+        return 0.0
+    quantile = unanswerable[min(len(unanswerable) - 1, int(np.ceil(REFUSE_UNANSWERABLE * len(unanswerable))) - 1)]
+    return round(float(np.floor(quantile * 100) / 100 + 0.01), 2)
+
+
+def _rule(short_threshold: float, short_ratio: float, short_from_top: bool) -> AnswerModel:
+    """A model that only carries a short-answer rule (what :func:`short_span` reads)."""
+    empty = Trees((), ())
+    return AnswerModel(empty, empty, empty, 0.0, short_threshold, short_ratio, {}, short_from_top)
 
 
 def _report(
     items: list[Item],
     held: np.ndarray,
     threshold: float,
-    short_threshold: float,
+    rule: AnswerModel,
     labels: np.ndarray,
     answerable: np.ndarray,
     findable: np.ndarray,
 ) -> dict[str, Any]:
     answered = held >= threshold
-    outs = [_outcome(it, short_threshold) for it in items]
+    outs = [_outcome(it, rule) for it in items]
     sent_hit = [bool(it.sentences) and any(occurs(a, it.sentences[0].text) for a in it.answers) for it in items]
     n_find = max(1, int(findable.sum()))
     figs = {
@@ -509,7 +553,12 @@ def _report(
         "refused_when_not_in_articles": float((~answered & ~findable).sum() / max(1, (~findable).sum())),
         "right_answers_lost_to_refusal": float((~answered & (labels == 1)).sum() / n_find),
         "threshold": threshold,
-        "short_threshold": short_threshold,
+        "short_threshold": rule.short_threshold,
+        "short_ratio": rule.short_ratio,
+        "short_from_top": float(rule.short_from_top),
+        "short_share_answered": float(
+            np.mean([short_span(rule, it.spans, it.sentences) is not None for it in items if it.sentences])
+        ),
     }
     lines = ["held-out weeks (5 folds by week), training data:"]
     lines += [f"  {k:34s} {v:.3f}" if isinstance(v, float) else f"  {k:34s} {v}" for k, v in figs.items()]

@@ -11,7 +11,7 @@ import pytest
 from qa.reader import Reader, feature_names
 from qa.reader import candidates as cand
 from qa.reader.candidates import Question, RawSpan, is_statement
-from qa.reader.model import AnswerModel, Logistic, ModelError, Trees, load, matrix
+from qa.reader.model import AnswerModel, ModelError, Trees, load, matrix
 from qa.reader.question import answer_type
 from qa.types import Passage
 
@@ -90,6 +90,40 @@ def test_spans_exclude_nationality_for_who_and_echoes():
     assert "US" not in texts  # repeats the question
 
 
+def test_numbers_ner_missed_are_count_candidates():
+    q = Question.read("How many additional US troops are stationed in Syria?")
+    text = "An additional 900 are stationed in Syria and 4,000 American service members throughout Jordan."
+    sents = cand.sentences(q, [_passage(text)])
+    cand.add_dense(sents, [0.5])
+    found = {text: [RawSpan(35, 40, "GPE"), RawSpan(45, 50, "CARDINAL")]}  # what spaCy's small model finds
+    spans = cand.spans(q, [_passage(text)], list(enumerate(sents)), found)
+    assert sorted((s.text, s.label) for s in spans) == [("4,000", "CARDINAL"), ("900", "NUM")]  # numbers only
+    assert cand.with_numbers("In 2024, 12% of 3.5 million", []) == [
+        RawSpan(3, 7, "NUM"),
+        RawSpan(9, 12, "NUM"),
+        RawSpan(16, 27, "NUM"),
+    ]
+
+
+def test_short_answer_only_when_likelier_than_its_sentence():
+    from qa.reader import gives_short
+
+    empty = Trees((), ())
+    model = AnswerModel(empty, empty, empty, 0.1, 0.2, 1.0, {})
+    sent = cand.Sentence(0, "Iraq hosts 2,500 US troops.", 0, score=0.6)
+    assert gives_short(model, cand.Span(0, 0, "2,500", "CARDINAL", score=0.7), [sent])
+    assert not gives_short(model, cand.Span(0, 0, "2,500", "CARDINAL", score=0.5), [sent])  # the sentence is likelier
+    assert not gives_short(model, cand.Span(0, 0, "2,500", "CARDINAL", score=0.15), [cand.Sentence(0, "x", 0)])
+
+    from qa.reader import short_span
+
+    sents = [sent, cand.Sentence(0, "The Pentagon counts over 180 attacks.", 30, score=0.2)]
+    spans = [cand.Span(1, 0, "180", "CARDINAL", score=0.8), cand.Span(0, 0, "2,500", "CARDINAL", score=0.7)]
+    assert short_span(model, spans, sents).text == "180"
+    top = AnswerModel(empty, empty, empty, 0.1, 0.2, 1.0, {}, short_from_top=True)
+    assert short_span(top, spans, sents).text == "2,500"  # from the best sentence only
+
+
 def test_trees_match_lightgbm():
     lgb = pytest.importorskip("lightgbm")
     rng = np.random.default_rng(0)
@@ -130,8 +164,8 @@ def _tiny_model(tmp_path):
             3,
         ).dump_model()
     )
-    conf = Logistic(c_names, np.zeros(len(c_names)), 2.0, np.zeros(len(c_names)), np.ones(len(c_names)))
-    model = AnswerModel(sentence, span, conf, 0.5, 0.0, {"fixture": True})
+    conf = Trees.from_lists(c_names, [[[0], [0.0], [-1], [-2], [2.0, 2.0]]])  # always sigmoid(2) = 0.88
+    model = AnswerModel(sentence, span, conf, 0.5, 0.0, 0.0, {"fixture": True})
     path = tmp_path / "model.json"
     model.save(path)
     return path

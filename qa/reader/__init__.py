@@ -13,7 +13,6 @@ span model -> confidence. The same functions make the features at training time.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -60,12 +59,10 @@ def confidence_features(
         "span_compatible": top_span.get("compatible", 0.0),
         "span_agree": top_span.get("agree_articles", 0.0),
         "no_span": float(not spans),
-        "n_sentences": float(len(sents)),
         "max_lex": max((s.features["lex_ctx"] for s in sents), default=0.0),
         "max_dense": max((s.features.get("dense_s", 0.0) for s in sents), default=0.0),
         "best_missing_keys": best.get("missing_keys", 1.0),
         "best_lex_p": best.get("lex_p", 0.0),
-        "top_keyword": math.log1p(max((p.keyword for p in passages), default=0.0)),
         "strict_type": float(q.type in STRICT),
         **{f"q_{t}": float(q.type == t) for t in TYPES},
     }
@@ -111,7 +108,7 @@ class Reader:
         return np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
 
     @staticmethod
-    def span_texts(sents: Sequence[Sentence], passages: Sequence[Passage]) -> list[str]:
+    def span_texts(sents: Sequence[Sentence]) -> list[str]:
         """The texts the NLP step must read: the best sentences."""
         return [s.text for s in sents[: cand.SPAN_SENTENCES]]
 
@@ -135,19 +132,56 @@ class Reader:
         for s, p in zip(sents, model.sentence.predict(matrix([s.features for s in sents], model.sentence.features))):
             s.score = float(p)
         sents.sort(key=lambda s: -s.score)
-        spans = self.span_candidates(q, sents, passages, find_spans(self.span_texts(sents, passages)))
+        spans = self.span_candidates(q, sents, passages, find_spans(self.span_texts(sents)))
         if spans:
             for sp, p in zip(spans, model.span.predict(matrix([s.features for s in spans], model.span.features))):
                 sp.score = float(p)
             spans.sort(key=lambda s: -s.score)
         conf = confidence_features(q, sents, spans, passages)
         confidence = float(model.confidence.predict(matrix([conf], model.confidence.features))[0])
-        short = spans[0] if spans and spans[0].score >= model.short_threshold else None
+        short = short_span(model, spans, sents)
         if short is None and q.type in STRICT:
             confidence = min(confidence, model.threshold - 1e-6)  # a "how many" needs a number
         reading = Reading(q, sents, spans, confidence, short)
         reading.answer_sentences = answer_sentences(reading)
         return reading
+
+
+def short_span(model: AnswerModel, spans: Sequence[Span], sents: Sequence[Sentence]) -> Span | None:
+    """The short answer: the best span (of the best sentence only, if the model says so) when it is
+    likely enough (:func:`gives_short`), as the fullest form of its name."""
+    chosen = [s for s in spans if s.sentence == 0] if model.short_from_top else spans
+    if not chosen or not gives_short(model, chosen[0], sents):
+        return None
+    return fuller_name(chosen[0], spans)
+
+
+def gives_short(model: AnswerModel, span: Span, sents: Sequence[Sentence]) -> bool:
+    """Whether the best span is likely enough to be shown as the short answer: above the model's
+    threshold, and not much less likely than its sentence is to hold the answer (else the sentence
+    alone answers better)."""
+    return span.score >= model.short_threshold and span.score >= model.short_ratio * sents[span.sentence].score
+
+
+_NAMES = frozenset({"PERSON", "PROPN"})
+
+
+def fuller_name(short: Span, spans: Sequence[Span]) -> Span:
+    """A name as its fullest form among the candidates: news gives the full name once, then the surname.
+
+    Example: "Austin" (from "Secretary Austin and Minister Gallant agreed ...") -> "Lloyd Austin"
+    (from "US Secretary of Defense Lloyd Austin spoke ...") when both are candidates.
+    """
+    if short.label not in _NAMES:
+        return short
+    longer = [
+        s
+        for s in spans
+        if s.label in _NAMES
+        and s.text.endswith(f" {short.text}")
+        and len(s.text.split()) <= len(short.text.split()) + 2
+    ]
+    return max(longer, key=lambda s: s.score) if longer else short
 
 
 def answer_sentences(r: Reading) -> list[Sentence]:

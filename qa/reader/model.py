@@ -8,7 +8,9 @@ code computes is refused with the command that rebuilds it.
 
 - ``sentence``: P(sentence holds the answer) from :func:`qa.reader.candidates.sentences` features.
 - ``span``: P(span is the answer) from :func:`qa.reader.candidates.spans` features.
-- ``confidence``: logistic regression over the question's best candidates: P(the answer given is right).
+- ``confidence``: trees over the question's best candidates: P(the answer given is right). Trees, not a
+  linear model: they do not extrapolate, so a folder of two articles (far fewer candidates than any
+  training question had) does not drive the confidence to 0 or 1.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy as np
 from ..errors import QAError
 
 MODEL_FILE = "answer_model.json"
-FORMAT = 1
+FORMAT = 2
 REBUILD = "python -m qa.train --data ../shared/training/realtimeqa-2022-2025"
 
 
@@ -116,38 +118,6 @@ def _flatten(root: Mapping[str, Any]) -> list[list[Any]]:
     return [feat, thr, left, right, leaves]
 
 
-@dataclass(frozen=True)
-class Logistic:
-    features: tuple[str, ...]
-    coef: np.ndarray
-    intercept: float
-    mean: np.ndarray  # standardisation, fitted with the weights
-    scale: np.ndarray
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
-
-    def to_lists(self) -> dict[str, Any]:
-        return {
-            "features": list(self.features),
-            "coef": self.coef.tolist(),
-            "intercept": self.intercept,
-            "mean": self.mean.tolist(),
-            "scale": self.scale.tolist(),
-        }
-
-    @classmethod
-    def from_lists(cls, d: Mapping[str, Any]) -> Logistic:
-        return cls(
-            tuple(d["features"]),
-            np.asarray(d["coef"]),
-            float(d["intercept"]),
-            np.asarray(d["mean"]),
-            np.asarray(d["scale"]),
-        )
-
-
 def matrix(rows: Sequence[Mapping[str, float]], features: Sequence[str]) -> np.ndarray:
     """Feature dicts as a matrix in ``features`` order."""
     return np.array([[r[f] for f in features] for r in rows], dtype=np.float64).reshape(len(rows), len(features))
@@ -157,10 +127,12 @@ def matrix(rows: Sequence[Mapping[str, float]], features: Sequence[str]) -> np.n
 class AnswerModel:
     sentence: Trees
     span: Trees
-    confidence: Logistic
+    confidence: Trees
     threshold: float  # refuse when the confidence is below it
     short_threshold: float  # give a short answer when its span's probability is at least this
+    short_ratio: float  # ... and at least this times its sentence's probability of holding the answer
     meta: Mapping[str, Any]
+    short_from_top: bool = False  # the short answer comes from the best sentence's spans only
 
     def check(
         self,
@@ -189,6 +161,8 @@ class AnswerModel:
             "meta": dict(self.meta),
             "threshold": self.threshold,
             "short_threshold": self.short_threshold,
+            "short_ratio": self.short_ratio,
+            "short_from_top": self.short_from_top,
             "sentence": self.sentence.to_lists(),
             "span": self.span.to_lists(),
             "confidence": self.confidence.to_lists(),
@@ -203,10 +177,12 @@ class AnswerModel:
         return cls(
             Trees.from_lists(d["sentence"]["features"], d["sentence"]["trees"]),
             Trees.from_lists(d["span"]["features"], d["span"]["trees"]),
-            Logistic.from_lists(d["confidence"]),
+            Trees.from_lists(d["confidence"]["features"], d["confidence"]["trees"]),
             float(d["threshold"]),
             float(d["short_threshold"]),
+            float(d["short_ratio"]),
             d.get("meta", {}),
+            bool(d["short_from_top"]),
         )
 
     def save(self, path: Path) -> None:

@@ -19,10 +19,10 @@ COMPATIBLE: dict[str, frozenset[str]] = {
     "PLACE": frozenset({"GPE", "LOC", "FAC"}),
     "ORG": frozenset({"ORG", "PRODUCT"}),
     "DATE": frozenset({"DATE", "TIME"}),
-    "COUNT": frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"}),
-    "MONEY": frozenset({"MONEY", "CARDINAL"}),
-    "PERCENT": frozenset({"PERCENT", "CARDINAL"}),
-    "NUMBER": frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME", "ORDINAL"}),
+    "COUNT": frozenset({"CARDINAL", "NUM", "QUANTITY", "MONEY", "PERCENT"}),
+    "MONEY": frozenset({"MONEY", "CARDINAL", "NUM"}),
+    "PERCENT": frozenset({"PERCENT", "CARDINAL", "NUM"}),
+    "NUMBER": frozenset({"CARDINAL", "NUM", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME", "ORDINAL"}),
 }
 
 #: Types whose answer must be a span of a compatible label: a "how many" is not answered by a name.
@@ -46,6 +46,12 @@ for _type, _words in {
 }.items():
     for _w in _words.split():
         _HEADS[_w] = _type
+
+
+def is_head(word: str, kind: str) -> bool:
+    """Whether ``word`` names a thing of ``kind``. Example: is_head("mayor", "PERSON") -> True"""
+    return _HEADS.get(re.sub(r"['’]s?$", "", word.lower())) == kind
+
 
 _WH = re.compile(r"\b(which|what)\s+((?:[\w'’-]+\s*){1,5})")
 
