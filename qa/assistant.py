@@ -50,6 +50,15 @@ def check_question(question: str) -> str:
     return q
 
 
+def narrowed(
+    filter: Filter | None, since: dt.date | str | None, until: dt.date | str | None, source: str | None
+) -> Filter | None:
+    """``filter`` with the dates and source given replaced (:meth:`Filter.changed`); None when nothing filters."""
+    if since is not None or until is not None or source is not None:
+        filter = (filter or Filter()).changed(since=since, until=until, source=source)
+    return filter or None
+
+
 class Assistant:
     """Question answering over one index, embedded on disk or in a Chroma server."""
 
@@ -197,10 +206,20 @@ class Assistant:
     # -- ask ----------------------------------------------------------------------------------
 
     def search(
-        self, question: str, k: int | None = None, filter: Filter | None = None, as_of: dt.date | str | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        filter: Filter | None = None,
+        as_of: dt.date | str | None = None,
+        *,
+        since: dt.date | str | None = None,
+        until: dt.date | str | None = None,
+        source: str | None = None,
     ) -> list[Passage]:
         """The passages retrieved for ``question``; ``as_of`` (the day it is asked, a date or
-        ``YYYY-MM-DD``) prefers articles dated near it. None: no date preference."""
+        ``YYYY-MM-DD``) prefers articles dated near it. None: no date preference.
+        ``since``, ``until`` and ``source`` narrow ``filter`` (see :meth:`ask`)."""
+        filter = narrowed(filter, since, until, source)
         return self.retriever.search(check_question(question), k=k, filter=filter, as_of=parse_as_of(as_of))
 
     def stream(
@@ -209,14 +228,20 @@ class Assistant:
         filter: Filter | None = None,
         search_query: str | None = None,
         as_of: dt.date | str | None = None,
+        *,
+        since: dt.date | str | None = None,
+        until: dt.date | str | None = None,
+        source: str | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer text in pieces as it is generated, then the checked :class:`Answer`.
 
         ``as_of`` (the day the question is asked) prefers articles dated near it in retrieval; the
         reader reads the articles' dates against it (against today when it is None).
+        ``since``, ``until`` and ``source`` narrow ``filter`` (see :meth:`ask`).
         """
         question = check_question(question)
         day = parse_as_of(as_of)
+        filter = narrowed(filter, since, until, source)
         query = search_query or question
         passages = self.retriever.search(query, filter=filter, as_of=day)
         # The one relevance gate: refuse without calling a generator that asks for it when nothing is relevant.
@@ -243,12 +268,22 @@ class Assistant:
         filter: Filter | None = None,
         search_query: str | None = None,
         as_of: dt.date | str | None = None,
+        *,
+        since: dt.date | str | None = None,
+        until: dt.date | str | None = None,
+        source: str | None = None,
     ) -> Answer:
         """Answer ``question`` with citations, or refuse when the articles do not support an answer.
 
         ``as_of``: the day the question is asked (``qa ask`` and ``qa chat`` pass today); articles
         dated near it are preferred, softly. None: no date preference.
+
+        Only articles that ``filter`` lets through are searched; ``since`` and ``until`` (a date,
+        ``YYYY-MM-DD`` or ``YYYY-MM``: ``until`` a month's last day) and ``source`` (in the article's
+        file, URL or title, any case) replace its dates and source, as ``qa ask --since`` does:
+        ``ask("Who?", since="2024-08", source="reuters")``.
         """
+        filter = narrowed(filter, since, until, source)
         for item in self.stream(question, filter=filter, search_query=search_query, as_of=as_of):
             if isinstance(item, Answer):
                 return item

@@ -11,11 +11,10 @@ shown dimmed.
 
 from __future__ import annotations
 
-import calendar
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,8 @@ from typing import Any
 from .errors import QAError, UsageError
 from .followup import standalone_question
 from .output import Printer, console, ingest_with_progress
-from .retrieve import Filter
-from .text import ISO_DAY_OR_MONTH, mask_credentials
+from .retrieve import Filter, parse_filter
+from .text import mask_credentials
 from .types import Answer
 
 #: How many earlier turns a follow-up may lean on (sent to an LLM's rewrite).
@@ -171,48 +170,6 @@ class ChatSession:
             self.filter = Filter() if arg.lower() in ("off", "none", "clear") else parse_filter(arg, self.filter)
         active = self.filter.describe()
         self.printer.note(f"filter: {active}" if active else "no filter: all articles are searched")
-
-
-def parse_filter(text: str, current: Filter = Filter()) -> Filter:
-    """``current`` with the dates and/or source that ``text`` gives replaced.
-
-    Dates are ``YYYY-MM-DD`` or ``YYYY-MM`` (a whole month), alone (that day or month) or as a
-    range ``FROM..TO`` with either side left out; any other words name a source.
-
-    Example: parse_filter("2024-08..2024-09-15 reuters")
-    -> Filter(date_from="2024-08-01", date_to="2024-09-15", source="reuters")
-    """
-    dates: tuple[str | None, str | None] | None = None
-    words: list[str] = []
-    for token in text.split():
-        if re.fullmatch(r"[\d-]*\.\.[\d-]*", token):
-            start, _, end = token.partition("..")
-            dates = (_day(start, last=False) if start else None, _day(end, last=True) if end else None)
-        elif ISO_DAY_OR_MONTH.fullmatch(token):
-            dates = (_day(token, last=False), _day(token, last=True))
-        else:
-            words.append(token)
-    out = current
-    if dates:
-        if dates[0] and dates[1] and dates[0] > dates[1]:
-            raise UsageError(f"the range {dates[0]}..{dates[1]} ends before it starts")
-        out = replace(out, date_from=dates[0], date_to=dates[1])
-    if words:
-        out = replace(out, source=" ".join(words))
-    return out
-
-
-def _day(text: str, last: bool) -> str:
-    """A date or month as one day: its first, or with ``last`` its last. "2024-02" -> "2024-02-29" (last)."""
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}", text):
-            year, month = map(int, text.split("-"))
-            return date(year, month, calendar.monthrange(year, month)[1] if last else 1).isoformat()
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise UsageError(
-            f"{text!r} is not a date; write YYYY-MM-DD or YYYY-MM, e.g. /filter 2024-08-01..2024-08-31"
-        ) from None
 
 
 # -- the loop -----------------------------------------------------------------------------------

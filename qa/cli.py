@@ -112,9 +112,36 @@ def ingest(paths: tuple[str, ...], prune: bool, rebuild: bool, index: str | None
         sys.exit(1)
 
 
+def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option(
+        "--source", metavar="TEXT", help="Only articles whose file, URL or title contains TEXT (any case)."
+    )(f)
+    f = click.option(
+        "--until", metavar="DATE", help="Only articles dated up to DATE (YYYY-MM-DD, or YYYY-MM: its end)."
+    )(f)
+    f = click.option("--since", metavar="DATE", help="Only articles dated from DATE on (YYYY-MM-DD or YYYY-MM).")(f)
+    return f
+
+
+def option_filter(since: str | None, until: str | None, source: str | None):
+    """The filter --since, --until and --source make (the chat's /filter, as a Filter); None for none."""
+    from .errors import UsageError
+    from .retrieve import Filter
+
+    f = Filter()
+    for flag, value in (("since", since), ("until", until)):
+        try:
+            f = f.changed(**{flag: value})
+        except UsageError as e:
+            raise UsageError(f"--{flag}: {e}") from None
+    return f.changed(source=source) or None
+
+
 @main.command()
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@filter_options
+@click.option("--top-k", "top_k", type=click.IntRange(1), metavar="N", help="Passages retrieved (QA_K).  [default: 6]")
 @as_of_option
 @index_options
 @llm_options
@@ -122,6 +149,10 @@ def ingest(paths: tuple[str, ...], prune: bool, rebuild: bool, index: str | None
 def ask(
     question: str,
     as_json: bool,
+    since: str | None,
+    until: str | None,
+    source: str | None,
+    top_k: int | None,
     as_of: str | None,
     index: str | None,
     chroma_url: str | None,
@@ -129,13 +160,16 @@ def ask(
     model: str | None,
     base_url: str | None,
 ) -> None:
-    """Answer QUESTION with citations."""
+    """Answer QUESTION with citations; - reads the question from standard input."""
     from .assistant import check_question
     from .embed import preload
 
+    if question == "-":
+        question = " ".join(sys.stdin.read().split())
     check_question(question)
     day = as_of_day(as_of)
-    s = settings(index=index, chroma_url=chroma_url, llm=llm, model=model, base_url=base_url)
+    search_filter = option_filter(since, until, source)
+    s = settings(index=index, chroma_url=chroma_url, llm=llm, model=model, base_url=base_url, k=top_k)
     if s.llm == "extractive":
         from .reader.nlp import start_worker
 
@@ -143,12 +177,15 @@ def ask(
     preload(threads=s.threads)  # the model loads on the other core while Chroma is imported and opened
     a = assistant(s)
     if as_json:
-        answer = a.ask(question, as_of=day)
+        answer = a.ask(question, filter=search_filter, as_of=day)
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return
     from .output import Printer
 
-    Printer().stream_answer(a.stream(question, as_of=day))
+    printer = Printer()
+    answer = printer.stream_answer(a.stream(question, filter=search_filter, as_of=day))
+    if answer.refused and search_filter:
+        printer.note(f"(only articles matching {search_filter.describe()} were searched)")
 
 
 @main.command()

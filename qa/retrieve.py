@@ -14,10 +14,12 @@ an article's old and new versions while an ingest runs.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,6 +31,7 @@ from .embed import MiniLMEmbeddings
 from .errors import UsageError
 from .ingest import indexed_text
 from .store import Store
+from .text import ISO_DAY_OR_MONTH
 from .types import Passage
 
 if TYPE_CHECKING:
@@ -76,6 +79,71 @@ class Filter:
         if self.source:
             parts.append(f"source~{self.source}")
         return " ".join(parts)
+
+    def changed(
+        self, since: str | dt.date | None = None, until: str | dt.date | None = None, source: str | None = None
+    ) -> Filter:
+        """This filter with what is given replaced: ``since`` and ``until`` a day or a month (``YYYY-MM-DD``
+        or ``YYYY-MM``: ``since`` a month's first day, ``until`` its last), ``source`` a substring.
+
+        Example: Filter().changed(since="2024-08", until="2024-09") -> Filter("2024-08-01", "2024-09-30")
+        """
+        out = replace(
+            self,
+            date_from=self.date_from if since is None else day_of(since),
+            date_to=self.date_to if until is None else day_of(until, last=True),
+            source=self.source if source is None else source.strip() or None,
+        )
+        if out.date_from and out.date_to and out.date_from > out.date_to:
+            raise UsageError(f"the range {out.date_from}..{out.date_to} ends before it starts")
+        return out
+
+
+def day_of(value: str | dt.date, last: bool = False) -> str:
+    """A day or a month (``YYYY-MM-DD`` or ``YYYY-MM``) as one day: a month's first, or with ``last`` its
+    last; anything else is a UsageError that says how to write it.
+
+    Example: day_of("2024-02", last=True) -> "2024-02-29"
+    """
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}", text):
+            year, month = map(int, text.split("-"))
+            return dt.date(year, month, calendar.monthrange(year, month)[1] if last else 1).isoformat()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise UsageError(f"{text!r} is not a date; write YYYY-MM-DD or YYYY-MM, e.g. 2024-08-06 or 2024-08")
+
+
+def parse_filter(text: str, current: Filter = Filter()) -> Filter:
+    """``current`` with the dates and/or source that ``text`` gives replaced (the chat's ``/filter``).
+
+    Dates are ``YYYY-MM-DD`` or ``YYYY-MM`` (a whole month), alone (that day or month) or as a
+    range ``FROM..TO`` with either side left out; any other words name a source.
+
+    Example: parse_filter("2024-08..2024-09-15 reuters")
+    -> Filter(date_from="2024-08-01", date_to="2024-09-15", source="reuters")
+    """
+    dates: tuple[str | None, str | None] | None = None
+    words: list[str] = []
+    for token in text.split():
+        if re.fullmatch(r"[\d-]*\.\.[\d-]*", token):
+            start, _, end = token.partition("..")
+            dates = (start or None, end or None)
+        elif ISO_DAY_OR_MONTH.fullmatch(token):
+            dates = (token, token)
+        else:
+            words.append(token)
+    out = current
+    if dates:
+        out = replace(out, date_from=None, date_to=None).changed(since=dates[0], until=dates[1])
+    if words:
+        out = out.changed(source=" ".join(words))
+    return out
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,12 @@
 """The real command in a child process: bad input gets one clear line and an exit status."""
 
+import datetime
+import json
 import os
+
+import pytest
+
+from qa.errors import UsageError
 
 from .conftest import SEEDS, run_qa
 
@@ -56,3 +62,75 @@ def test_chat_reads_one_question_a_line_from_a_pipe(tmp_path):
 def test_index_from_environment(seed_index):
     r = run_qa("info", env={**os.environ, "QA_INDEX": str(seed_index)})
     assert r.returncode == 0 and "articles: 2" in r.stdout
+
+
+# -- qa ask: filters, passages retrieved, the question from standard input ----------------------
+
+TROOPS = "How many US troops are in Iraq?"
+CARRIER = "Which carrier strike group did the U.S. move to the Middle East?"  # only the 004_ seed says
+DATED_SEED = "000_3fec42b9180752d3.txt"  # dated 2024-08-06; the other seed has no date
+CARRIER_SEED = "004_5ac8039a6aa0238a.txt"
+
+
+def ask_json(seed_index, *args: str, input: str | None = None) -> dict:
+    r = run_qa("ask", "--json", "--index", str(seed_index), *args, input=input)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_ask_since_and_until_take_days_and_months(seed_index):
+    answer = ask_json(seed_index, "--until", "2024-08", TROOPS)  # a month's end: the 6th is in
+    assert "2,500" in answer["answer"] and {c["date"] for c in answer["citations"]} == {"2024-08-06"}
+    assert ask_json(seed_index, "--since", "2024-08-06", "--until", "2024-08-06", TROOPS)["citations"]
+    for args in (["--since", "2024-09"], ["--until", "2024-07"], ["--since", "2024-08-07"]):
+        assert ask_json(seed_index, *args, TROOPS)["refused"], args
+    r = run_qa("ask", "--index", str(seed_index), "--since", "2024-09", TROOPS)
+    assert r.returncode == 0 and "only articles matching 2024-09-01" in r.stdout
+
+
+def test_ask_source_searches_only_matching_articles(seed_index):
+    answer = ask_json(seed_index, "--source", "004_5AC", CARRIER)  # any case
+    assert "Abraham Lincoln" in answer["answer"]
+    assert {c["source"].rsplit("/", 1)[-1] for c in answer["citations"]} == {CARRIER_SEED}
+    answer = ask_json(seed_index, "--source", "000_", CARRIER)
+    assert "Abraham Lincoln" not in answer["answer"]
+    assert all(c["source"].endswith(DATED_SEED) for c in answer["citations"])
+    assert ask_json(seed_index, "--source", "no such paper", TROOPS)["refused"]
+
+
+def test_ask_top_k_is_the_number_of_passages(seed_index):
+    assert len(ask_json(seed_index, "--top-k", "6", TROOPS)["citations"]) >= 2
+    assert [c["n"] for c in ask_json(seed_index, "--top-k", "1", TROOPS)["citations"]] == [1]
+    r = run_qa("ask", "--index", str(seed_index), "--top-k", "0", TROOPS)
+    assert r.returncode == 2 and "--top-k" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_ask_dash_reads_the_question_from_standard_input(seed_index):
+    answer = ask_json(seed_index, "-", input="How many US troops\nare in Iraq?\n")
+    assert answer["question"] == TROOPS and "2,500" in answer["answer"]
+    assert_clean_error(run_qa("ask", "--index", str(seed_index), "-", input="  \n"), 2, "empty")
+
+
+@pytest.mark.parametrize("flag", ["--since", "--until"])
+@pytest.mark.parametrize("value", ["2024-13", "2024-8-1", "yesterday"])
+def test_ask_bad_date_is_one_line_naming_the_forms(seed_index, flag, value):
+    r = run_qa("ask", "--index", str(seed_index), flag, value, TROOPS)
+    assert_clean_error(r, 2, flag, repr(value), "YYYY-MM-DD or YYYY-MM")
+
+
+def test_ask_a_range_that_ends_before_it_starts(seed_index):
+    r = run_qa("ask", "--index", str(seed_index), "--since", "2024-09", "--until", "2024-08", TROOPS)
+    assert_clean_error(r, 2, "2024-09-01..2024-08-31 ends before it starts")
+
+
+def test_the_python_api_takes_the_same_filters(seed_assistant):
+    from qa.retrieve import Filter
+
+    assert "Abraham Lincoln" in seed_assistant.ask(CARRIER, source="004_").answer
+    assert seed_assistant.ask(TROOPS, since="2024-09").refused
+    answer = seed_assistant.ask(TROOPS, until=datetime.date(2024, 8, 6))
+    assert "2,500" in answer.answer and {c.date for c in answer.citations} == {"2024-08-06"}
+    assert seed_assistant.ask(TROOPS, filter=Filter(source="004_"), until="2024-08").refused  # both apply
+    assert {p.source.rsplit("/", 1)[-1] for p in seed_assistant.search(TROOPS, source="000_")} == {DATED_SEED}
+    with pytest.raises(UsageError, match="YYYY-MM-DD or YYYY-MM"):
+        seed_assistant.ask(TROOPS, since="last week")

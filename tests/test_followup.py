@@ -73,3 +73,16 @@ def test_parse_filter():
         parse_filter("2024-13-01..")
     with pytest.raises(UsageError, match="ends before it starts"):
         parse_filter("2024-09-01..2024-08-01")
+
+
+def test_filter_changed_is_what_qa_ask_and_the_api_use():
+    assert Filter().changed(since="2024-02", until="2024-02") == Filter("2024-02-01", "2024-02-29")
+    assert Filter("2024-01-01", "2024-12-31", "cnn").changed(until="2024-08-06") == Filter(
+        "2024-01-01", "2024-08-06", "cnn"
+    )
+    assert Filter(source="cnn").changed(source=" ") == Filter()
+    for bad in ["2024-8", "20240806", "2024-02-30", "August 2024", "2024-W32"]:
+        with pytest.raises(UsageError, match=r"is not a date; write YYYY-MM-DD or YYYY-MM"):
+            Filter().changed(since=bad)
+    with pytest.raises(UsageError, match="ends before it starts"):
+        Filter(date_from="2024-09-01").changed(until="2024-08")
