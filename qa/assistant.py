@@ -15,9 +15,10 @@ import contextlib
 import datetime as dt
 import fcntl
 import os
+import re
 import shlex
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -33,7 +34,7 @@ from .ingest import Ingester, IngestReport, Progress
 from .relevance import is_relevant
 from .retrieve import FUSIONS, Filter, Fusion, HybridRetriever, keyword_dir_for, parse_as_of
 from .settings import Settings, setting_names
-from .store import Store
+from .store import MARKER, ArticleRecord, Store
 from .text import mask_credentials
 from .types import Answer, DraftInfo, Passage, refusal
 
@@ -57,6 +58,36 @@ def narrowed(
     if since is not None or until is not None or source is not None:
         filter = (filter or Filter()).changed(since=since, until=until, source=source)
     return filter or None
+
+
+def matching_articles(item: str, live: dict[str, ArticleRecord]) -> list[str]:
+    """The ids of the articles ``item`` names: an id, the start of exactly one id (6 or more characters),
+    or a file or folder that holds them.
+
+    Example: matching_articles("seeds/", live) -> the ids of every article from a file under seeds/
+    """
+    if re.fullmatch(r"[0-9a-f]{6,}", item.lower()):
+        ids = [a for a in live if a.startswith(item.lower())]
+        if len(ids) == 1:
+            return ids
+    path = str(Path(item).expanduser().resolve())
+    return [a for a, rec in live.items() if any(_holds_source(path, s) for s in rec.sources)]
+
+
+def _holds_source(path: str, source: str) -> bool:
+    """``source`` (``file`` or ``file#line``) is the file ``path`` or lies in the folder ``path``."""
+    file = source.rpartition("#")[0] if source.rpartition("#")[2].isdigit() else source
+    return file == path or file.startswith(path.rstrip(os.sep) + os.sep)
+
+
+@dataclass(frozen=True)
+class RemoveReport:
+    removed: list[ArticleRecord]  # the articles taken out
+    unknown: list[str]  # the items that named no article
+
+    @property
+    def chunks(self) -> int:
+        return sum(r.chunks for r in self.removed)
 
 
 class Assistant:
@@ -137,11 +168,18 @@ class Assistant:
 
     def rebuild_command(self) -> str:
         """The command that rebuilds this index, as error messages show it."""
+        return self._ingest_command("--rebuild ")
+
+    def _ingest_command(self, options: str = "") -> str:
         if self.chroma_url:
-            return f"qa ingest --rebuild --chroma-url {shlex.quote(mask_credentials(self.chroma_url))} PATH..."
+            return f"qa ingest {options}--chroma-url {shlex.quote(mask_credentials(self.chroma_url))} PATH..."
         if self.settings.source("index") == "environment":  # QA_INDEX names it already
-            return "qa ingest --rebuild PATH..."
-        return f"qa ingest --rebuild --index {shlex.quote(str(self.index_dir))} PATH..."
+            return f"qa ingest {options}PATH..."
+        return f"qa ingest {options}--index {shlex.quote(str(self.index_dir))} PATH..."
+
+    def empty_message(self) -> str:
+        """What to say about an index with no articles."""
+        return f"the index {mask_credentials(self.location)} has no articles; add some with: {self._ingest_command()}"
 
     @cached_property
     def retriever(self) -> HybridRetriever:
@@ -179,16 +217,60 @@ class Assistant:
             if rebuild:  # works on a damaged index or one of another embedding model too
                 self.__dict__.pop("retriever", None)
                 self.store = self._open_store(fresh=True)
-            ingester = Ingester(
-                self.store,
-                Chunker(self.chunk_settings, self.settings.cache_path),
-                self.embedder,
-                self.settings.ingest_batch,
-            )
-            report = ingester.run(paths, prune=prune, progress=progress)
+            report = self._ingester().run(paths, prune=prune, progress=progress)
             if report.chunks or report.removed or rebuild:
                 self.retriever.keyword_index()  # build it now, not on the first question
         return report
+
+    def _ingester(self) -> Ingester:
+        return Ingester(
+            self.store,
+            Chunker(self.chunk_settings, self.settings.cache_path),
+            self.embedder,
+            self.settings.ingest_batch,
+        )
+
+    # -- the articles in the index --------------------------------------------------------------
+
+    @property
+    def missing(self) -> bool:
+        """No index is there yet (a folder never ingested into); asking about it need not create one."""
+        if self.chroma_url or "store" in self.__dict__:
+            return False
+        return not (self.index_dir / MARKER).exists() and not (self.index_dir / "chroma").exists()
+
+    def articles(self) -> list[ArticleRecord]:
+        """Every article in the index, newest first (undated last): ``id``, ``title``, ``date``, ``url``,
+        ``sources`` (the files that hold it, ``path#line`` in a JSONL file) and ``chunks``."""
+        if self.missing:
+            return []
+        records = sorted(self.store.article_records().values(), key=lambda r: r.title.lower())
+        return sorted(records, key=lambda r: r.date or "", reverse=True)
+
+    def remove(self, items: Iterable[str | os.PathLike[str]]) -> RemoveReport:
+        """Take articles out of the index, with their chunks and their keyword index entries.
+
+        Each item is an article's id (or its first 6 or more characters, as ``qa articles`` shows it)
+        or a file or folder (every article from it); an article held by several files goes as a whole.
+        Items that name no article are in ``report.unknown``; the others are removed all the same.
+        An ingest of the files adds the articles back.
+        """
+        names = [str(i) for i in items]
+        if self.missing:
+            return RemoveReport([], names)
+        with self._writer_lock():
+            live = self.store.article_records()
+            wanted: dict[str, None] = {}
+            unknown = []
+            for name in names:
+                found = matching_articles(name, live)
+                wanted.update(dict.fromkeys(found))
+                if not found:
+                    unknown.append(name)
+            removed = self._ingester().remove(wanted)  # with nothing wanted: the sweep a crash may have left
+            if removed:
+                self.retriever.keyword_index()  # rebuild it now, not on the first question
+        return RemoveReport(removed, unknown)
 
     @contextlib.contextmanager
     def _writer_lock(self) -> Iterator[None]:

@@ -322,6 +322,41 @@ def info(index: str | None, chroma_url: str | None, show_settings: bool) -> None
     click.echo(f"index: {a.location}\narticles: {articles}\nchunks: {chunks}\nembedding model: {a.embedder.model_id}")
 
 
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@index_options
+@clean_errors
+def articles(as_json: bool, index: str | None, chroma_url: str | None) -> None:
+    """List the articles in the index, newest first: id, date, chunks, title, and URL or file."""
+    a = assistant(settings(index=index, chroma_url=chroma_url))
+    records = a.articles()
+    if as_json:
+        keys = ("id", "title", "date", "url", "sources", "chunks")
+        click.echo(json.dumps([{k: getattr(r, k) for k in keys} for r in records], ensure_ascii=False, indent=2))
+        return
+    from .output import print_articles
+
+    print_articles(records, a.empty_message())
+
+
+@main.command()
+@click.argument("items", nargs=-1, required=True, metavar="ID|PATH...")
+@index_options
+@clean_errors
+def remove(items: tuple[str, ...], index: str | None, chroma_url: str | None) -> None:
+    """Take articles out of the index: by id (qa articles lists them) or by file or folder."""
+    from .text import shorten
+
+    report = assistant(settings(index=index, chroma_url=chroma_url)).remove(items)
+    for r in report.removed:
+        click.echo(f"removed {r.id[:12]} {shorten(r.title, 60)} ({r.chunks} chunk{'s' if r.chunks != 1 else ''})")
+    if report.unknown:
+        names = ", ".join(repr(u) for u in report.unknown)
+        raise QAError(
+            f"not in the index: {names}; give an article's id (or its start) or its file, as qa articles lists them"
+        )
+
+
 @main.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def train(args: tuple[str, ...]) -> None:

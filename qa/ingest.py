@@ -155,6 +155,36 @@ class Ingester:
         report.seconds = time.perf_counter() - t0
         return report
 
+    def remove(self, article_ids: Iterable[str]) -> list[ArticleRecord]:
+        """Take these articles out, whichever files hold them; returns the records of those that were live.
+
+        Crash-safe as :meth:`run` is, in the order its prune uses: ``dirty`` is set, then the file
+        records stop claiming the articles (their mtime dropped, so the next ingest of the file reads
+        it again and adds the article back), then each article is retired, record first, then its
+        chunks. An interrupted remove leaves work for the sweep, which every ingest or remove after
+        it runs (called with no ids, this is only that sweep); the generation moves on, so the
+        keyword index is rebuilt.
+        """
+        store = self.store
+        state = store.state()
+        was_dirty = bool(state.get("dirty"))
+        store.set_state(dirty=True)
+        files = store.file_records()
+        live = store.article_records()
+        gone = [live[a] for a in dict.fromkeys(article_ids) if a in live]
+        ids = {r.id for r in gone}
+        claims = [f for f in files.values() if ids & set(f.articles)]
+        for f in claims:
+            f.articles, f.mtime_ns = [a for a in f.articles if a not in ids], -1
+        store.put_files(claims)  # the claims go first: a crash here leaves work for the sweep
+        for rec in gone:
+            rec.sources = []
+        self._retire_unsourced(live)
+        if was_dirty:
+            self.sweep(live, files)
+        store.set_state(dirty=False, generation=int(state.get("generation", 0)) + 1)
+        return gone
+
     def _publish_new(
         self, batch: _Batch, live: dict[str, ArticleRecord], report: IngestReport, progress: Progress
     ) -> None:

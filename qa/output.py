@@ -15,6 +15,7 @@ from .types import Answer, Citation, Passage
 
 if TYPE_CHECKING:
     from .settings import Settings
+    from .store import ArticleRecord
 
 #: Printed after each answer sentence that the passages it cites do not support.
 UNSUPPORTED_MARK = "[unsupported]"
@@ -178,3 +179,19 @@ def print_settings(settings: Settings) -> None:
     for row in rows:
         line = "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths))
         out.print(f"{line}  {row[4]}", markup=False)
+
+
+def print_articles(records: list[ArticleRecord], empty: str) -> None:
+    """Each article on two lines: id (its start), date, chunks and title; then its URL or file. ``empty``: said when none."""
+    out = console()
+    if not records:
+        out.print(empty, markup=False)
+        return
+    for r in records:
+        where = r.url or (r.sources[0] if r.sources else "")
+        more = len(r.sources) - 1
+        where += f" (+{more} more file{'s' if more > 1 else ''})" if more > 0 else ""
+        out.print(f"{r.id[:12]}  {r.date or 'undated':10}  {r.chunks:4} chunks  {shorten(r.title, 80)}", markup=False)
+        out.print(f"{'':12}  {where}", markup=False)
+    chunks = sum(r.chunks for r in records)
+    out.print(f"{len(records):,} article{'s' if len(records) != 1 else ''}, {chunks:,} chunks", markup=False)

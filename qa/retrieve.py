@@ -419,6 +419,8 @@ class HybridRetriever:
         kw_rank = {cid: r for r, (cid, _) in enumerate(keyword, start=1)}
         kw_score = dict(keyword)
         cands = [cid for cid in dict.fromkeys([*dense_rank, *kw_rank]) if cid in by_id]
+        if not cands:  # an empty index
+            return []
         nan = float("nan")
         scores = fused_scores(
             self.fusion,
