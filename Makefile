@@ -15,8 +15,9 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+# The seed articles get an index of their own, so that they never land in the user's default index.
 chat: $(BIN)/.installed
-	$(BIN)/qa chat seeds
+	$(BIN)/qa chat --index $(VENV)/seed-index seeds
 
 test: $(BIN)/.installed lint
 	$(BIN)/python -m pytest -q
