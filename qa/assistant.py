@@ -319,13 +319,18 @@ class Assistant:
 
         ``as_of`` (the day the question is asked) prefers articles dated near it in retrieval; the
         reader reads the articles' dates against it (against today when it is None).
-        ``since``, ``until`` and ``source`` narrow ``filter`` (see :meth:`ask`).
+        ``since``, ``until`` and ``source`` narrow ``filter`` (see :meth:`ask`). An index that is
+        missing or holds no articles is a QAError that says how to add some.
         """
         question = check_question(question)
         day = parse_as_of(as_of)
         filter = narrowed(filter, since, until, source)
         query = search_query or question
+        if self.missing:  # say so, and make no index
+            raise QAError(self.empty_message())
         passages = self.retriever.search(query, filter=filter, as_of=day)
+        if not passages and not self.store.articles.count():
+            raise QAError(self.empty_message())
         # The one relevance gate: refuse without calling a generator that asks for it when nothing is relevant.
         if self.generator.relevance_gate and not is_relevant(query, passages):
             passages = []

@@ -170,12 +170,14 @@ def ask(
     day = as_of_day(as_of)
     search_filter = option_filter(since, until, source)
     s = settings(index=index, chroma_url=chroma_url, llm=llm, model=model, base_url=base_url, k=top_k)
+    a = assistant(s)
+    if a.missing:  # before the model loads in another thread: exiting under it would abort
+        raise QAError(a.empty_message())
     if s.llm == "extractive":
         from .reader.nlp import start_worker
 
         start_worker()  # spaCy's import (1-2 s) runs in a child process on the other core
     preload(threads=s.threads)  # the model loads on the other core while Chroma is imported and opened
-    a = assistant(s)
     if as_json:
         answer = a.ask(question, filter=search_filter, as_of=day)
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))

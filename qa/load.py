@@ -72,14 +72,21 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | Probl
     """Files to ingest under ``paths`` (folders recursively), sorted, each once.
 
     Hidden files and folders and unknown suffixes inside folders are skipped; a path
-    named explicitly with an unknown suffix or that does not exist is a Problem.
+    named explicitly with an unknown suffix or that does not exist is a Problem, and so is
+    a folder with no file qa reads.
     Symlinked folders are followed once (loops are cut by their real path).
     """
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from _walk(path, seen)
+            empty = True
+            for found in _walk(path, seen):
+                empty = False
+                yield found
+            if empty and next(_walk(path, set()), None) is None:  # not merely all seen under another path
+                kinds = ", ".join(sorted(SUFFIXES))
+                yield Problem(str(path), f"no files of a kind qa reads ({kinds}) in this folder")
         elif path.is_file():
             if path.suffix.lower() not in SUFFIXES:
                 yield Problem(

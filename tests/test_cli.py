@@ -134,3 +134,32 @@ def test_the_python_api_takes_the_same_filters(seed_assistant):
     assert {p.source.rsplit("/", 1)[-1] for p in seed_assistant.search(TROOPS, source="000_")} == {DATED_SEED}
     with pytest.raises(UsageError, match="YYYY-MM-DD or YYYY-MM"):
         seed_assistant.ask(TROOPS, since="last week")
+
+
+# -- an empty index, a folder of nothing qa reads -----------------------------
+
+
+def test_ask_a_missing_or_empty_index_says_so(tmp_path):
+    missing = tmp_path / "missing"
+    for args in (["--index", str(missing)], ["--json", "--index", str(missing)]):
+        r = run_qa("ask", *args, TROOPS)
+        assert_clean_error(r, 1, f"the index {missing} has no articles; add some with: qa ingest --index {missing}")
+    assert not missing.exists()  # asking made no index
+    empty = tmp_path / "empty"
+    assert run_qa("info", "--index", str(empty)).returncode == 0  # an index with nothing in it
+    r = run_qa("ask", TROOPS, env={"QA_INDEX": str(empty)})
+    assert_clean_error(r, 1, f"the index {empty} has no articles; add some with: qa ingest PATH")
+
+
+def test_ingest_a_folder_with_nothing_qa_reads_names_the_kinds(tmp_path):
+    folder = tmp_path / "docs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "report.pdf").write_bytes(b"%PDF-1.7")
+    (folder / "sub" / "notes.docx").write_bytes(b"PK")
+    (folder / ".hidden.txt").write_text("Not read: hidden.")
+    r = run_qa("ingest", "--index", str(tmp_path / "index"), str(folder))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    [line] = [line for line in r.stderr.splitlines() if str(folder) in line]
+    assert all(kind in line for kind in (".txt", ".md", ".html", ".jsonl")) and "no files of a kind qa reads" in line
+    r = run_qa("ingest", "--index", str(tmp_path / "index"), str(SEEDS), str(SEEDS))  # seen twice: nothing to say
+    assert r.returncode == 0 and r.stderr == "" and "2 added" in r.stdout
