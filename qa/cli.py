@@ -72,6 +72,11 @@ def as_of_day(value: str | None):
         raise UsageError(f"--as-of: {e}") from None
 
 
+def examples(*lines: str) -> str:
+    """A help epilog of example command lines; ``\\b`` keeps click from rewrapping them."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 def clean_errors(f: Callable[..., Any]) -> Callable[..., Any]:
     """Turn expected errors into one line on stderr and an exit status; no traceback."""
 
@@ -89,13 +94,22 @@ def clean_errors(f: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        "qa ingest ~/news/",
+        'qa ask --since 2024-08 "Who won the election?"',
+        "qa chat ~/news/",
+    ),
+)
 @click.version_option(package_name="qa")
 def main() -> None:
     """Ask questions about news articles; every answer cites the passages it comes from."""
 
 
-@main.command()
+@main.command(
+    epilog=examples("qa ingest ~/news/", "qa ingest --prune ~/news/ feeds/today.jsonl", "qa ingest --rebuild ~/news/")
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--prune", is_flag=True, help="Drop articles whose files are gone.")
 @click.option("--rebuild", is_flag=True, help="Empty the index first and ingest from scratch.")
@@ -117,9 +131,13 @@ def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
         "--source", metavar="TEXT", help="Only articles whose file, URL or title contains TEXT (any case)."
     )(f)
     f = click.option(
-        "--until", metavar="DATE", help="Only articles dated up to DATE (YYYY-MM-DD, or YYYY-MM: its end)."
+        "--until", metavar="DATE", help="Only articles dated DATE or earlier (YYYY-MM-DD, or YYYY-MM: to its last day)."
     )(f)
-    f = click.option("--since", metavar="DATE", help="Only articles dated from DATE on (YYYY-MM-DD or YYYY-MM).")(f)
+    f = click.option(
+        "--since",
+        metavar="DATE",
+        help="Only articles dated DATE or later (YYYY-MM-DD, or YYYY-MM: from its first day).",
+    )(f)
     return f
 
 
@@ -137,7 +155,13 @@ def option_filter(since: str | None, until: str | None, source: str | None):
     return f.changed(source=source) or None
 
 
-@main.command()
+@main.command(
+    epilog=examples(
+        'qa ask "How many US troops are in Iraq?"',
+        'qa ask --since 2024-08 --until 2024-09-15 --source reuters --json "Who won the election?"',
+        'echo "Who won the election?" | qa ask -',
+    )
+)
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @filter_options
@@ -190,7 +214,7 @@ def ask(
         printer.note(f"(only articles matching {search_filter.describe()} were searched)")
 
 
-@main.command()
+@main.command(epilog=examples("qa chat", "qa chat ~/news/", "qa chat --llm openai --as-of 2024-08-06 seeds/"))
 @click.argument("paths", nargs=-1, type=click.Path())
 @as_of_option
 @index_options
@@ -236,7 +260,14 @@ def threshold_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-@main.command("eval")
+@main.command(
+    "eval",
+    epilog=examples(
+        "qa eval",
+        "qa eval questions.jsonl --articles DIR --json now.json --html now.html",
+        "qa eval questions.jsonl --articles DIR --baseline before.json --min-accuracy 0.8",
+    ),
+)
 @click.argument("dataset", required=False, type=click.Path(dir_okay=False))
 @click.option(
     "--articles",
@@ -302,7 +333,7 @@ def eval_(
     )
 
 
-@main.command()
+@main.command(epilog=examples("qa info", "qa info --index /tmp/my-index", "qa info --settings"))
 @index_options
 @click.option(
     "--settings",
@@ -324,7 +355,7 @@ def info(index: str | None, chroma_url: str | None, show_settings: bool) -> None
     click.echo(f"index: {a.location}\narticles: {articles}\nchunks: {chunks}\nembedding model: {a.embedder.model_id}")
 
 
-@main.command()
+@main.command(epilog=examples("qa articles", "qa articles --json --index /tmp/my-index"))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @index_options
 @clean_errors
@@ -341,7 +372,7 @@ def articles(as_json: bool, index: str | None, chroma_url: str | None) -> None:
     print_articles(records, a.empty_message())
 
 
-@main.command()
+@main.command(epilog=examples("qa remove 5ac8039a6aa0", "qa remove ~/news/old.txt ~/news/2023/"))
 @click.argument("items", nargs=-1, required=True, metavar="ID|PATH...")
 @index_options
 @clean_errors

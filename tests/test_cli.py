@@ -3,6 +3,9 @@
 import datetime
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -136,7 +139,7 @@ def test_the_python_api_takes_the_same_filters(seed_assistant):
         seed_assistant.ask(TROOPS, since="last week")
 
 
-# -- an empty index, a folder of nothing qa reads -----------------------------
+# -- an empty index, a folder of nothing qa reads, help, completion -----------------------------
 
 
 def test_ask_a_missing_or_empty_index_says_so(tmp_path):
@@ -163,3 +166,30 @@ def test_ingest_a_folder_with_nothing_qa_reads_names_the_kinds(tmp_path):
     assert all(kind in line for kind in (".txt", ".md", ".html", ".jsonl")) and "no files of a kind qa reads" in line
     r = run_qa("ingest", "--index", str(tmp_path / "index"), str(SEEDS), str(SEEDS))  # seen twice: nothing to say
     assert r.returncode == 0 and r.stderr == "" and "2 added" in r.stdout
+
+
+@pytest.mark.parametrize("command", [[], ["ingest"], ["ask"], ["chat"], ["eval"], ["info"], ["articles"], ["remove"]])
+def test_help_ends_with_examples_as_written(command):
+    r = run_qa(*command, "--help")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.rstrip("\n").splitlines()
+    start = lines.index("  Examples:")
+    examples = lines[start + 1 :]
+    assert 2 <= len(examples) <= 3 and all(line.startswith("    qa ") or " | qa " in line for line in examples)
+    if command == ["ask"]:  # longer than the help's width, and still one line
+        assert '    qa ask --since 2024-08 --until 2024-09-15 --source reuters --json "Who won the election?"' in lines
+
+
+def test_shell_completion_as_the_readme_says():
+    qa = Path(sys.executable).with_name("qa")  # the script pip installs, named as users type it
+    if not qa.exists():
+        pytest.skip("no qa script beside this python")
+    script = subprocess.run(
+        [str(qa)], env={**os.environ, "_QA_COMPLETE": "bash_source"}, capture_output=True, text=True
+    )
+    assert script.returncode == 0 and "complete -o nosort -F _qa_completion qa" in script.stdout
+    env = {**os.environ, "_QA_COMPLETE": "bash_complete", "COMP_WORDS": "qa ar", "COMP_CWORD": "1"}
+    words = subprocess.run([str(qa)], env=env, capture_output=True, text=True).stdout.split()
+    assert "plain,articles" in words  # bash_complete answers "type,value" a line
+    env.update(COMP_WORDS="qa ask --to", COMP_CWORD="2")
+    assert "--top-k" in subprocess.run([str(qa)], env=env, capture_output=True, text=True).stdout
