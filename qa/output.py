@@ -182,7 +182,10 @@ def print_settings(settings: Settings) -> None:
 
 
 def print_articles(records: list[ArticleRecord], empty: str) -> None:
-    """Each article on two lines: id (its start), date, chunks and title; then its URL or file. ``empty``: said when none."""
+    """Each article on two lines: the start of its id, date, chunks and title; then its URL or file.
+
+    ``empty`` is said when there are none.
+    """
     out = console()
     if not records:
         out.print(empty, markup=False)

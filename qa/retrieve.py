@@ -105,8 +105,8 @@ def day_of(value: str | dt.date, last: bool = False) -> str:
 
     Example: day_of("2024-02", last=True) -> "2024-02-29"
     """
-    if isinstance(value, dt.date):
-        return value.isoformat()
+    if isinstance(value, dt.date):  # a datetime too: its day
+        return value.isoformat()[:10]
     text = str(value).strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}", text):

@@ -1,5 +1,7 @@
 """Follow-ups made standalone with no model (qa.followup), and /filter's argument (qa.chat.parse_filter)."""
 
+import datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -81,6 +83,7 @@ def test_filter_changed_is_what_qa_ask_and_the_api_use():
         "2024-01-01", "2024-08-06", "cnn"
     )
     assert Filter(source="cnn").changed(source=" ") == Filter()
+    assert Filter().changed(since=datetime.datetime(2024, 8, 6, 13, 30)) == Filter("2024-08-06")
     for bad in ["2024-8", "20240806", "2024-02-30", "August 2024", "2024-W32"]:
         with pytest.raises(UsageError, match=r"is not a date; write YYYY-MM-DD or YYYY-MM"):
             Filter().changed(since=bad)
