@@ -242,6 +242,7 @@ def chat(
 _THRESHOLDS = [
     ("accuracy", "accuracy"),
     ("f1", "f1"),
+    ("sentence-accuracy", "sentence_accuracy"),
     ("refusal-precision", "refusal_precision"),
     ("refusal-recall", "refusal_recall"),
     ("citation-recall", "citation_recall"),

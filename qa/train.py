@@ -431,12 +431,7 @@ def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) ->
 
     # 3. short-answer rule: best held-out accuracy + F1 over the questions with an answer in their articles
     findable = [it for it in items if it.in_articles]
-    rules = [
-        _rule(round(t, 2), r, top)
-        for t in np.arange(0.0, 0.61, 0.02)
-        for r in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
-        for top in (False, True)
-    ]
+    rules = [_rule(round(t, 2), r) for t in np.arange(0.0, 0.61, 0.02) for r in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)]
 
     def quality(rule: AnswerModel) -> float:
         outs = [_outcome(it, rule) for it in findable]
@@ -498,7 +493,7 @@ def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) ->
         "rounds": ROUNDS,
         "heldout": report["figures"],
     }
-    model = AnswerModel(sentence, span, confidence, threshold, short_threshold, short_ratio, meta, rule.short_from_top)
+    model = AnswerModel(sentence, span, confidence, threshold, short_threshold, short_ratio, meta)
     model.save(out)
     log(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
     return model
@@ -517,10 +512,10 @@ def refusal_threshold(confidence: np.ndarray, findable: np.ndarray) -> float:
     return round(float(np.floor(quantile * 100) / 100 + 0.01), 2)
 
 
-def _rule(short_threshold: float, short_ratio: float, short_from_top: bool) -> AnswerModel:
+def _rule(short_threshold: float, short_ratio: float) -> AnswerModel:
     """A model that only carries a short-answer rule (what :func:`short_span` reads)."""
     empty = Trees((), ())
-    return AnswerModel(empty, empty, empty, 0.0, short_threshold, short_ratio, {}, short_from_top)
+    return AnswerModel(empty, empty, empty, 0.0, short_threshold, short_ratio, {})
 
 
 def _report(
@@ -555,7 +550,6 @@ def _report(
         "threshold": threshold,
         "short_threshold": rule.short_threshold,
         "short_ratio": rule.short_ratio,
-        "short_from_top": float(rule.short_from_top),
         "short_share_answered": float(
             np.mean([short_span(rule, it.spans, it.sentences) is not None for it in items if it.sentences])
         ),

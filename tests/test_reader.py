@@ -105,23 +105,20 @@ def test_numbers_ner_missed_are_count_candidates():
     ]
 
 
-def test_short_answer_only_when_likelier_than_its_sentence():
-    from qa.reader import gives_short
+def test_short_answer_only_when_likelier_than_the_best_sentence():
+    from qa.reader import gives_short, short_span
 
     empty = Trees((), ())
     model = AnswerModel(empty, empty, empty, 0.1, 0.2, 1.0, {})
-    sent = cand.Sentence(0, "Iraq hosts 2,500 US troops.", 0, score=0.6)
-    assert gives_short(model, cand.Span(0, 0, "2,500", "CARDINAL", score=0.7), [sent])
-    assert not gives_short(model, cand.Span(0, 0, "2,500", "CARDINAL", score=0.5), [sent])  # the sentence is likelier
+    best = cand.Sentence(0, "Iraq hosts 2,500 US troops.", 0, score=0.6)
+    other = cand.Sentence(0, "The Pentagon counts over 180 attacks.", 30, score=0.2)
+    assert gives_short(model, cand.Span(0, 0, "2,500", "CARDINAL", score=0.7), [best, other])
+    assert not gives_short(model, cand.Span(0, 0, "2,500", "CARDINAL", score=0.5), [best, other])
+    # a span of a weaker sentence is measured against the best sentence, which would answer instead
+    assert not gives_short(model, cand.Span(1, 0, "180", "CARDINAL", score=0.5), [best, other])
     assert not gives_short(model, cand.Span(0, 0, "2,500", "CARDINAL", score=0.15), [cand.Sentence(0, "x", 0)])
-
-    from qa.reader import short_span
-
-    sents = [sent, cand.Sentence(0, "The Pentagon counts over 180 attacks.", 30, score=0.2)]
-    spans = [cand.Span(1, 0, "180", "CARDINAL", score=0.8), cand.Span(0, 0, "2,500", "CARDINAL", score=0.7)]
-    assert short_span(model, spans, sents).text == "180"
-    top = AnswerModel(empty, empty, empty, 0.1, 0.2, 1.0, {}, short_from_top=True)
-    assert short_span(top, spans, sents).text == "2,500"  # from the best sentence only
+    spans = [cand.Span(0, 0, "Austin", "PERSON", score=0.8), cand.Span(1, 0, "Lloyd Austin", "PERSON", score=0.3)]
+    assert short_span(model, spans, [best, other]).text == "Lloyd Austin"  # the fullest form of the name
 
 
 def test_trees_match_lightgbm():

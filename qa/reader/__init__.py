@@ -148,19 +148,18 @@ class Reader:
 
 
 def short_span(model: AnswerModel, spans: Sequence[Span], sents: Sequence[Sentence]) -> Span | None:
-    """The short answer: the best span (of the best sentence only, if the model says so) when it is
-    likely enough (:func:`gives_short`), as the fullest form of its name."""
-    chosen = [s for s in spans if s.sentence == 0] if model.short_from_top else spans
-    if not chosen or not gives_short(model, chosen[0], sents):
+    """The short answer: the best span when it is likely enough (:func:`gives_short`), as the
+    fullest form of its name."""
+    if not spans or not gives_short(model, spans[0], sents):
         return None
-    return fuller_name(chosen[0], spans)
+    return fuller_name(spans[0], spans)
 
 
 def gives_short(model: AnswerModel, span: Span, sents: Sequence[Sentence]) -> bool:
     """Whether the best span is likely enough to be shown as the short answer: above the model's
-    threshold, and not much less likely than its sentence is to hold the answer (else the sentence
-    alone answers better)."""
-    return span.score >= model.short_threshold and span.score >= model.short_ratio * sents[span.sentence].score
+    threshold, and not much less likely to be right than the best sentence is to hold the answer
+    (else that sentence, shown alone, answers better)."""
+    return span.score >= model.short_threshold and span.score >= model.short_ratio * sents[0].score
 
 
 _NAMES = frozenset({"PERSON", "PROPN"})
@@ -185,10 +184,13 @@ def fuller_name(short: Span, spans: Sequence[Span]) -> Span:
 
 
 def answer_sentences(r: Reading) -> list[Sentence]:
-    """The short answer's sentence (or the best), and another article's close second view of it."""
+    """The short answer's sentence (or the best), then the best sentence when that is another (the
+    likeliest to hold the answer is always shown), else another article's close second view of it."""
     if not r.sentences:
         return []
     first = r.sentences[r.short.sentence] if r.short is not None else r.sentences[0]
+    if first is not r.sentences[0]:
+        return [first, r.sentences[0]]
     chosen = [first]
     for s in r.sentences:
         if s is first or s.score < first.score - SECOND_SENTENCE_MARGIN:

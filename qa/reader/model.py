@@ -130,9 +130,8 @@ class AnswerModel:
     confidence: Trees
     threshold: float  # refuse when the confidence is below it
     short_threshold: float  # give a short answer when its span's probability is at least this
-    short_ratio: float  # ... and at least this times its sentence's probability of holding the answer
+    short_ratio: float  # ... and at least this times the best sentence's probability of holding the answer
     meta: Mapping[str, Any]
-    short_from_top: bool = False  # the short answer comes from the best sentence's spans only
 
     def check(
         self,
@@ -162,7 +161,6 @@ class AnswerModel:
             "threshold": self.threshold,
             "short_threshold": self.short_threshold,
             "short_ratio": self.short_ratio,
-            "short_from_top": self.short_from_top,
             "sentence": self.sentence.to_lists(),
             "span": self.span.to_lists(),
             "confidence": self.confidence.to_lists(),
@@ -182,7 +180,6 @@ class AnswerModel:
             float(d["short_threshold"]),
             float(d["short_ratio"]),
             d.get("meta", {}),
-            bool(d["short_from_top"]),
         )
 
     def save(self, path: Path) -> None:
