@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .config import setup_offline
-from .errors import QAError
+from .errors import QAError, UsageError
 
 if TYPE_CHECKING:
     from .assistant import Assistant
@@ -159,11 +159,12 @@ def option_filter(since: str | None, until: str | None, source: str | None):
     epilog=examples(
         'qa ask "How many US troops are in Iraq?"',
         'qa ask --since 2024-08 --until 2024-09-15 --source reuters --json "Who won the election?"',
-        'echo "Who won the election?" | qa ask -',
+        'echo "Who won the election?" | qa ask --markdown - > answer.md',
     )
 )
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--markdown", "as_markdown", is_flag=True, help="Print Markdown: the answer, its sources as footnotes.")
 @filter_options
 @click.option("--top-k", "top_k", type=click.IntRange(1), metavar="N", help="Passages retrieved (QA_K).  [default: 6]")
 @as_of_option
@@ -173,6 +174,7 @@ def option_filter(since: str | None, until: str | None, source: str | None):
 def ask(
     question: str,
     as_json: bool,
+    as_markdown: bool,
     since: str | None,
     until: str | None,
     source: str | None,
@@ -188,6 +190,8 @@ def ask(
     from .assistant import check_question
     from .embed import preload
 
+    if as_json and as_markdown:
+        raise UsageError("--json and --markdown: give one of them")
     if question == "-":
         question = " ".join(sys.stdin.read().split())
     check_question(question)
@@ -205,6 +209,11 @@ def ask(
     if as_json:
         answer = a.ask(question, filter=search_filter, as_of=day)
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if as_markdown:
+        from .output import answer_markdown
+
+        click.echo(answer_markdown(a.ask(question, filter=search_filter, as_of=day)), nl=False)
         return
     from .output import Printer
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -198,3 +199,52 @@ def print_articles(records: list[ArticleRecord], empty: str) -> None:
         out.print(f"{'':12}  {where}", markup=False)
     chunks = sum(r.chunks for r in records)
     out.print(f"{len(records):,} article{'s' if len(records) != 1 else ''}, {chunks:,} chunks", markup=False)
+
+
+# -- Markdown export ------------------------------------------------------------------------------
+
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]<>]|(?<!\w)_|_(?!\w)")
+
+
+def _md(text: str) -> str:
+    """Text as it reads, on one line: whitespace collapsed, characters Markdown would act on escaped."""
+    return _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(), " ".join(text.split()))
+
+
+def _footnote_refs(text: str) -> str:
+    """``[n]`` citation markers as Markdown footnote references ``[^n]``."""
+    return re.sub(r"\[(\d+)\]", r"[^\1]", text)
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The question as a heading, the answer with footnote references ``[^n]``, and its sources as footnotes.
+
+    The short answer comes first, in bold, when there is one. A refusal is the question and the
+    refusal sentence, with no sources. Used by ``qa ask --markdown`` and the chat's ``/save``.
+    """
+    blocks = [f"# {_md(answer.question)}"]
+    if answer.refused or not answer.sentences:
+        blocks.append(_md(answer.answer))
+        return "\n\n".join(blocks) + "\n"
+    if answer.short_answer:
+        ref = f" [^{answer.short_citation}]" if answer.short_citation else ""
+        blocks.append(f"**{_md(answer.short_answer)}**{ref}")
+    parts = []
+    for s in answer.sentences:
+        text = _footnote_refs(place_markers(_md(s.text), list(s.citations)))
+        parts.append(text if s.supported else f"{text} {_md(UNSUPPORTED_MARK)}")
+    blocks.append(" ".join(parts))
+    unsupported = sum(not s.supported for s in answer.sentences)
+    if unsupported:
+        blocks.append(
+            f"{_md(UNSUPPORTED_MARK)}: not backed by the passages it cites "
+            f"({unsupported} of {len(answer.sentences)} sentences); check it against the sources."
+        )
+    notes = []
+    for c in answer.citations:
+        date = f" ({c.date})" if c.date else ""
+        where = f"<{c.source}>" if re.fullmatch(r"https?://[^\s<>]+", c.source) else _md(c.source)
+        notes.append(f"[^{c.n}]: {_md(c.title)}{date}, {where} — “{_md(c.quote)}”")
+    if notes:
+        blocks.append("\n".join(notes))
+    return "\n\n".join(blocks) + "\n"

@@ -3,6 +3,7 @@
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -193,3 +194,58 @@ def test_shell_completion_as_the_readme_says():
     assert "plain,articles" in words  # bash_complete answers "type,value" a line
     env.update(COMP_WORDS="qa ask --to", COMP_CWORD="2")
     assert "--top-k" in subprocess.run([str(qa)], env=env, capture_output=True, text=True).stdout
+
+
+# -- qa ask --markdown ---------------------------------------------------------------------------
+
+
+def test_ask_markdown_has_the_question_answer_and_footnotes(seed_index):
+    r = run_qa("ask", "--markdown", "--index", str(seed_index), TROOPS)
+    assert r.returncode == 0, r.stderr
+    data = ask_json(seed_index, TROOPS)
+    blocks = r.stdout.split("\n\n")
+    assert blocks[0] == f"# {TROOPS}"
+    assert blocks[1] == f"**{data['short_answer']}** [^{data['short_answer_citation']}]"
+    assert blocks[2] == re.sub(r"\[(\d+)\]", r"[^\1]", data["answer"])  # the same answer, footnote references
+    assert "[1]" not in blocks[2] and "Iraq hosts 2,500 US troops" in blocks[2]
+    notes = blocks[3].rstrip("\n").split("\n")
+    assert len(notes) == len(data["citations"]) >= 2 and len(blocks) == 4
+    for line, c in zip(notes, data["citations"]):
+        assert line == f"[^{c['n']}]: {c['title']} ({c['date']}), {c['source']} — “{c['quote']}”"
+    assert DATED_SEED in notes[0]
+
+
+def test_ask_markdown_refusal_is_the_question_and_the_refusal(seed_index):
+    r = run_qa("ask", "--markdown", "--index", str(seed_index), "What is the capital of France?")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "# What is the capital of France?\n\nI cannot answer that from the articles.\n"
+
+
+def test_ask_markdown_and_json_together_is_one_line(seed_index):
+    assert_clean_error(
+        run_qa("ask", "--markdown", "--json", "--index", str(seed_index), TROOPS), 2, "--json", "--markdown"
+    )
+
+
+def test_answer_markdown_escapes_text_and_marks_unsupported_sentences():
+    from qa.output import answer_markdown
+    from qa.types import Answer, Citation, Sentence
+
+    citations = (
+        Citation(1, "A *bold* [claim]", None, "https://example.com/a_b?x=1", "5 < 6\nand *so*", 0, 12),
+        Citation(2, "Second", "2024-08-06", "/news/my_file.txt", "Quoted.", 20, 27),
+    )
+    answer = Answer(
+        "What is 2*3?",
+        "Six [1]. It is _big_ [2].",
+        False,
+        citations,
+        (Sentence("Six.", (1,)), Sentence("It is _big_.", (2,), supported=False)),
+    )
+    assert answer_markdown(answer) == (
+        "# What is 2\\*3?\n\n"
+        "Six [^1]. It is \\_big\\_ [^2]. \\[unsupported\\]\n\n"
+        "\\[unsupported\\]: not backed by the passages it cites (1 of 2 sentences); check it against the sources.\n\n"
+        "[^1]: A \\*bold\\* \\[claim\\], <https://example.com/a_b?x=1> — “5 \\< 6 and \\*so\\*”\n"
+        "[^2]: Second (2024-08-06), /news/my_file.txt — “Quoted.”\n"
+    )
