@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import QAError, UsageError
 from .followup import standalone_question
-from .output import Printer, console, ingest_with_progress
+from .output import Printer, answer_markdown, console, ingest_with_progress
 from .retrieve import Filter, parse_filter
 from .text import mask_credentials
 from .types import Answer
@@ -38,11 +38,12 @@ Ask a question in plain words. Follow-ups ("And how many are in Syria?") build o
   /filter FROM..TO    only articles dated FROM to TO (YYYY-MM-DD or YYYY-MM; either side may be left out)
   /filter SOURCE      only articles whose file, URL or title contains SOURCE
   /filter off         search all articles again (/filter alone shows the filter)
+  /save FILE          write the last answer and its sources to FILE as Markdown
   /reset              forget the conversation: the next question starts afresh
   /help               this list
   /quit               leave (Ctrl-D does too); Ctrl-C stops an answer being written"""
 
-COMMANDS = ("/help", "/sources", "/source", "/filter", "/reset", "/quit")
+COMMANDS = ("/help", "/sources", "/source", "/filter", "/save", "/reset", "/quit")
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,8 @@ class ChatSession:
             self.printer.note(note + (f" (filter still on: {self.filter.describe()})" if self.filter else ""))
         elif name == "/filter":
             self.set_filter(arg)
+        elif name == "/save":
+            self.save(arg)
         else:
             raise UsageError(f"unknown command {name}; /help lists the commands")
         return True
@@ -164,6 +167,18 @@ class ChatSession:
         citation = answer.citations[int(arg) - 1]
         passages = {p.id: p for p in answer.passages}
         self.printer.passage(citation, passages.get(citation.passage_id))
+
+    def save(self, arg: str) -> None:
+        if not arg:
+            raise UsageError("say where: /save FILE")
+        if self.last is None:
+            raise UsageError("no answer yet; ask a question first")
+        path = Path(arg).expanduser()
+        try:
+            path.write_text(answer_markdown(self.last), encoding="utf-8")
+        except OSError as e:
+            raise QAError(f"cannot write {arg}: {e.strerror or e}") from None
+        self.printer.note(f"saved to {arg}")
 
     def set_filter(self, arg: str) -> None:
         if arg:

@@ -141,7 +141,7 @@ def test_no_color_in_a_terminal(seed_index, chat_env):
     term.wait_for("qa: error: unknown command /nonsense; /help lists the commands")
     term.type("/help")
     term.wait_for("/source N")
-    term.wait_for_prompt()
+    assert "/save FILE          write the last answer and its sources to FILE as Markdown" in term.wait_for_prompt()
     term.child.sendeof()
     assert term.exit_status() == 0
     colours = [
@@ -167,6 +167,29 @@ def test_piped_questions_and_commands(seed_index):
     assert r.stderr.strip() == "qa: error: say which source: /source N with N from 1 to 2"
     assert "filter: 2024-09-01" in r.stdout and "I cannot answer that from the articles." in r.stdout
     assert "not read" not in r.stdout
+
+
+def test_save_writes_the_last_answer_as_markdown(seed_index, tmp_path):
+    saved, refusal, nowhere = tmp_path / "answer.md", tmp_path / "refusal.md", tmp_path / "no-such-folder" / "x.md"
+    script = (
+        f"/save {saved}\n{QUESTION}\n/save {saved}\n/save {nowhere}\n/save {tmp_path}\n/save\n"
+        f"What is the capital of France?\n/save {refusal}\n"
+    )
+    r = run_qa("chat", "--index", str(seed_index), input=script)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count(f"saved to {saved}") == 1 and f"saved to {refusal}" in r.stdout
+    assert r.stderr.splitlines() == [
+        "qa: error: no answer yet; ask a question first",
+        f"qa: error: cannot write {nowhere}: No such file or directory",
+        f"qa: error: cannot write {tmp_path}: Is a directory",
+        "qa: error: say where: /save FILE",
+    ]
+    ask = run_qa("ask", "--markdown", "--index", str(seed_index), QUESTION)
+    assert ask.returncode == 0, ask.stderr
+    assert saved.read_text() == ask.stdout  # one rendering for qa ask --markdown and /save
+    assert saved.read_text().startswith(f"# {QUESTION}\n\n**2,500** [^1]\n\nIraq hosts 2,500 US troops")
+    assert "\n[^1]: " in saved.read_text() and SEED_FILE in saved.read_text()
+    assert refusal.read_text() == "# What is the capital of France?\n\nI cannot answer that from the articles.\n"
 
 
 # -- Ctrl-C while an answer is being written: a slow OpenAI-compatible server on loopback ---------
