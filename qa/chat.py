@@ -136,7 +136,11 @@ class ChatSession:
         if name in ("/help", "/?", "/h"):
             self.printer.out.print(HELP, markup=False)
         elif name == "/sources":
-            self.printer.sources(self._cited_answer(), compact=False)
+            answer = self._last_answer()
+            if answer.citations:
+                self.printer.sources(answer, compact=False)
+            else:
+                self.printer.note("the last answer cites no sources")
         elif name == "/source":
             self.show_source(arg)
         elif name == "/reset":
@@ -152,18 +156,24 @@ class ChatSession:
             raise UsageError(f"unknown command {name}; /help lists the commands")
         return True
 
-    def _cited_answer(self) -> Answer:
+    def _last_answer(self) -> Answer:
         if self.last is None:
             raise UsageError("no answer yet; ask a question first")
-        if not self.last.citations:
-            raise UsageError("the last answer cites no sources")
         return self.last
 
     def show_source(self, arg: str) -> None:
-        answer = self._cited_answer()
+        answer = self._last_answer()
         count = len(answer.citations)
+        if count == 0:
+            has = "cites no sources"
+        elif count == 1:
+            has = "has 1 source (/source 1)"
+        else:
+            has = f"has {count} sources (/source 1 to /source {count})"
+        if not arg:
+            raise UsageError(f"say which source: the last answer {has}")
         if not arg.isdigit() or not 1 <= int(arg) <= count:
-            raise UsageError(f"say which source: /source N with N from 1 to {count}")
+            raise UsageError(f"there is no source {arg}; the last answer {has}")
         citation = answer.citations[int(arg) - 1]
         passages = {p.id: p for p in answer.passages}
         self.printer.passage(citation, passages.get(citation.passage_id))

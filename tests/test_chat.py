@@ -155,7 +155,8 @@ def test_no_color_in_a_terminal(seed_index, chat_env):
 
 def test_piped_questions_and_commands(seed_index):
     script = (
-        f"{QUESTION}\n\n{FOLLOW_UP}\n/sources\n/source 1\n/source 7\n/filter 2024-09..\n{QUESTION}\n/quit\nnot read\n"
+        f"{QUESTION}\n\n{FOLLOW_UP}\n/sources\n/source 1\n/source 7\n/filter 2024-09..\n{QUESTION}\n"
+        "/sources\n/source 1\n/quit\nnot read\n"
     )
     r = run_qa("chat", "--index", str(seed_index), input=script)
     assert r.returncode == 0, r.stderr
@@ -164,8 +165,13 @@ def test_piped_questions_and_commands(seed_index):
     assert f"↳ searching: {STANDALONE}" in r.stdout
     assert SEED_FILE in r.stdout and "over 150 times" in r.stdout
     assert "An additional 900 are stationed in Syria" in r.stdout  # the follow-up's answer, second of two sources
-    assert r.stderr.strip() == "qa: error: say which source: /source N with N from 1 to 2"
+    assert r.stderr.splitlines() == [
+        "qa: error: there is no source 7; the last answer has 2 sources (/source 1 to /source 2)",
+        "qa: error: there is no source 1; the last answer cites no sources",  # after the refusal
+    ]
     assert "filter: 2024-09-01" in r.stdout and "I cannot answer that from the articles." in r.stdout
+    after_refusal = r.stdout.rsplit("I cannot answer that from the articles.", 1)[1]
+    assert "the last answer cites no sources" in after_refusal and "qa: error" not in r.stdout
     assert "not read" not in r.stdout
 
 
@@ -327,7 +333,9 @@ def test_a_follow_up_is_rewritten_by_the_generator_with_the_history(session):
     chat.handle("/source 1")
     assert SEED_FILE in out.getvalue()
     chat.handle("/source 3")
-    assert "qa: error: say which source: /source N with N from 1 to 1" in out.getvalue()
+    assert out.getvalue().endswith("qa: error: there is no source 3; the last answer has 1 source (/source 1)\n")
+    chat.handle("/source")
+    assert out.getvalue().endswith("qa: error: say which source: the last answer has 1 source (/source 1)\n")
 
 
 def test_a_refusal_under_a_filter_says_so(session):
@@ -336,3 +344,12 @@ def test_a_refusal_under_a_filter_says_so(session):
     chat.handle(QUESTION)
     assert gen.history == []  # nothing in 2030: refused without a call
     assert "(only articles matching 2030-01-01..2030-01-31 were searched; /filter off for all)" in out.getvalue()
+    chat.handle("/sources")  # a plain note, not an error
+    assert out.getvalue().endswith("\nthe last answer cites no sources\n") and "qa: error" not in out.getvalue()
+
+
+def test_sources_before_any_answer_is_an_error(session):
+    chat, _, out = session
+    chat.handle("/sources")
+    chat.handle("/source 1")
+    assert out.getvalue().splitlines() == ["qa: error: no answer yet; ask a question first"] * 2
