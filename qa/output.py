@@ -203,12 +203,19 @@ def print_articles(records: list[ArticleRecord], empty: str) -> None:
 
 # -- Markdown export ------------------------------------------------------------------------------
 
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]<>]|(?<!\w)_|_(?!\w)")
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]<>&~]|(?<!\w)_|_(?!\w)")
+#: What makes a paragraph a heading, list, quote or rule when it starts with it.
+_MARKDOWN_BLOCK_START = re.compile(r"^(?=[#+=|-])|^(\d+)(?=[.)] )")
 
 
 def _md(text: str) -> str:
     """Text as it reads, on one line: whitespace collapsed, characters Markdown would act on escaped."""
     return _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(), " ".join(text.split()))
+
+
+def _paragraph(text: str) -> str:
+    """``text`` (already escaped) as a paragraph, never a heading, list item or rule."""
+    return _MARKDOWN_BLOCK_START.sub(lambda m: (m.group(1) or "") + "\\", text, count=1)
 
 
 def _footnote_refs(text: str) -> str:
@@ -224,7 +231,7 @@ def answer_markdown(answer: Answer) -> str:
     """
     blocks = [f"# {_md(answer.question)}"]
     if answer.refused or not answer.sentences:
-        blocks.append(_md(answer.answer))
+        blocks.append(_paragraph(_md(answer.answer)))
         return "\n\n".join(blocks) + "\n"
     if answer.short_answer:
         ref = f" [^{answer.short_citation}]" if answer.short_citation else ""
@@ -233,7 +240,7 @@ def answer_markdown(answer: Answer) -> str:
     for s in answer.sentences:
         text = _footnote_refs(place_markers(_md(s.text), list(s.citations)))
         parts.append(text if s.supported else f"{text} {_md(UNSUPPORTED_MARK)}")
-    blocks.append(" ".join(parts))
+    blocks.append(_paragraph(" ".join(parts)))
     unsupported = sum(not s.supported for s in answer.sentences)
     if unsupported:
         blocks.append(

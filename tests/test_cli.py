@@ -249,3 +249,17 @@ def test_answer_markdown_escapes_text_and_marks_unsupported_sentences():
         "[^1]: A \\*bold\\* \\[claim\\], <https://example.com/a_b?x=1> — “5 \\< 6 and \\*so\\*”\n"
         "[^2]: Second (2024-08-06), /news/my_file.txt — “Quoted.”\n"
     )
+
+
+def test_answer_markdown_never_starts_a_heading_or_list_by_accident():
+    from qa.output import answer_markdown
+    from qa.types import Answer, Citation, Sentence
+
+    cite = (Citation(1, "T & Co", None, "a.txt", "#MeToo", 0, 6),)
+    for text, shown in [
+        ("#MeToo spread.", "\\#MeToo spread [^1]."),
+        ("1. It did.", "1\\. It did [^1]."),
+        ("- x.", "\\- x [^1]."),
+    ]:
+        md = answer_markdown(Answer("Q?", text, False, cite, (Sentence(text, (1,)),)))
+        assert md == f"# Q?\n\n{shown}\n\n[^1]: T \\& Co, a.txt — “#MeToo”\n"
