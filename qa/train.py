@@ -441,7 +441,7 @@ def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) ->
     short_threshold, short_ratio = rule.short_threshold, rule.short_ratio
 
     # 4. confidence, held-out, then the refusal threshold
-    conf_rows = [confidence_features(it.question, it.sentences, it.spans, it.passages) for it in items]
+    conf_rows = [confidence_features(it.question, it.sentences, it.spans) for it in items]
     labels = np.array([int(_outcome(it, rule)[0]) for it in items])
     x = matrix(conf_rows, c_names)
     folds = np.array(_folds(items))

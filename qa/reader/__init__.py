@@ -42,9 +42,7 @@ class Reading:
     answer_sentences: list[Sentence] = field(default_factory=list)
 
 
-def confidence_features(
-    q: Question, sents: Sequence[Sentence], spans: Sequence[Span], passages: Sequence[Passage]
-) -> dict[str, float]:
+def confidence_features(q: Question, sents: Sequence[Sentence], spans: Sequence[Span]) -> dict[str, float]:
     """What the confidence model reads: how good the best candidates are, and how clearly best."""
     s_scores = [s.score for s in sents] + [0.0, 0.0]
     sp_scores = [s.score for s in spans] + [0.0, 0.0]
@@ -137,7 +135,7 @@ class Reader:
             for sp, p in zip(spans, model.span.predict(matrix([s.features for s in spans], model.span.features))):
                 sp.score = float(p)
             spans.sort(key=lambda s: -s.score)
-        conf = confidence_features(q, sents, spans, passages)
+        conf = confidence_features(q, sents, spans)
         confidence = float(model.confidence.predict(matrix([conf], model.confidence.features))[0])
         short = short_span(model, spans, sents)
         if short is None and q.type in STRICT:
@@ -211,5 +209,5 @@ def feature_names() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     sents = cand.sentences(q, [p])
     cand.add_dense(sents, [0.5] * len(sents))
     spans = cand.spans(q, [p], list(enumerate(sents)), {sents[0].text: [RawSpan(0, 12, "PERSON")]})
-    conf = confidence_features(q, sents, spans, [p])
+    conf = confidence_features(q, sents, spans)
     return tuple(sents[0].features), tuple(spans[0].features), tuple(conf)

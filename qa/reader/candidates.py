@@ -14,7 +14,7 @@ The way of a question through it:
 2. The best :data:`DENSE_CANDIDATES` by a cheap lexical score get the cosine of their MiniLM
    vector to the question's; the sentence model scores them.
 3. :func:`spans` takes the named entities and noun phrases (spaCy) of the best
-   :data:`SPAN_SENTENCES` sentences and their articles' titles, with features of their own:
+   :data:`SPAN_SENTENCES` sentences (and their numbers in digits), with features of their own:
    entity label against the expected answer type, repeats of the question, distance to the
    question's words, how many passages and articles agree on the span.
 """
@@ -98,7 +98,7 @@ class Sentence:
 class Span:
     """A candidate short answer: ``text`` is copied verbatim from its sentence or its article's title."""
 
-    sentence: int  # index into the sentences; -1 when taken from a title only
+    sentence: int  # index into the sentences
     passage: int
     text: str
     label: str
@@ -320,9 +320,9 @@ def spans(
     chosen: Sequence[tuple[int, Sentence]],
     found_spans: dict[str, list[RawSpan]],
 ) -> list[Span]:
-    """Short-answer candidates of the ``chosen`` sentences (index, sentence) and of their titles.
+    """Short-answer candidates of the ``chosen`` sentences (index, sentence).
 
-    ``found_spans`` maps each text (sentence or title) to the spans the NLP step found in it.
+    ``found_spans`` maps each sentence to the spans the NLP step found in it.
     """
     out: list[Span] = []
     # Agreement counts what the passages say, not their titles: chunks of one article share its title.
@@ -337,87 +337,87 @@ def spans(
         title_norm = f" {norm_span(p.title)} "
         # A short answer is shown with the sentence it comes from, so only the sentence's own spans
         # are candidates (a title's span would stand beside a sentence that does not say it).
-        for text, idx in [(s.text, index)]:
-            tokens = [m for m in _WORD.finditer(text)]
-            folded = [_fold(m.group(0)) for m in tokens]
-            q_positions = [i for i, w in enumerate(folded) if found(w, q_tokens)]
-            for raw in with_numbers(text, found_spans.get(text, ())):
-                span_text = _POSSESSIVE.sub("", text[raw.start : raw.end]).strip(" ,.;:!?\"'“”‘’()[]")
-                dropped = _DROP.sub("", span_text)
-                if dropped != span_text and raw.label == "NP":
-                    span_text = dropped
-                if not span_text or len(span_text.split()) > MAX_SPAN_WORDS or not any(c.isalnum() for c in span_text):
-                    continue
-                if raw.label == "NORP" and q.type == "PERSON":
-                    continue  # "who" is not answered by a nationality or a party
-                if q.type in STRICT and raw.label not in COMPATIBLE[q.type]:
-                    continue  # "how many" is answered by a number, "when" by a date
-                if (
-                    q.type == "PERSON"
-                    and raw.label not in _WHO
-                    and not (raw.label == "NP" and is_head(span_text.split()[-1], "PERSON"))
-                ):
-                    continue  # "who" is answered by a name or a role ("the mayor"), not a phrase or a number
-                norm = norm_span(span_text)
-                if (s.passage, norm) in seen:
-                    continue
-                seen.add((s.passage, norm))
-                words = norm.split()
-                in_q = sum(1 for w in words if f" {w} " in q_norm or found(_fold(w), q_tokens)) / len(words)
-                if in_q >= 1.0:
-                    continue  # repeats the question
-                first = next((i for i, m in enumerate(tokens) if m.start() >= raw.start), 0)
-                last = max(first, next((i for i, m in reversed(list(enumerate(tokens))) if m.end() <= raw.end), first))
-                dist = min(
-                    (abs(i - first) if i < first else abs(i - last) for i in q_positions if not first <= i <= last),
-                    default=50,
-                )
-                nxt = folded[last + 1] if last + 1 < len(tokens) else ""
-                prv = folded[first - 1] if first > 0 else ""
+        text = s.text
+        tokens = [m for m in _WORD.finditer(text)]
+        folded = [_fold(m.group(0)) for m in tokens]
+        q_positions = [i for i, w in enumerate(folded) if found(w, q_tokens)]
+        for raw in with_numbers(text, found_spans.get(text, ())):
+            span_text = _POSSESSIVE.sub("", text[raw.start : raw.end]).strip(" ,.;:!?\"'“”‘’()[]")
+            dropped = _DROP.sub("", span_text)
+            if dropped != span_text and raw.label == "NP":
+                span_text = dropped
+            if not span_text or len(span_text.split()) > MAX_SPAN_WORDS or not any(c.isalnum() for c in span_text):
+                continue
+            if raw.label == "NORP" and q.type == "PERSON":
+                continue  # "who" is not answered by a nationality or a party
+            if q.type in STRICT and raw.label not in COMPATIBLE[q.type]:
+                continue  # "how many" is answered by a number, "when" by a date
+            if (
+                q.type == "PERSON"
+                and raw.label not in _WHO
+                and not (raw.label == "NP" and is_head(span_text.split()[-1], "PERSON"))
+            ):
+                continue  # "who" is answered by a name or a role ("the mayor"), not a phrase or a number
+            norm = norm_span(span_text)
+            if (s.passage, norm) in seen:
+                continue
+            seen.add((s.passage, norm))
+            words = norm.split()
+            in_q = sum(1 for w in words if f" {w} " in q_norm or found(_fold(w), q_tokens)) / len(words)
+            if in_q >= 1.0:
+                continue  # repeats the question
+            first = next((i for i, m in enumerate(tokens) if m.start() >= raw.start), 0)
+            last = max(first, next((i for i, m in reversed(list(enumerate(tokens))) if m.end() <= raw.end), first))
+            dist = min(
+                (abs(i - first) if i < first else abs(i - last) for i in q_positions if not first <= i <= last),
+                default=50,
+            )
+            nxt = folded[last + 1] if last + 1 < len(tokens) else ""
+            prv = folded[first - 1] if first > 0 else ""
 
-                padded = f" {norm} "
-                agree_p = sum(1 for t in passage_texts if padded in f" {t} ")
-                agree_a = len({passages[i].article_id for i, t in enumerate(passage_texts) if padded in f" {t} "})
-                agree_t = sum(1 for t in titles.values() if padded in t)
-                agree_s = sum(score for t, score in sentence_texts if padded in f" {t} ")
-                features = {
-                    **{
-                        k: s.features[k]
-                        for k in (
-                            "rank",
-                            "article_rank",
-                            "date_rel",
-                            "date_future",
-                            "date_unknown",
-                            "lex_ctx",
-                            "dense_s",
-                            "keyword_rel",
-                            "missing_keys",
-                            "lex_title",
-                        )
-                    },
-                    "sent_score": s.score,
-                    "sent_rank": float(rank),
-                    "in_title": float(padded in title_norm),
-                    "compatible": float(raw.label in COMPATIBLE.get(q.type, ())),
-                    "in_question": in_q,
-                    "span_words": float(len(words)),
-                    "dist": float(min(dist, 50)),
-                    "window_3": _window(q, folded, first, last, 3),
-                    "window_8": _window(q, folded, first, last, 8),
-                    "next_in_q": float(bool(nxt) and found(nxt, q_tokens)),
-                    "prev_in_q": float(bool(prv) and found(prv, q_tokens)),
-                    "agree_passages": float(agree_p),
-                    "agree_articles": float(agree_a),
-                    "agree_titles": float(agree_t),
-                    "agree_sentences": agree_s,
-                    "has_digit": float(any(c.isdigit() for c in span_text)),
-                    "capitalised": float(span_text[:1].isupper()),
-                    "relative_position": raw.start / max(len(text), 1),
-                    **_onehot("label", raw.label, SPAN_LABELS),
-                    **_onehot("q", q.type, TYPES),
-                }
-                out.append(Span(idx, s.passage, span_text, raw.label, features))
+            padded = f" {norm} "
+            agree_p = sum(1 for t in passage_texts if padded in f" {t} ")
+            agree_a = len({passages[i].article_id for i, t in enumerate(passage_texts) if padded in f" {t} "})
+            agree_t = sum(1 for t in titles.values() if padded in t)
+            agree_s = sum(score for t, score in sentence_texts if padded in f" {t} ")
+            features = {
+                **{
+                    k: s.features[k]
+                    for k in (
+                        "rank",
+                        "article_rank",
+                        "date_rel",
+                        "date_future",
+                        "date_unknown",
+                        "lex_ctx",
+                        "dense_s",
+                        "keyword_rel",
+                        "missing_keys",
+                        "lex_title",
+                    )
+                },
+                "sent_score": s.score,
+                "sent_rank": float(rank),
+                "in_title": float(padded in title_norm),
+                "compatible": float(raw.label in COMPATIBLE.get(q.type, ())),
+                "in_question": in_q,
+                "span_words": float(len(words)),
+                "dist": float(min(dist, 50)),
+                "window_3": _window(q, folded, first, last, 3),
+                "window_8": _window(q, folded, first, last, 8),
+                "next_in_q": float(bool(nxt) and found(nxt, q_tokens)),
+                "prev_in_q": float(bool(prv) and found(prv, q_tokens)),
+                "agree_passages": float(agree_p),
+                "agree_articles": float(agree_a),
+                "agree_titles": float(agree_t),
+                "agree_sentences": agree_s,
+                "has_digit": float(any(c.isdigit() for c in span_text)),
+                "capitalised": float(span_text[:1].isupper()),
+                "relative_position": raw.start / max(len(text), 1),
+                **_onehot("label", raw.label, SPAN_LABELS),
+                **_onehot("q", q.type, TYPES),
+            }
+            out.append(Span(index, s.passage, span_text, raw.label, features))
     return out
 
 
