@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,58 +101,55 @@ class Ingester:
         progress = progress or (lambda kind, n: None)
         report = IngestReport()
         store = self.store
-        state = store.state()
-        was_dirty = bool(state.get("dirty"))
-        store.set_state(dirty=True)
+        with self._writing() as (files, live):
+            found: list[Path] = []
+            for item in iter_files(paths):
+                (report.problems.append if isinstance(item, Problem) else found.append)(item)  # type: ignore[arg-type]
+            progress("files", len(found))
 
-        files = store.file_records()
-        live = store.article_records()
-        found: list[Path] = []
-        for item in iter_files(paths):
-            (report.problems.append if isinstance(item, Problem) else found.append)(item)  # type: ignore[arg-type]
-        progress("files", len(found))
+            batch = _Batch()
+            for path in found:
+                key = str(path.resolve())
+                try:
+                    st = path.stat()
+                except OSError as e:
+                    report.problems.append(Problem(str(path), f"cannot read: {e.strerror or e}"))
+                    progress("file", 1)
+                    continue
+                old = files.get(key)
+                if (
+                    old
+                    and old.size == st.st_size
+                    and old.mtime_ns == st.st_mtime_ns
+                    and _holds(live, key, old.articles)
+                ):
+                    report.unchanged += len(old.articles)
+                    progress("file", 1)
+                    continue
+                record, articles, problems = _read_stable(path, key)
+                report.problems.extend(problems)
+                if record is None or (not articles and not old):
+                    progress("file", 1)
+                    continue
+                batch.files.append(_Pending(key, record, articles, old))
+                for a in articles:
+                    if a.id not in live and a.id not in batch.new:
+                        batch.new[a.id] = a
+                        batch.n_chunks += max(1, len(a.text) // 800)
+                        if batch.n_chunks >= self.batch_chunks:  # also inside one big file: memory stays bounded
+                            self._publish_new(batch, live, report, progress)
+                if batch.n_chunks >= self.batch_chunks or len(batch.files) >= self.batch_chunks:
+                    self._flush(batch, live, files, report, progress)
+                    batch = _Batch()
+            self._flush(batch, live, files, report, progress)
 
-        batch = _Batch()
-        for path in found:
-            key = str(path.resolve())
-            try:
-                st = path.stat()
-            except OSError as e:
-                report.problems.append(Problem(str(path), f"cannot read: {e.strerror or e}"))
-                progress("file", 1)
-                continue
-            old = files.get(key)
-            if old and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns and _holds(live, key, old.articles):
-                report.unchanged += len(old.articles)
-                progress("file", 1)
-                continue
-            record, articles, problems = _read_stable(path, key)
-            report.problems.extend(problems)
-            if record is None or (not articles and not old):
-                progress("file", 1)
-                continue
-            batch.files.append(_Pending(key, record, articles, old))
-            for a in articles:
-                if a.id not in live and a.id not in batch.new:
-                    batch.new[a.id] = a
-                    batch.n_chunks += max(1, len(a.text) // 800)
-                    if batch.n_chunks >= self.batch_chunks:  # also inside one big file: memory stays bounded
-                        self._publish_new(batch, live, report, progress)
-            if batch.n_chunks >= self.batch_chunks or len(batch.files) >= self.batch_chunks:
-                self._flush(batch, live, files, report, progress)
-                batch = _Batch()
-        self._flush(batch, live, files, report, progress)
-
-        if prune:
-            for key, rec in list(files.items()):
-                if not Path(key).exists():
-                    store.delete_file(key)  # the claim goes first: a crash here leaves work for the sweep
-                    del files[key]
-                    report.removed += self._reconcile(key, [], rec.articles, live)
-            self._retire_unsourced(live)
-        if was_dirty:
-            self.sweep(live, files)
-        store.set_state(dirty=False, generation=int(state.get("generation", 0)) + 1)
+            if prune:
+                for key, rec in list(files.items()):
+                    if not Path(key).exists():
+                        store.delete_file(key)  # the claim goes first: a crash here leaves work for the sweep
+                        del files[key]
+                        report.removed += self._reconcile(key, [], rec.articles, live)
+                self._retire_unsourced(live)
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -165,25 +163,33 @@ class Ingester:
         it runs (called with no ids, this is only that sweep); the generation moves on, so the
         keyword index is rebuilt.
         """
-        store = self.store
-        state = store.state()
+        with self._writing() as (files, live):
+            gone = [live[a] for a in dict.fromkeys(article_ids) if a in live]
+            ids = {r.id for r in gone}
+            claims = [f for f in files.values() if ids & set(f.articles)]
+            for f in claims:
+                f.articles, f.mtime_ns = [a for a in f.articles if a not in ids], -1
+            self.store.put_files(claims)  # the claims go first: a crash here leaves work for the sweep
+            for rec in gone:
+                rec.sources = []
+            self._retire_unsourced(live)
+        return gone
+
+    @contextmanager
+    def _writing(self) -> Iterator[tuple[dict[str, FileRecord], dict[str, ArticleRecord]]]:
+        """One crash-safe write of the index (an ingest or a remove): ``dirty`` is set first, and the file
+        and article records are read; when the block ends without an error, what an earlier interrupted
+        write left is swept, then ``dirty`` is cleared and the generation moves on (the keyword index
+        is rebuilt). An error leaves ``dirty`` set, for the next write's sweep."""
+        state = self.store.state()
         was_dirty = bool(state.get("dirty"))
-        store.set_state(dirty=True)
-        files = store.file_records()
-        live = store.article_records()
-        gone = [live[a] for a in dict.fromkeys(article_ids) if a in live]
-        ids = {r.id for r in gone}
-        claims = [f for f in files.values() if ids & set(f.articles)]
-        for f in claims:
-            f.articles, f.mtime_ns = [a for a in f.articles if a not in ids], -1
-        store.put_files(claims)  # the claims go first: a crash here leaves work for the sweep
-        for rec in gone:
-            rec.sources = []
-        self._retire_unsourced(live)
+        self.store.set_state(dirty=True)
+        files = self.store.file_records()
+        live = self.store.article_records()
+        yield files, live
         if was_dirty:
             self.sweep(live, files)
-        store.set_state(dirty=False, generation=int(state.get("generation", 0)) + 1)
-        return gone
+        self.store.set_state(dirty=False, generation=int(state.get("generation", 0)) + 1)
 
     def _publish_new(
         self, batch: _Batch, live: dict[str, ArticleRecord], report: IngestReport, progress: Progress
