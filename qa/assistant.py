@@ -314,13 +314,15 @@ class Assistant:
         since: dt.date | str | None = None,
         until: dt.date | str | None = None,
         source: str | None = None,
+        k: int | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer text in pieces as it is generated, then the checked :class:`Answer`.
 
         ``as_of`` (the day the question is asked) prefers articles dated near it in retrieval; the
         reader reads the articles' dates against it (against today when it is None).
-        ``since``, ``until`` and ``source`` narrow ``filter`` (see :meth:`ask`). An index that is
-        missing or holds no articles is a QAError that says how to add some.
+        ``since``, ``until`` and ``source`` narrow ``filter`` (see :meth:`ask`); ``k`` passages are
+        retrieved (None: the ``k`` setting). An index that is missing or holds no articles is a
+        QAError that says how to add some.
         """
         question = check_question(question)
         day = parse_as_of(as_of)
@@ -328,7 +330,7 @@ class Assistant:
         query = search_query or question
         if self.missing:  # say so, and make no index
             raise QAError(self.empty_message())
-        passages = self.retriever.search(query, filter=filter, as_of=day)
+        passages = self.retriever.search(query, k=k, filter=filter, as_of=day)
         if not passages and not self.store.articles.count():
             raise QAError(self.empty_message())
         # The one relevance gate: refuse without calling a generator that asks for it when nothing is relevant.
@@ -359,6 +361,7 @@ class Assistant:
         since: dt.date | str | None = None,
         until: dt.date | str | None = None,
         source: str | None = None,
+        k: int | None = None,
     ) -> Answer:
         """Answer ``question`` with citations, or refuse when the articles do not support an answer.
 
@@ -368,10 +371,11 @@ class Assistant:
         Only articles that ``filter`` lets through are searched; ``since`` and ``until`` (a date,
         ``YYYY-MM-DD`` or ``YYYY-MM``: ``until`` a month's last day) and ``source`` (in the article's
         file, URL or title, any case) replace its dates and source, as ``qa ask --since`` does:
-        ``ask("Who?", since="2024-08", source="reuters")``.
+        ``ask("Who?", since="2024-08", source="reuters")``. ``k``: the passages retrieved (None: the
+        ``k`` setting, ``QA_K``).
         """
         filter = narrowed(filter, since, until, source)
-        for item in self.stream(question, filter=filter, search_query=search_query, as_of=as_of):
+        for item in self.stream(question, filter=filter, search_query=search_query, as_of=as_of, k=k):
             if isinstance(item, Answer):
                 return item
         raise AssertionError("stream ended without an answer")

@@ -143,16 +143,9 @@ def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def option_filter(since: str | None, until: str | None, source: str | None):
     """The filter --since, --until and --source make (the chat's /filter, as a Filter); None for none."""
-    from .errors import UsageError
-    from .retrieve import Filter
+    from .retrieve import make_filter
 
-    f = Filter()
-    for flag, value in (("since", since), ("until", until)):
-        try:
-            f = f.changed(**{flag: value})
-        except UsageError as e:
-            raise UsageError(f"--{flag}: {e}") from None
-    return f.changed(source=source) or None
+    return make_filter(since, until, source, name="--{}")
 
 
 @main.command(

@@ -146,6 +146,29 @@ def parse_filter(text: str, current: Filter = Filter()) -> Filter:
     return out
 
 
+def make_filter(
+    since: str | dt.date | None = None,
+    until: str | dt.date | None = None,
+    source: str | None = None,
+    name: str = "{}",
+) -> Filter | None:
+    """The filter of ``since`` and ``until`` (a day or a month, as :meth:`Filter.changed` reads them) and
+    ``source``; None when nothing filters. A bad date is a UsageError that names what gave it: ``name``
+    formats "since" or "until" (``"--{}"`` for options: ``--since: '2024-13' is not a date; ...``).
+
+    Example: make_filter(since="2024-08", source="reuters") -> Filter("2024-08-01", None, "reuters")
+    """
+    try:
+        f = Filter().changed(since=since)
+    except UsageError as e:
+        raise UsageError(f"{name.format('since')}: {e}") from None
+    try:
+        f = f.changed(until=until)
+    except UsageError as e:
+        raise UsageError(f"{name.format('until')}: {e}") from None
+    return f.changed(source=source) or None
+
+
 @dataclass(frozen=True)
 class Fusion:
     """How the dense and keyword rankings and the article's date make one score (higher is better).

@@ -49,6 +49,13 @@ def test_prepared_passages_are_what_the_generator_gets_and_citations_are_checked
     assert answer.answer == "Iraq hosts 2,500 US troops [1]. The sky is green."
 
 
+def test_ask_retrieves_k_passages_when_told(fake):
+    assistant, gen = fake
+    assistant.ask(QUESTION, k=2)
+    assistant.ask(QUESTION)
+    assert [len(c.passages) for c in gen.history] == [2, assistant.k]
+
+
 def test_a_generator_error_reaches_the_caller(fake):
     from qa.errors import QAError
 
