@@ -241,6 +241,31 @@ def chat(
     run_chat(assistant(s), paths, as_of=day)
 
 
+@main.command(
+    epilog=examples(
+        "qa mcp", "qa mcp --index ~/news-index", "qa mcp --llm openai --as-of 2024-08-06 --index ~/news-index"
+    )
+)
+@as_of_option
+@index_options
+@llm_options
+@clean_errors
+def mcp(
+    as_of: str | None,
+    index: str | None,
+    chroma_url: str | None,
+    llm: str | None,
+    model: str | None,
+    base_url: str | None,
+) -> None:
+    """Serve the index to MCP clients over stdio: tools ask, search and list_articles (needs qa[mcp])."""
+    from .mcp_server import QAServer
+
+    day = as_of_day(as_of) if as_of is not None else None  # None: each question is asked today
+    s = settings(index=index, chroma_url=chroma_url, llm=llm, model=model, base_url=base_url)
+    QAServer(assistant(s), as_of=day).run()
+
+
 _THRESHOLDS = [
     ("accuracy", "accuracy"),
     ("f1", "f1"),

@@ -169,7 +169,9 @@ def test_ingest_a_folder_with_nothing_qa_reads_names_the_kinds(tmp_path):
     assert r.returncode == 0 and r.stderr == "" and "2 added" in r.stdout
 
 
-@pytest.mark.parametrize("command", [[], ["ingest"], ["ask"], ["chat"], ["eval"], ["info"], ["articles"], ["remove"]])
+@pytest.mark.parametrize(
+    "command", [[], ["ingest"], ["ask"], ["chat"], ["eval"], ["info"], ["articles"], ["remove"], ["mcp"]]
+)
 def test_help_ends_with_examples_as_written(command):
     r = run_qa(*command, "--help")
     assert r.returncode == 0, r.stderr

@@ -129,6 +129,14 @@ def start_worker() -> None:
         _worker = _Worker()
 
 
+def stop_worker() -> None:
+    """Stop the child process :func:`start_worker` started, if any; spans are read in this process after."""
+    global _worker
+    if _worker is not None:
+        _worker.close()
+        _worker = None
+
+
 def serve(inp: IO[str], out: IO[str]) -> None:
     """The worker's loop: a JSON list of texts in, a JSON list of their spans ([start, end, label]) out."""
     load()
