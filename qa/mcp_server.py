@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import re
+import signal
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated
+from typing import Annotated, Any
 
 from .assistant import Assistant, check_question
 from .errors import QAError
@@ -286,9 +288,17 @@ class QAServer:
             self.assistant.generator.close()
 
     def run(self) -> None:
-        """Serve over stdin and stdout until the client closes stdin."""
+        """Serve over stdin and stdout until the client closes stdin, or Ctrl-C."""
         log(f"serving {self.assistant.location} over stdio (tools: {', '.join(TOOLS)}); stop with Ctrl-C")
+        signal.signal(signal.SIGINT, self._interrupted)
         self.mcp.run("stdio")
+
+    def _interrupted(self, _signum: int, _frame: Any) -> None:
+        """Ctrl-C: leave at once. The SDK reads stdin on a worker thread that nothing can cancel, so the
+        usual KeyboardInterrupt would wait for one more line of input; nothing here has a write to finish."""
+        self._close()
+        print("qa: interrupted", file=sys.stderr, flush=True)
+        os._exit(130)
 
 
 def log(message: str) -> None:

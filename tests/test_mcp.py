@@ -217,3 +217,20 @@ def test_without_the_sdk_it_says_how_to_install_it(tmp_path):
     )  # fmt: skip
     assert_clean_error(r, 1, "qa mcp needs the MCP SDK", "pip install 'qa[mcp]'")
     assert r.stdout == ""
+
+
+def test_ctrl_c_in_a_terminal_stops_it_at_once(tmp_path):
+    import pexpect
+
+    child = pexpect.spawn(
+        sys.executable, ["-m", "qa.cli", "mcp", "--index", str(tmp_path / "index")],
+        cwd=str(ROOT), env=dict(os.environ), encoding="utf-8", timeout=60,
+    )  # fmt: skip
+    child.expect("stop with Ctrl-C")
+    hello = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "a terminal", "version": "1"}}
+    child.sendline(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello}))
+    child.expect('"id":1,"result"')  # serving: the SDK's reader waits for the next line
+    child.sendintr()
+    child.expect(pexpect.EOF, timeout=20)  # not waiting for another line of input
+    child.close()
+    assert child.exitstatus == 130 and "qa: interrupted" in child.before and "Traceback" not in child.before
