@@ -15,7 +15,7 @@ from qa.load import Problem
 from qa.web import check_url, is_url
 
 from .conftest import ROOT, SEEDS, run_qa
-from .web_server import news_site
+from .web_server import Resource, news_site
 
 BOILERPLATE = ("Subscribe", "Related stories", "Copyright", "cookies", "Most read", "Log in", "Advertisement", "Jobs")
 
@@ -70,7 +70,8 @@ def test_feeds_fetch_each_items_page_and_keep_the_items_title_date_and_link(site
     assert site.statuses("/news/bridge.html") == [404] and site.statuses("/news/storm.html") == [200]
 
 
-def test_a_rerun_asks_conditionally_and_skips_unchanged_pages(site, assistant):
+def test_a_rerun_asks_conditionally_and_skips_unchanged_pages(site, backend):
+    assistant = backend.new_assistant()  # embedded, and on a Chroma server: the manifest keeps the validators
     urls = [site.url("/news/strike.html"), site.url("/feeds/rss.xml"), site.url("/feeds/atom.xml")]
     first = assistant.ingest(urls)
     assert first.added == 4 and first.chunks > 0
@@ -222,3 +223,17 @@ def test_urls_as_qa_keeps_them():
     assert check_url("https://user:Secret@Example.com/a") == "https://user:Secret@example.com/a"
     for bad in ("file:///etc/passwd", "javascript://x", "https:///nohost"):
         assert isinstance(check_url(bad), Problem)
+
+
+def test_a_page_not_in_utf8_reads_right(site, assistant):
+    paragraphs = [
+        "The Rosé café on Södra Förstadsgatan in Malmö reopened on Friday after a fire in March closed it for five months.",
+        "Owner Åsa Lindqvist said the rebuilt kitchen cost 1.2 million kronor, most of it covered by insurance.",
+        "Regulars queued before the doors opened at seven, and the first hundred customers were served coffee for free.",
+    ]
+    page = "<html><head><title>Malmö café reopens</title></head><body><nav><a href='/'>Hem</a></nav><article>"
+    page += "".join(f"<p>{p}</p>" for p in paragraphs) + "</article><footer>Kontakt</footer></body></html>"
+    site.resources["/news/cafe.html"] = Resource(page.encode("iso-8859-1"), "text/html; charset=ISO-8859-1")
+    assert assistant.ingest([site.url("/news/cafe.html")]).added == 1
+    [rec] = assistant.store.article_records(text=True).values()
+    assert rec.title == "Malmö café reopens" and "Owner Åsa Lindqvist" in rec.text and "Kontakt" not in rec.text
