@@ -34,9 +34,10 @@ from .ingest import Ingester, IngestReport, Progress
 from .relevance import is_relevant
 from .retrieve import FUSIONS, Filter, Fusion, HybridRetriever, keyword_dir_for, parse_as_of
 from .settings import Settings, setting_names
-from .store import MARKER, ArticleRecord, Store
+from .store import MARKER, ArticleRecord, FileRecord, Store
 from .text import mask_credentials
 from .types import Answer, DraftInfo, Passage, refusal
+from .web import WebOptions, check_url, is_url
 
 MAX_QUESTION_CHARS = 2000
 
@@ -60,12 +61,21 @@ def narrowed(
     return filter or None
 
 
-def matching_articles(item: str, live: dict[str, ArticleRecord]) -> list[str]:
+def matching_articles(
+    item: str, live: dict[str, ArticleRecord], files: dict[str, FileRecord] | None = None
+) -> list[str]:
     """The ids of the articles ``item`` names: an id, the start of exactly one id (6 or more characters),
-    or a file or folder that holds them.
+    a file or folder that holds them, or a web page's or a feed's URL (every item ingested from it,
+    as ``files``, the file records, tell).
 
     Example: matching_articles("seeds/", live) -> the ids of every article from a file under seeds/
     """
+    if is_url(item):
+        url = check_url(item)
+        if not isinstance(url, str):
+            return []
+        pages = {url} | {key for key, f in (files or {}).items() if f.feed == url}
+        return [a for a, rec in live.items() if pages & set(rec.sources)]
     if re.fullmatch(r"[0-9a-f]{6,}", item.lower()):
         ids = [a for a in live if a.startswith(item.lower())]
         if len(ids) == 1:
@@ -212,7 +222,9 @@ class Assistant:
         rebuild: bool = False,
         progress: Progress | None = None,
     ) -> IngestReport:
-        """Add new and changed articles under ``paths``; with ``prune``, drop those whose files are gone."""
+        """Add new and changed articles under ``paths``: files, folders, and http(s) URLs of web pages
+        and RSS/Atom feeds (see :mod:`qa.web`); with ``prune``, drop those whose files are gone (articles
+        from URLs stay until :meth:`remove` takes them out)."""
         with self._writer_lock():
             if rebuild:  # works on a damaged index or one of another embedding model too
                 self.__dict__.pop("retriever", None)
@@ -228,6 +240,7 @@ class Assistant:
             Chunker(self.chunk_settings, self.settings.cache_path),
             self.embedder,
             self.settings.ingest_batch,
+            WebOptions(timeout=self.settings.web_timeout, max_bytes=self.settings.web_max_bytes),
         )
 
     # -- the articles in the index --------------------------------------------------------------
@@ -250,8 +263,9 @@ class Assistant:
     def remove(self, items: Iterable[str | os.PathLike[str]]) -> RemoveReport:
         """Take articles out of the index, with their chunks and their keyword index entries.
 
-        Each item is an article's id (or its first 6 or more characters, as ``qa articles`` shows it)
-        or a file or folder (every article from it); an article held by several files goes as a whole.
+        Each item is an article's id (or its first 6 or more characters, as ``qa articles`` shows it),
+        a file or folder (every article from it), or a web page's URL (its article) or a feed's (every
+        article ingested from its items); an article held by several files goes as a whole.
         Items that name no article are in ``report.unknown``; the others are removed all the same.
         An ingest of the files adds the articles back.
         """
@@ -260,10 +274,11 @@ class Assistant:
             return RemoveReport([], names)
         with self._writer_lock():
             live = self.store.article_records()
+            files = self.store.file_records() if any(is_url(n) for n in names) else {}
             wanted: dict[str, None] = {}
             unknown = []
             for name in names:
-                found = matching_articles(name, live)
+                found = matching_articles(name, live, files)
                 wanted.update(dict.fromkeys(found))
                 if not found:
                     unknown.append(name)

@@ -108,15 +108,24 @@ def main() -> None:
 
 
 @main.command(
-    epilog=examples("qa ingest ~/news/", "qa ingest --prune ~/news/ feeds/today.jsonl", "qa ingest --rebuild ~/news/")
+    epilog=examples(
+        "qa ingest ~/news/",
+        "qa ingest https://example.com/news/story.html https://example.com/rss.xml",
+        "qa ingest --prune ~/news/ feeds/today.jsonl",
+    )
 )
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--prune", is_flag=True, help="Drop articles whose files are gone.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(), metavar="PATH|URL...")
+@click.option("--prune", is_flag=True, help="Drop articles whose files are gone (articles from URLs stay).")
 @click.option("--rebuild", is_flag=True, help="Empty the index first and ingest from scratch.")
 @index_options
 @clean_errors
 def ingest(paths: tuple[str, ...], prune: bool, rebuild: bool, index: str | None, chroma_url: str | None) -> None:
-    """Add the articles in PATHS (files or folders: .txt, .md, .html, .jsonl)."""
+    """Add the articles in files or folders (.txt, .md, .html, .jsonl) and at http(s) URLs.
+
+    A URL is a web page (its article text) or an RSS/Atom feed (each item's page). Unchanged
+    files and pages are skipped; whatever cannot be read is one line on stderr, and the exit
+    status is then 1.
+    """
     from .output import ingest_with_progress
 
     report = ingest_with_progress(
@@ -405,7 +414,8 @@ def articles(as_json: bool, index: str | None, chroma_url: str | None) -> None:
 @index_options
 @clean_errors
 def remove(items: tuple[str, ...], index: str | None, chroma_url: str | None) -> None:
-    """Take articles out of the index: by id (qa articles lists them) or by file or folder."""
+    """Take articles out of the index: by id (qa articles lists them), by file or folder, or by a
+    web page's URL (its article) or a feed's (the articles of its items)."""
     from .text import shorten
 
     report = assistant(settings(index=index, chroma_url=chroma_url)).remove(items)
@@ -414,7 +424,7 @@ def remove(items: tuple[str, ...], index: str | None, chroma_url: str | None) ->
     if report.unknown:
         names = ", ".join(repr(u) for u in report.unknown)
         raise QAError(
-            f"not in the index: {names}; give an article's id (or its start) or its file, as qa articles lists them"
+            f"not in the index: {names}; give an article's id (or its start), its file or its URL, as qa articles lists them"
         )
 
 

@@ -23,12 +23,18 @@ record never claims a version that was not stored. A file modified within ``RACY
 of being read is recorded with no mtime, so the next ingest reads it again: a rewrite in
 the same clock tick with the same size is not missed.
 
+Web pages (:mod:`qa.web`) go the same way. A page's record is keyed by its URL and holds, instead
+of a size and mtime, the ETag, Last-Modified and body hash its fetch gave: the next ingest asks
+for the page conditionally, and a 304 or the same body again is unchanged. A feed has no record of
+its own; each item's page has one, naming the feed. A page that fails keeps what was stored before.
+
 An article stored under several names keeps every source with its own header (title, date,
 url) and shows the header of its first source in sorted order; its chunks name that source.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -41,6 +47,7 @@ from .chunk import Chunker
 from .embed import MiniLMEmbeddings
 from .load import Article, Problem, iter_files, load_file
 from .store import ArticleRecord, FileRecord, Store
+from .web import FeedItem, Fetcher, Response, WebOptions, check_url, feed_items, is_url, page_article
 
 BATCH_CHUNKS = 512  # chunks embedded and written together, unless the settings say otherwise
 RACY_SECONDS = 2.0  # coarser than any file system's mtime clock tick
@@ -88,51 +95,54 @@ class _Batch:
 
 
 class Ingester:
-    def __init__(self, store: Store, chunker: Chunker, embedder: MiniLMEmbeddings, batch_chunks: int = BATCH_CHUNKS):
+    def __init__(
+        self,
+        store: Store,
+        chunker: Chunker,
+        embedder: MiniLMEmbeddings,
+        batch_chunks: int = BATCH_CHUNKS,
+        web: WebOptions | None = None,
+    ):
         self.store = store
         self.chunker = chunker
         self.embedder = embedder
         self.batch_chunks = batch_chunks
+        self.web = web or WebOptions()
 
     def run(
         self, paths: Iterable[str | os.PathLike[str]], prune: bool = False, progress: Progress | None = None
     ) -> IngestReport:
+        """Ingest the files and folders in ``paths``, and the web pages and feeds among them (http(s) URLs)."""
         t0 = time.perf_counter()
         progress = progress or (lambda kind, n: None)
         report = IngestReport()
         store = self.store
         with self._writing() as (files, live):
             found: list[Path] = []
-            for item in iter_files(paths):
+            urls: list[str] = []
+            given = list(paths)
+            local = [p for p in given if not is_url(p)]  # never a network call for these
+            for raw in given:
+                if is_url(raw):
+                    url = check_url(str(raw))
+                    (report.problems.append if isinstance(url, Problem) else urls.append)(url)  # type: ignore[arg-type]
+            for item in iter_files(local) if local else ():
                 (report.problems.append if isinstance(item, Problem) else found.append)(item)  # type: ignore[arg-type]
-            progress("files", len(found))
+            urls = list(dict.fromkeys(urls))
+            total = [len(found) + len(urls)]
+            progress("files", total[0])
+
+            def more(n: int) -> None:  # a feed's items join the count
+                total[0] += n
+                progress("files", total[0])
 
             batch = _Batch()
-            for path in found:
-                key = str(path.resolve())
-                try:
-                    st = path.stat()
-                except OSError as e:
-                    report.problems.append(Problem(str(path), f"cannot read: {e.strerror or e}"))
-                    progress("file", 1)
-                    continue
-                old = files.get(key)
-                if (
-                    old
-                    and old.size == st.st_size
-                    and old.mtime_ns == st.st_mtime_ns
-                    and _holds(live, key, old.articles)
-                ):
-                    report.unchanged += len(old.articles)
-                    progress("file", 1)
-                    continue
-                record, articles, problems = _read_stable(path, key)
-                report.problems.extend(problems)
-                if record is None or (not articles and not old):
-                    progress("file", 1)
-                    continue
-                batch.files.append(_Pending(key, record, articles, old))
-                for a in articles:
+            for pending in itertools.chain(
+                self._read_files(found, files, live, report, progress),
+                self._read_web(urls, files, live, report, progress, more),
+            ):
+                batch.files.append(pending)
+                for a in pending.articles:
                     if a.id not in live and a.id not in batch.new:
                         batch.new[a.id] = a
                         batch.n_chunks += max(1, len(a.text) // 800)
@@ -143,15 +153,130 @@ class Ingester:
                     batch = _Batch()
             self._flush(batch, live, files, report, progress)
 
-            if prune:
+            if prune:  # files that are gone; a URL's articles stay until they are removed (qa remove URL)
                 for key, rec in list(files.items()):
-                    if not Path(key).exists():
+                    if not rec.is_web and not Path(key).exists():
                         store.delete_file(key)  # the claim goes first: a crash here leaves work for the sweep
                         del files[key]
                         report.removed += self._reconcile(key, [], rec.articles, live)
                 self._retire_unsourced(live)
         report.seconds = time.perf_counter() - t0
         return report
+
+    def _read_files(
+        self,
+        found: list[Path],
+        files: dict[str, FileRecord],
+        live: dict[str, ArticleRecord],
+        report: IngestReport,
+        progress: Progress,
+    ) -> Iterator[_Pending]:
+        """Each new or changed file, read; unchanged and unreadable ones are counted and reported here."""
+        for path in found:
+            key = str(path.resolve())
+            try:
+                st = path.stat()
+            except OSError as e:
+                report.problems.append(Problem(str(path), f"cannot read: {e.strerror or e}"))
+                progress("file", 1)
+                continue
+            old = files.get(key)
+            if old and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns and _holds(live, key, old.articles):
+                report.unchanged += len(old.articles)
+                progress("file", 1)
+                continue
+            record, articles, problems = _read_stable(path, key)
+            report.problems.extend(problems)
+            if record is None or (not articles and not old):
+                progress("file", 1)
+                continue
+            yield _Pending(key, record, articles, old)
+
+    def _read_web(
+        self,
+        urls: list[str],
+        files: dict[str, FileRecord],
+        live: dict[str, ArticleRecord],
+        report: IngestReport,
+        progress: Progress,
+        more: Callable[[int], None],
+    ) -> Iterator[_Pending]:
+        """Each web page that is new or changed, fetched; a feed's items' pages, fetched in turn.
+
+        A page already ingested is asked for with its ETag and Last-Modified: a 304, or the same body
+        again, is unchanged. A page that fails is reported and keeps what an earlier ingest stored;
+        a feed item's page that fails is stood in for by the item's own text when it is long enough.
+        """
+        if not urls:
+            return
+        seen = set(urls)
+        with Fetcher(self.web) as fetcher:
+            for url in urls:
+                old = files.get(url)
+                response = fetcher.get(url, *_validators(old, live))
+                if isinstance(response, Response) and response.is_feed:
+                    items = feed_items(response)
+                    if isinstance(items, Problem):
+                        report.problems.append(items)
+                        progress("file", 1)
+                        continue
+                    items = [i for i in items if not (i.link and i.link in seen)]
+                    seen.update(i.link for i in items if i.link)
+                    more(len(items) - 1)
+                    for item in items:
+                        if not item.link:
+                            title = f" ({item.title})" if item.title else ""
+                            report.problems.append(Problem(url, f"an item{title} has no link"))
+                    linked = [i for i in items if i.link]
+                    requests = [(i.link or "", *_validators(files.get(i.link or ""), live)) for i in linked]
+                    for item, got in zip(linked, fetcher.get_all(requests)):
+                        yield from self._web_page(item.link or "", got, files, live, report, progress, item, url)
+                    progress("file", len(items) - len(linked))
+                    continue
+                yield from self._web_page(url, response, files, live, report, progress)
+
+    def _web_page(
+        self,
+        url: str,
+        response: Response | Problem,
+        files: dict[str, FileRecord],
+        live: dict[str, ArticleRecord],
+        report: IngestReport,
+        progress: Progress,
+        item: FeedItem | None = None,
+        feed: str = "",
+    ) -> Iterator[_Pending]:
+        old = files.get(url)
+        kept = _kept(old, live)
+        if isinstance(response, Response):
+            if response.not_modified or (kept and old is not None and response.digest == old.digest):
+                assert old is not None
+                report.unchanged += len(old.articles)
+                if feed and old.feed != feed:  # remembered, so that qa remove FEED finds it
+                    old.feed = feed
+                    self.store.put_file(old)
+                progress("file", 1)
+                return
+            article = page_article(response, item.title, item.date) if item else page_article(response)
+            if isinstance(article, Article):
+                feed = feed or (old.feed if old else "")
+                etag, modified, digest = response.etag, response.last_modified, response.digest
+                record = FileRecord(url, len(response.body), 0, [article.id], "page", etag, modified, digest, feed)
+                yield _Pending(url, record, [article], old)
+                return
+            problem = article
+        else:
+            problem = response
+        # The page failed. What an earlier ingest stored from it stays; else a feed item's own text may stand in.
+        standin = item.article() if item and not kept else None
+        if standin is None:
+            if item and item.text and not kept:
+                problem = Problem(problem.source, f"{problem.reason}; the feed's own text for it is too short to use")
+            report.problems.append(problem)
+            progress("file", 1)
+            return
+        record = FileRecord(url, 0, -1, [standin.id], "summary", feed=feed)  # its page is asked for again next time
+        yield _Pending(url, record, [standin], old)
 
     def remove(self, article_ids: Iterable[str]) -> list[ArticleRecord]:
         """Take these articles out, whichever files hold them; returns the records of those that were live.
@@ -375,6 +500,16 @@ def _read_stable(path: Path, key: str) -> tuple[FileRecord | None, list[Article]
             ids = list(dict.fromkeys(a.id for a in articles))
             return FileRecord(key, before.st_size, -1 if racy else before.st_mtime_ns, ids), articles, problems
     return None, [], [Problem(str(path), "it kept changing while it was read; ingest it again once it is written")]
+
+
+def _kept(old: FileRecord | None, live: dict[str, ArticleRecord]) -> bool:
+    """``old`` is a web page stored by an earlier fetch whose article is still live (not a stand-in, not removed)."""
+    return old is not None and old.kind == "page" and bool(old.articles) and _holds(live, old.path, old.articles)
+
+
+def _validators(old: FileRecord | None, live: dict[str, ArticleRecord]) -> tuple[str, str]:
+    """The ETag and Last-Modified to send back for ``old``'s URL: none unless its article is kept."""
+    return (old.etag, old.last_modified) if old is not None and _kept(old, live) else ("", "")
 
 
 def _holds(live: dict[str, ArticleRecord], key: str, article_ids: list[str]) -> bool:

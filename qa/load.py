@@ -188,11 +188,15 @@ def parse_text(raw: str, source: str) -> Article | Problem:
     return make_article(body, source, **headers)
 
 
-def parse_html(raw: str, source: str) -> Article | Problem:
-    """The article text of an HTML page (navigation, ads and footers dropped)."""
+def parse_html(raw: str | bytes, source: str, url: str | None = None) -> Article | Problem:
+    """The article text of an HTML page (navigation, ads and footers dropped).
+
+    ``raw`` may be bytes of a fetched page (trafilatura finds their encoding); ``url`` is the
+    page's address, when it came from the web.
+    """
     import trafilatura
 
-    doc = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False, favor_precision=True)
+    doc = trafilatura.bare_extraction(raw, url=url, with_metadata=True, include_comments=False, favor_precision=True)
     if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():  # a dict only with as_dict=True
         return Problem(source, "no article text found in the HTML")
     return make_article(doc.text or "", source, title=doc.title, date=doc.date, url=doc.url)

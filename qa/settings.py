@@ -62,6 +62,12 @@ class Settings:
     threads: int | None = setting(None, "QA_THREADS", "CPU threads (default: all cores; gguf up to 4)", minimum=0)
     k: int = setting(6, "QA_K", "passages retrieved for each question", minimum=1)
     ingest_batch: int = setting(512, "QA_INGEST_BATCH", "chunks embedded and written together", minimum=1)
+    web_timeout: float = setting(
+        20.0, "QA_WEB_TIMEOUT", "seconds a web page or feed may take to fetch", minimum=0.1, unit="seconds"
+    )
+    web_max_bytes: int = setting(
+        5_000_000, "QA_WEB_MAX_BYTES", "the largest web page or feed fetched, in bytes", minimum=1000
+    )
     answer_model: Path | None = setting(None, "QA_ANSWER_MODEL", "the answer model file (default: the shipped one)")
     min_confidence: float | None = setting(
         None,

@@ -6,8 +6,9 @@ Three collections live in one Chroma database (embedded on disk, or a Chroma ser
 - ``<name>_articles``: the manifest. An article is live exactly when its record exists;
   it is written after all of its chunks, so readers never see half an article.
 - ``<name>_files``: each ingested file's size, mtime and articles, so an unchanged file is
-  skipped without reading it; plus one ``state`` record (generation, whether an ingest
-  was interrupted).
+  skipped without reading it, and each web page's ETag, Last-Modified and body hash, so an
+  unchanged page is not read again (its id is the URL); plus one ``state`` record
+  (generation, whether an ingest was interrupted).
 
 An index on disk also has a marker file, ``qa-index.json``, written once its collections
 exist. With the marker present, missing collections or a missing or truncated Chroma
@@ -95,10 +96,41 @@ class ArticleRecord:
 
 @dataclass
 class FileRecord:
-    path: str
+    """What the last ingest read from one file or URL, so that an unchanged one is skipped."""
+
+    path: str  # the file's absolute path, or the URL
     size: int
-    mtime_ns: int
+    mtime_ns: int  # -1: read it again next time (0 for a URL)
     articles: list[str] = field(default_factory=list)
+    kind: str = "file"  # "file"; "page": a web page; "summary": a feed item's own text (its page failed)
+    etag: str = ""  # a page's ETag and Last-Modified, sent back in a conditional GET
+    last_modified: str = ""
+    digest: str = ""  # a page's body hash: a page fetched again unchanged is not parsed again
+    feed: str = ""  # the feed a page or summary came from
+
+    @property
+    def is_web(self) -> bool:
+        return self.kind != "file"
+
+    def metadata(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {"size": self.size, "mtime_ns": self.mtime_ns, "articles": json.dumps(self.articles)}
+        if self.is_web:  # a file's record stays as it was
+            meta.update(
+                kind=self.kind, etag=self.etag, last_modified=self.last_modified, digest=self.digest, feed=self.feed
+            )
+        return meta
+
+    @classmethod
+    def from_chroma(cls, path: str, meta: dict[str, Any]) -> FileRecord:
+        web = {k: str(meta.get(k, "")) for k in ("etag", "last_modified", "digest", "feed")}
+        return cls(
+            path,
+            int(meta["size"]),
+            int(meta["mtime_ns"]),
+            json.loads(meta["articles"]),
+            meta.get("kind", "file"),
+            **web,
+        )
 
 
 _FORMATS = {1: "by their text alone", 2: "with their article's title and date"}
@@ -299,7 +331,7 @@ class Store:
         out = {}
         for id, meta, _ in self._iter(self.files, include=["metadatas"]):
             if id != STATE_ID:
-                out[id] = FileRecord(id, int(meta["size"]), int(meta["mtime_ns"]), json.loads(meta["articles"]))
+                out[id] = FileRecord.from_chroma(id, meta)
         return out
 
     def put_file(self, rec: FileRecord) -> None:
@@ -311,7 +343,7 @@ class Store:
             self.files.upsert(
                 ids=[r.path for r in part],
                 embeddings=[[1.0]] * len(part),
-                metadatas=[{"size": r.size, "mtime_ns": r.mtime_ns, "articles": json.dumps(r.articles)} for r in part],
+                metadatas=[r.metadata() for r in part],
                 documents=[""] * len(part),
             )
 
