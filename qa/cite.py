@@ -7,10 +7,12 @@ the generator (1-based). A number that names no passage given is removed from th
 Support check (offline, no model), per answer sentence, against the passages it cites (their
 text and titles): the sentence's content words (stopwords dropped, simple plurals folded,
 numbers and capitalised names weighted 2, other words 1) must be found there with a weighted
-coverage ``>= SUPPORT_THRESHOLD`` (0.6), and every number the sentence states must appear there.
-A sentence with no valid citation is unsupported: a model that ignores the citation format
-gets its sentences marked, never silently attributed. ``Sentence.supported`` records the
-result; ``Answer.verified`` is true when every sentence passed.
+coverage ``>= SUPPORT_THRESHOLD`` (0.6); then :func:`qa.claims.contradiction` reads the sentence
+and finds any number, negation, name or date in it that the passages contradict. A sentence with
+no valid citation is unsupported: a model that ignores the citation format gets its sentences
+marked, never silently attributed. ``Sentence.supported`` records the result and
+``Sentence.reason`` why it failed ("number 3,500 not in [1]"); ``Answer.verified`` is true when
+every sentence passed.
 """
 
 from __future__ import annotations
@@ -82,8 +84,9 @@ def _norm(word: str) -> str:
     return word
 
 
-def support(sentence: str, evidence: str) -> float:
-    """How much of ``sentence`` the ``evidence`` text backs, 0..1; 0 if a stated number is missing.
+def support(sentence: str, evidence: str, numbers: bool = True) -> float:
+    """How much of ``sentence`` the ``evidence`` text backs, 0..1; 0 if a stated number (in digits)
+    is missing, unless ``numbers`` is False (:mod:`qa.claims` reads numbers in any form).
 
     Example: support("Iraq hosts 2,500 US troops.", "Iraq hosts 2,500 US troops and militias.") -> 1.0
     """
@@ -91,7 +94,7 @@ def support(sentence: str, evidence: str) -> float:
     if not words:
         return 1.0
     have = set(content_words(evidence))
-    if any(w[:1].isdigit() and w not in have for w in words):
+    if numbers and any(w[:1].isdigit() and w not in have for w in words):
         return 0.0
     total = sum(words.values())
     return sum(v for w, v in words.items() if w in have) / total
@@ -99,8 +102,26 @@ def support(sentence: str, evidence: str) -> float:
 
 def supported(sentence: str, passages: Sequence[Passage]) -> bool:
     """True when the cited ``passages`` (text and titles) back ``sentence`` (see module doc); False with none."""
+    return unsupported_reason(sentence, passages) is None
+
+
+def unsupported_reason(sentence: str, passages: Sequence[Passage], cites: str = "") -> str | None:
+    """Why the cited ``passages`` do not back ``sentence``, or None when they do; ``cites`` names them
+    in the reason ("[1][2]"; default "the cited passages").
+
+    Example: unsupported_reason("Iraq hosts 3,500 US troops.", [passage "Iraq hosts 2,500 US troops."], "[1]")
+    -> "number 3,500 not in [1]"
+    """
+    from .claims import contradiction
+
+    if not passages:
+        return "cites no passage"
+    cites = cites or "the cited passages"
     evidence = " ".join(f"{p.title}. {p.text}" for p in passages)
-    return bool(passages) and support(sentence, evidence) >= SUPPORT_THRESHOLD
+    share = support(sentence, evidence, numbers=False)
+    if share < SUPPORT_THRESHOLD:
+        return f"only {share:.0%} of its words are in {cites}"
+    return contradiction(sentence, passages, cites)
 
 
 def best_quote(sentence: str, passage: Passage) -> tuple[int, int]:
@@ -186,8 +207,8 @@ def resolve(
                     Citation(numbering[key], p.title, p.date, p.url or p.source, quote, start, end, p.article_id, p.id)
                 )
             ns.append(numbering[key])
-        ok = supported(bare, cited)
-        sentences.append(Sentence(bare, tuple(ns), ok))
+        reason = unsupported_reason(bare, cited, "".join(f"[{n}]" for n in ns))
+        sentences.append(Sentence(bare, tuple(ns), reason is None, reason))
         parts.append(place_markers(bare, ns))
     if not sentences:
         return Answer(

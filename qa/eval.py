@@ -35,6 +35,9 @@ Every question goes through :meth:`qa.Assistant.ask`, the path users take, asked
   the index at all; accuracy on those; and how often the others (a dataset's answer the articles
   do not hold, common in benchmarks built from web search) were refused, the right behaviour.
 - **latency** p50/p95 of one ``ask`` and the total time of all questions.
+- **claim check** (:func:`claim_scores`, on ``eval/claims.jsonl`` with the seed set): precision and
+  recall of "unsupported" by :func:`qa.cite.unsupported_reason` on labelled claim/passage pairs,
+  half true paraphrases, half changed (a number, a negation, a name, a place, a date).
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ from .types import Answer, Passage
 #: The default dataset and the articles it asks about; both ship with qa (see :func:`qa.config.shipped`).
 SEED_DATASET = shipped("eval") / "seed.jsonl"
 SEED_ARTICLES = shipped("seeds")
+#: Labelled claim/passage pairs for the support check (:func:`claim_scores`).
+SEED_CLAIMS = shipped("eval") / "claims.jsonl"
 
 AcceptedAnswer = str | tuple[str, ...]  # a string, or parts that must all occur
 
@@ -259,6 +264,76 @@ def cited_sentences(answer: Answer) -> list[tuple[str, list[tuple[int, Passage]]
     by_id = {p.id: p for p in answer.passages}
     by_n = {c.n: by_id.get(c.passage_id) for c in answer.citations}
     return [(s.text, [(n, p) for n in s.citations if (p := by_n.get(n)) is not None]) for s in answer.sentences]
+
+
+# -- the claim check on labelled pairs ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimPair:
+    """A claim and the passage it cites; ``supported`` False when the claim was changed (``change``)."""
+
+    claim: str
+    passage: str
+    supported: bool
+    change: str | None = None
+    title: str = ""
+    date: str | None = None
+    source: str = ""
+    held_out: bool = False
+
+
+def load_claims(path: str | Path) -> list[ClaimPair]:
+    """The pairs of a JSONL file of ``{"claim", "passage", "supported", "change"?, "title"?, "date"?}``."""
+    out = []
+    for lineno, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            out.append(
+                ClaimPair(
+                    str(item["claim"]),
+                    str(item["passage"]),
+                    bool(item["supported"]),
+                    item.get("change"),
+                    str(item.get("title") or ""),
+                    item.get("date"),
+                    str(item.get("source") or ""),
+                    bool(item.get("held_out")),
+                )
+            )
+        except (ValueError, KeyError, TypeError):
+            raise QAError(f'{path}:{lineno}: each line needs "claim", "passage" and "supported"') from None
+    return out
+
+
+def claim_scores(pairs: Sequence[ClaimPair]) -> dict[str, Any]:
+    """Precision and recall of "unsupported" by the support check on labelled pairs, with the misses.
+
+    Example: 2 changed claims, both flagged, and 2 true ones, one flagged ->
+    {"precision": 0.667, "recall": 1.0, "pairs": 4, ...}
+    """
+    from .cite import unsupported_reason
+
+    flagged_right = flagged = changed = 0
+    misses: list[dict[str, Any]] = []
+    for pair in pairs:
+        p = Passage("claim:0", "claim", pair.passage, 0, len(pair.passage), pair.title, pair.date, pair.source)
+        reason = unsupported_reason(pair.claim, [p], "[1]")
+        flagged += reason is not None
+        changed += not pair.supported
+        flagged_right += reason is not None and not pair.supported
+        if (reason is None) == pair.supported:
+            continue
+        misses.append({"claim": pair.claim, "change": pair.change, "reason": reason})
+    return {
+        "precision": flagged_right / flagged if flagged else None,
+        "recall": flagged_right / changed if changed else None,
+        "pairs": len(pairs),
+        "changed": changed,
+        "misses": misses,
+    }
 
 
 # -- retrieval metrics ------------------------------------------------------------------------

@@ -16,11 +16,14 @@ from typing import Any
 from .errors import QAError, UsageError
 from .eval import (
     SEED_ARTICLES,
+    SEED_CLAIMS,
     SEED_DATASET,
     EvalQuestion,
     QuestionResult,
     below_thresholds,
+    claim_scores,
     load_baseline,
+    load_claims,
     load_dataset,
     run,
 )
@@ -65,6 +68,10 @@ def run_command(opts: EvalOptions) -> dict[str, Any]:
             raise QAError(f"the index {assistant.location} holds no articles; pass --articles DIR")
         texts = [rec.text or "" for rec in assistant.store.article_records(text=True).values()]
         results, figs = _ask_with_progress(assistant, questions, err, opts.date_window, texts)
+    if opts.dataset is None:  # the seed run also measures the support check on its labelled claims
+        claims = claim_scores(load_claims(SEED_CLAIMS))
+        figs["claim_check_precision"], figs["claim_check_recall"] = claims["precision"], claims["recall"]
+        figs["claim_check"] = claims
     meta = {
         "qa_eval": 1,
         "dataset": str(dataset),

@@ -36,6 +36,8 @@ FIGURES: list[tuple[str, str, str]] = [
     ("retrieval_hit_at_1", "retrieval hit@1", "share"),
     ("retrieval_hit_at_k", "retrieval hit@k", "share"),
     ("retrieval_mrr", "retrieval MRR", "share"),
+    ("claim_check_precision", "claim check: precision of unsupported", "share"),
+    ("claim_check_recall", "claim check: recall of unsupported", "share"),
     ("latency_p50", "latency p50", "seconds"),
     ("latency_p95", "latency p95", "seconds"),
     ("total_seconds", "total time", "seconds"),
@@ -85,6 +87,9 @@ def print_table(out: Console, figs: dict[str, Any], title: str, baseline: dict[s
             + ", ".join(f"{p['answered']:.0%} answered → {p['accuracy']:.3f}" for p in figs["coverage"])
         )
     out.print(f"{figs['questions']} questions: {figs['answerable']} answerable, {figs['unanswerable']} unanswerable")
+    if figs.get("claim_check"):
+        c = figs["claim_check"]
+        out.print(f"claim check: {c['pairs']} labelled claims ({c['changed']} changed), {len(c['misses'])} misjudged")
     if baseline is not None and baseline.get("questions") != figs["questions"]:
         out.print(
             f"[yellow]note:[/] the baseline ran {baseline.get('questions')} questions, this run {figs['questions']}"

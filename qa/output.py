@@ -18,8 +18,13 @@ if TYPE_CHECKING:
     from .settings import Settings
     from .store import ArticleRecord
 
-#: Printed after each answer sentence that the passages it cites do not support.
+#: Printed after each answer sentence that the passages it cites do not support (with the reason).
 UNSUPPORTED_MARK = "[unsupported]"
+
+
+def unsupported_mark(reason: str | None) -> str:
+    """Example: unsupported_mark("number 3,500 not in [1]") -> "[unsupported: number 3,500 not in [1]]" """
+    return f"[unsupported: {reason}]" if reason else UNSUPPORTED_MARK
 
 
 def console(stderr: bool = False) -> Console:
@@ -77,7 +82,8 @@ class Printer:
         return answer
 
     def answer_text(self, answer: Answer) -> None:
-        """The checked answer; each sentence the passages it cites do not back is followed by ``UNSUPPORTED_MARK``.
+        """The checked answer; each sentence the passages it cites do not back is dimmed and followed by
+        :func:`unsupported_mark` (why).
 
         Shown whether or not the answer has citations: a model that ignored the citation format gets
         every sentence marked.
@@ -91,7 +97,7 @@ class Printer:
         parts = []
         for s in answer.sentences:
             text = escape(place_markers(s.text, list(s.citations)))
-            parts.append(text if s.supported else f"[yellow]{text} {escape(UNSUPPORTED_MARK)}[/]")
+            parts.append(text if s.supported else f"[dim]{text}[/] [yellow]{escape(unsupported_mark(s.reason))}[/]")
         self.out.print(" ".join(parts))
         unsupported = sum(not s.supported for s in answer.sentences)
         if unsupported:
@@ -239,7 +245,7 @@ def answer_markdown(answer: Answer) -> str:
     parts = []
     for s in answer.sentences:
         text = _footnote_refs(place_markers(_md(s.text), list(s.citations)))
-        parts.append(text if s.supported else f"{text} {_md(UNSUPPORTED_MARK)}")
+        parts.append(text if s.supported else f"{text} {_md(unsupported_mark(s.reason))}")
     blocks.append(_paragraph(" ".join(parts)))
     unsupported = sum(not s.supported for s in answer.sentences)
     if unsupported:

@@ -53,6 +53,7 @@ class Sentence:
     text: str
     citations: tuple[int, ...] = ()
     supported: bool = True
+    reason: str | None = None  # why it is not supported: "number 3,500 not in [1]"
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ class Answer:
                 {k: v for k, v in asdict(c).items() if k not in ("article_id", "passage_id")} for c in self.citations
             ],
             "sentences": [
-                {"text": s.text, "citations": list(s.citations), "supported": s.supported} for s in self.sentences
+                {"text": s.text, "citations": list(s.citations), "supported": s.supported, "reason": s.reason}
+                for s in self.sentences
             ],
             "confidence": None if self.confidence is None else round(self.confidence, 4),
         }

@@ -38,7 +38,12 @@ def test_resolve_strips_invalid_markers_and_marks_unsupported():
     assert not answer.verified
     [c] = answer.citations
     assert c.n == 1 and ARTICLE[c.start : c.end] == c.quote and "2,500" in c.quote
-    assert answer.to_dict()["sentences"][1] == {"text": "Iran pays the militias.", "citations": [], "supported": False}
+    assert answer.to_dict()["sentences"][1] == {
+        "text": "Iran pays the militias.",
+        "citations": [],
+        "supported": False,
+        "reason": "cites no passage",
+    }
 
 
 def test_resolve_renumbers_in_order_of_appearance_and_quotes_exact_spans():

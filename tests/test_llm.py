@@ -118,9 +118,9 @@ def test_cli_json_carries_sentence_support_marks(seed_index):
     data = json.loads(r.stdout)
     assert data["answer"] == "Iraq hosts 2,500 US troops [1]. Iran pays the militias. The sky is green."
     assert data["sentences"] == [
-        {"text": "Iraq hosts 2,500 US troops.", "citations": [1], "supported": True},
-        {"text": "Iran pays the militias.", "citations": [], "supported": False},
-        {"text": "The sky is green.", "citations": [], "supported": False},
+        {"text": "Iraq hosts 2,500 US troops.", "citations": [1], "supported": True, "reason": None},
+        {"text": "Iran pays the militias.", "citations": [], "supported": False, "reason": "cites no passage"},
+        {"text": "The sky is green.", "citations": [], "supported": False, "reason": "cites no passage"},
     ]
     assert "2,500" in data["citations"][0]["quote"]
 
@@ -131,8 +131,8 @@ def test_cli_marks_unsupported_sentences(seed_index):
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert (
-        lines[0]
-        == "Iraq hosts 2,500 US troops [1]. Iran pays the militias. [unsupported] The sky is green. [unsupported]"
+        lines[0] == "Iraq hosts 2,500 US troops [1]. Iran pays the militias. [unsupported: cites no passage] "
+        "The sky is green. [unsupported: cites no passage]"
     )
     assert lines[1].startswith("[unsupported]: not backed by the passages it cites (2 of 3 sentences)")
     assert "Sources" in r.stdout and "[1] " in r.stdout

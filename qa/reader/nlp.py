@@ -7,6 +7,9 @@ cached per text, as the same passages come back often in a chat or an eval.
 
 Example: find_spans(["Lloyd Austin spoke on Monday."]) ->
 {"Lloyd Austin spoke on Monday.": [RawSpan(0, 12, "PERSON"), RawSpan(23, 29, "DATE")]}
+
+:func:`parse` gives the whole analysis (tokens with lemma, part of speech, dependency and entity
+label, and the sentences), which the claim check and the conflict finder of :mod:`qa.claims` read.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from .candidates import RawSpan
 
@@ -29,14 +32,41 @@ _lock = threading.Lock()
 _cache: dict[str, list[RawSpan]] = {}
 
 
+class Token(NamedTuple):
+    """One token of a :class:`Parsed` text, as spaCy reads it; ``head`` is the index of its head token."""
+
+    text: str
+    idx: int  # character offset in the text
+    lemma: str
+    pos: str
+    dep: str
+    head: int
+    ent: str  # the label of the entity it is part of, or ""
+    like_num: bool
+
+
+class Parsed(NamedTuple):
+    """A text as spaCy reads it: its tokens, entities (character spans) and sentences (token ranges)."""
+
+    tokens: tuple[Token, ...]
+    ents: tuple[RawSpan, ...]
+    sents: tuple[tuple[int, int], ...]
+
+    def children(self, i: int) -> list[int]:
+        return [j for j, t in enumerate(self.tokens) if t.head == i and j != i]
+
+
+_parsed: dict[str, Parsed] = {}
+
+
 def load():
-    """The spaCy pipeline (tagger, parser for noun phrases, NER), made once per process."""
+    """The spaCy pipeline (tagger, parser, lemmatizer, NER), made once per process."""
     global _nlp
     with _lock:
         if _nlp is None:
             import spacy
 
-            _nlp = spacy.load(MODEL, disable=["lemmatizer"])
+            _nlp = spacy.load(MODEL)
         return _nlp
 
 
@@ -57,6 +87,38 @@ def find_spans(texts: Iterable[str]) -> dict[str, list[RawSpan]]:
         found = _worker.ask(todo) if _worker is not None else None
         _cache.update(found if found is not None else _read(todo))
     return {t: _cache[t] for t in texts}
+
+
+def parse(texts: Iterable[str]) -> dict[str, Parsed]:
+    """The full analysis of each text (cached per text, read by the worker when there is one)."""
+    texts = list(dict.fromkeys(t for t in texts if t))
+    todo = [t for t in texts if t not in _parsed]
+    if todo:
+        if len(_parsed) > CACHE_SIZE:
+            _parsed.clear()
+        found = _worker.parse(todo) if _worker is not None else None
+        _parsed.update(found if found is not None else _parse(todo))
+    return {t: _parsed[t] for t in texts}
+
+
+def _parse(texts: list[str]) -> dict[str, Parsed]:
+    out: dict[str, Parsed] = {}
+    for text, doc in zip(texts, load().pipe(texts, batch_size=64)):
+        tokens = tuple(
+            Token(t.text, t.idx, t.lemma_.lower(), t.pos_, t.dep_, t.head.i, t.ent_type_, t.like_num) for t in doc
+        )
+        ents = tuple(RawSpan(e.start_char, e.end_char, e.label_) for e in doc.ents)
+        out[text] = Parsed(tokens, ents, tuple((s.start, s.end) for s in doc.sents))
+    return out
+
+
+def _to_row(p: Parsed) -> list[Any]:
+    return [[list(t) for t in p.tokens], [[e.start, e.end, e.label] for e in p.ents], [list(s) for s in p.sents]]
+
+
+def _from_row(row: Any) -> Parsed:
+    tokens, ents, sents = row
+    return Parsed(tuple(Token(*t) for t in tokens), tuple(RawSpan(*e) for e in ents), tuple(tuple(s) for s in sents))
 
 
 def _read(texts: list[str]) -> dict[str, list[RawSpan]]:
@@ -100,14 +162,26 @@ class _Worker:
 
     def ask(self, texts: list[str]) -> dict[str, list[RawSpan]] | None:
         """The spans of ``texts``, or None when the worker is gone (the caller reads them itself)."""
+        rows = self._request(texts)
+        return None if rows is None else {t: [RawSpan(*r) for r in spans] for t, spans in zip(texts, rows)}
+
+    def parse(self, texts: list[str]) -> dict[str, Parsed] | None:
+        """The full analysis of ``texts`` (:func:`parse`), or None when the worker is gone."""
+        rows = self._request({"parse": texts})
+        try:
+            return None if rows is None else {t: _from_row(r) for t, r in zip(texts, rows)}
+        except (ValueError, TypeError):
+            self.close()
+            return None
+
+    def _request(self, request: Any) -> Any:
         if self.proc is None:
             return None
         try:
             assert self.proc.stdin and self.proc.stdout
-            self.proc.stdin.write(json.dumps(texts) + "\n")
+            self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
-            rows = json.loads(self.proc.stdout.readline())
-            return {t: [RawSpan(*r) for r in spans] for t, spans in zip(texts, rows)}
+            return json.loads(self.proc.stdout.readline())
         except (OSError, ValueError, TypeError, AssertionError):
             self.close()
             return None
@@ -138,12 +212,17 @@ def stop_worker() -> None:
 
 
 def serve(inp: IO[str], out: IO[str]) -> None:
-    """The worker's loop: a JSON list of texts in, a JSON list of their spans ([start, end, label]) out."""
+    """The worker's loop: a JSON list of texts in, a JSON list of their spans ([start, end, label]) out;
+    or ``{"parse": [texts]}`` in, their :class:`Parsed` analyses (as lists) out."""
     load()
     for line in inp:
-        texts: Any = json.loads(line)
-        found = _read(texts)
-        out.write(json.dumps([[[r.start, r.end, r.label] for r in found[t]] for t in texts]) + "\n")
+        request: Any = json.loads(line)
+        if isinstance(request, dict):
+            parsed = _parse(request["parse"])
+            out.write(json.dumps([_to_row(parsed[t]) for t in request["parse"]]) + "\n")
+        else:
+            found = _read(request)
+            out.write(json.dumps([[[r.start, r.end, r.label] for r in found[t]] for t in request]) + "\n")
         out.flush()
 
 
