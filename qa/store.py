@@ -31,7 +31,7 @@ import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
 from .config import setup_offline
@@ -51,6 +51,15 @@ INDEX_FORMAT = 2
 _HNSW_FILES = ("header.bin", "data_level0.bin", "length.bin", "link_lists.bin", "index_metadata.pickle")
 
 
+class Header(NamedTuple):
+    """What one source of an article says about it (an article stored under several names has several)."""
+
+    title: str
+    date: str | None
+    url: str | None
+    publisher: str | None = None  # a "source:" header line: who published it
+
+
 @dataclass
 class ArticleRecord:
     id: str
@@ -60,11 +69,12 @@ class ArticleRecord:
     sources: list[str]
     chunks: int
     text: str | None = None  # None: not loaded (``article_records(text=False)``); writing it keeps the stored text
-    # Each source's own (title, date, url): the article shows those of its first source in sorted order.
-    headers: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
+    # Each source's own header: the article shows that of its first source in sorted order.
+    headers: dict[str, Header] = field(default_factory=dict)
+    publisher: str | None = None
 
-    def header(self, source: str) -> tuple[str, str | None, str | None]:
-        return self.headers.get(source) or (self.title, self.date, self.url)
+    def header(self, source: str) -> Header:
+        return self.headers.get(source) or Header(self.title, self.date, self.url, self.publisher)
 
     def metadata(self) -> dict[str, Any]:
         meta: dict[str, Any] = {
@@ -77,6 +87,8 @@ class ArticleRecord:
             meta["date"] = self.date
         if self.url:
             meta["url"] = self.url
+        if self.publisher:
+            meta["publisher"] = self.publisher
         return meta
 
     @classmethod
@@ -89,7 +101,8 @@ class ArticleRecord:
             sources=json.loads(meta.get("sources", "[]")),
             chunks=int(meta.get("chunks", 0)),
             text=text,
-            headers={k: (v[0], v[1], v[2]) for k, v in json.loads(meta.get("headers", "{}")).items()},
+            headers={k: Header(*v[:4]) for k, v in json.loads(meta.get("headers", "{}")).items()},
+            publisher=meta.get("publisher"),
         )
 
 
@@ -99,6 +112,8 @@ class FileRecord:
     size: int
     mtime_ns: int
     articles: list[str] = field(default_factory=list)
+    # Articles the file holds that ``qa remove`` took out: an ingest of its folder leaves them out.
+    removed: list[str] = field(default_factory=list)
 
 
 _FORMATS = {1: "by their text alone", 2: "with their article's title and date"}
@@ -299,7 +314,13 @@ class Store:
         out = {}
         for id, meta, _ in self._iter(self.files, include=["metadatas"]):
             if id != STATE_ID:
-                out[id] = FileRecord(id, int(meta["size"]), int(meta["mtime_ns"]), json.loads(meta["articles"]))
+                out[id] = FileRecord(
+                    id,
+                    int(meta["size"]),
+                    int(meta["mtime_ns"]),
+                    json.loads(meta["articles"]),
+                    json.loads(meta.get("removed", "[]")),
+                )
         return out
 
     def put_file(self, rec: FileRecord) -> None:
@@ -311,7 +332,15 @@ class Store:
             self.files.upsert(
                 ids=[r.path for r in part],
                 embeddings=[[1.0]] * len(part),
-                metadatas=[{"size": r.size, "mtime_ns": r.mtime_ns, "articles": json.dumps(r.articles)} for r in part],
+                metadatas=[
+                    {
+                        "size": r.size,
+                        "mtime_ns": r.mtime_ns,
+                        "articles": json.dumps(r.articles),
+                        "removed": json.dumps(r.removed),
+                    }
+                    for r in part
+                ],
                 documents=[""] * len(part),
             )
 
@@ -435,6 +464,7 @@ def to_passage(id: str, meta: dict[str, Any], text: str, dense: float = 0.0) -> 
         source=meta.get("source", ""),
         url=meta.get("url"),
         dense=dense,
+        publisher=meta.get("publisher"),
     )
 
 
