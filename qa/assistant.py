@@ -254,7 +254,8 @@ class Assistant:
 
     def articles(self) -> list[ArticleRecord]:
         """Every article in the index, newest first (undated last): ``id``, ``title``, ``date``, ``url``,
-        ``sources`` (the files that hold it, ``path#line`` in a JSONL file) and ``chunks``."""
+        ``publisher`` (a ``source:`` header), ``sources`` (the files that hold it, ``path#line`` in a
+        JSONL file) and ``chunks``."""
         if self.missing:
             return []
         records = sorted(self.store.article_records().values(), key=lambda r: r.title.lower())
@@ -267,7 +268,8 @@ class Assistant:
         a file or folder (every article from it), or a web page's URL (its article) or a feed's (every
         article ingested from its items); an article held by several files goes as a whole.
         Items that name no article are in ``report.unknown``; the others are removed all the same.
-        An ingest of the files adds the articles back.
+        They stay out of later ingests of their folders; an ingest that names a file adds its
+        articles back (as does ``rebuild=True``, which starts afresh).
         """
         names = [str(i) for i in items]
         if self.missing:

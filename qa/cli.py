@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import signal
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -88,10 +90,25 @@ def clean_errors(f: Callable[..., Any]) -> Callable[..., Any]:
             click.echo(f"qa: error: {e}", err=True)
             sys.exit(e.exit_code)
         except KeyboardInterrupt:
-            click.echo("qa: interrupted", err=True)
-            sys.exit(130)
+            sys.stdout.flush()
+            exit_interrupted()
 
     return wrapper
+
+
+def exit_interrupted(signum: int | None = None, frame: Any = None) -> NoReturn:
+    """Ctrl-C: say so in one line and leave with exit status 130, at once.
+
+    Not through the interpreter's shutdown: the embedding model or spaCy may still be loading in a
+    thread, and tearing that down aborts the process ("terminate called without an active
+    exception"). As a SIGINT handler (``qa ask``, and ``qa chat`` until its session starts) it also
+    spares a KeyboardInterrupt landing half-way through a redraw of the answer.
+    """
+    for fd in (1, 2):
+        if os.isatty(fd):
+            os.write(fd, b"\x1b[?25h")  # show the cursor a live answer or a progress bar hid
+    os.write(2, b"qa: interrupted\n")
+    os._exit(130)
 
 
 @click.group(
@@ -105,6 +122,7 @@ def clean_errors(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.version_option(package_name="qa")
 def main() -> None:
     """Ask questions about news articles; every answer cites the passages it comes from."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C is KeyboardInterrupt again (see qa/__init__)
 
 
 @main.command(
@@ -192,6 +210,7 @@ def ask(
     from .assistant import check_question
     from .embed import preload
 
+    signal.signal(signal.SIGINT, exit_interrupted)  # nothing to keep: Ctrl-C leaves at once, whatever is loading
     if as_json and as_markdown:
         raise UsageError("--json and --markdown: give one of them")
     if question == "-":
@@ -243,11 +262,17 @@ def chat(
     """Chat about the articles. PATHS, if given, are ingested first (unchanged files are skipped)."""
     from .chat import run_chat
     from .embed import preload
+    from .output import ingest_with_progress
 
+    signal.signal(signal.SIGINT, exit_interrupted)  # until the session starts, Ctrl-C leaves at once
     day = as_of_day(as_of) if as_of is not None else None  # None: each question is asked today
     s = settings(index=index, chroma_url=chroma_url, llm=llm, model=model, base_url=base_url)
     preload(threads=s.threads)
-    run_chat(assistant(s), paths, as_of=day)
+    a = assistant(s)
+    if paths:
+        ingest_with_progress(a, paths)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # in the session Ctrl-C stops the answer being written
+    run_chat(a, as_of=day)
 
 
 @main.command(
@@ -401,7 +426,7 @@ def articles(as_json: bool, index: str | None, chroma_url: str | None) -> None:
     a = assistant(settings(index=index, chroma_url=chroma_url))
     records = a.articles()
     if as_json:
-        keys = ("id", "title", "date", "url", "sources", "chunks")
+        keys = ("id", "title", "date", "url", "publisher", "sources", "chunks")
         click.echo(json.dumps([{k: getattr(r, k) for k in keys} for r in records], ensure_ascii=False, indent=2))
         return
     from .output import print_articles
@@ -416,11 +441,15 @@ def articles(as_json: bool, index: str | None, chroma_url: str | None) -> None:
 def remove(items: tuple[str, ...], index: str | None, chroma_url: str | None) -> None:
     """Take articles out of the index: by id (qa articles lists them), by file or folder, or by a
     web page's URL (its article) or a feed's (the articles of its items)."""
-    from .text import shorten
+    from .text import TITLE_LIMIT, shorten
 
     report = assistant(settings(index=index, chroma_url=chroma_url)).remove(items)
     for r in report.removed:
-        click.echo(f"removed {r.id[:12]} {shorten(r.title, 60)} ({r.chunks} chunk{'s' if r.chunks != 1 else ''})")
+        click.echo(
+            f"removed {r.id[:12]} {shorten(r.title, TITLE_LIMIT)} ({r.chunks} chunk{'s' if r.chunks != 1 else ''})"
+        )
+    if report.removed:
+        click.echo("qa ingest of their folders leaves them out from now on; qa ingest FILE adds a file's articles back")
     if report.unknown:
         names = ", ".join(repr(u) for u in report.unknown)
         raise QAError(

@@ -48,9 +48,14 @@ from .text import QUESTION_WORDS, is_date_word
 History = Sequence[tuple[str, str]]
 
 LEAD_INS = ("and what about", "and how about", "what about", "how about", "and", "but", "also", "so", "then")
+_ASKING = frozenset("how what who whom whose which when where why".split())
 PRONOUNS = frozenset("it its they them their theirs he him his she her hers these those".split())
 _NUMBER = re.compile(r"^\d[\d,.]*$")
 _TRAILING = ",;:!?\"'”’)"
+#: The terms a rewrite carried over, in brackets after the question: "... in Syria? (2023, Iraq)".
+_CONTEXT = re.compile(r"^(.*?\S)\s*\(([^()]*)\)$")
+#: Most terms carried in brackets: a long chat does not pile up every earlier question's words.
+MAX_CARRIED = 4
 
 
 def rewrite_offline(question: str, previous: str | None) -> str:
@@ -62,9 +67,10 @@ def rewrite_offline(question: str, previous: str | None) -> str:
     question = question.strip()
     if not previous or not is_follow_up(question):
         return question
+    previous, context = split_context(previous)
     prev, rest = _words(previous), _words(_strip_lead_in(question))
     if not rest:
-        return previous.strip()
+        return _sentence(prev, previous.endswith("?"), context)
     shared, bare = _shared(prev, rest), _is_bare_phrase(rest)
     if len(shared) >= 2 or any(_is_content(w) for w in shared) or (shared and bare):
         words, carried = _merge(prev, rest)
@@ -73,7 +79,19 @@ def rewrite_offline(question: str, previous: str | None) -> str:
         words, carried = (substituted, []) if substituted else (prev, [" ".join(rest)])
     else:
         words, carried = rest, _key_terms(prev, exclude=rest)
-    return _sentence(words, question.rstrip().endswith("?"), carried)
+    return _sentence(words, question.rstrip().endswith("?"), [*carried, *context])
+
+
+def split_context(question: str) -> tuple[str, list[str]]:
+    """A standalone question and the key terms carried over in brackets at its end.
+
+    Example: split_context("What did he say? (US Secretary of Defense, Iraq)")
+    -> ("What did he say?", ["US Secretary of Defense", "Iraq"])
+    """
+    m = _CONTEXT.match(question.strip())
+    if not m:
+        return question.strip(), []
+    return m.group(1), [t.strip() for t in m.group(2).split(",") if t.strip()]
 
 
 def is_follow_up(question: str) -> bool:
@@ -104,7 +122,8 @@ def standalone_question(question: str, history: History, rewrite: Callable[[str,
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in (t.rstrip(_TRAILING) for t in text.split()) if w]
+    """The words of ``text``, trailing punctuation and brackets dropped (a rewrite adds its own)."""
+    return [w for w in (t.replace("(", "").replace(")", "").rstrip(_TRAILING) for t in text.split()) if w]
 
 
 def _bare(word: str) -> str:
@@ -156,6 +175,9 @@ def _merge(prev: list[str], rest: list[str]) -> tuple[list[str], list[str]]:
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
         if tag == "delete":
             out += prev[i1:i2]
+            continue
+        if tag == "replace" and j1 == 0 and _key(rest[0]) in _ASKING:
+            out += rest[j1:j2]  # "What did he say?" after "When did he speak?" asks what, not when
             continue
         if tag == "replace" and not any(map(_is_content, prev[i1:i2] + rest[j1:j2])):
             out += prev[i1:i2]  # the question's own frame ("how many" for "the"): keep the original's
@@ -227,5 +249,7 @@ def _sentence(words: list[str], question_mark: bool, carried: list[str]) -> str:
     text = text[:1].upper() + text[1:]
     if question_mark and not text.endswith("?"):
         text += "?"
-    carried = list(dict.fromkeys(c for c in carried if c))
-    return f"{text} ({', '.join(carried)})" if carried else text
+    low = text.lower()
+    terms = [" ".join(_words(c)) for c in carried]
+    terms = [c for c in dict.fromkeys(terms) if c and not re.search(rf"(?<!\w){re.escape(c.lower())}(?!\w)", low)]
+    return f"{text} ({', '.join(terms[:MAX_CARRIED])})" if terms else text

@@ -46,7 +46,7 @@ from typing import Any
 from .chunk import Chunker
 from .embed import MiniLMEmbeddings
 from .load import Article, Problem, iter_files, load_file
-from .store import ArticleRecord, FileRecord, Store
+from .store import ArticleRecord, FileRecord, Header, Store
 from .web import FeedItem, Fetcher, Response, WebOptions, check_url, feed_items, is_url, page_article
 
 BATCH_CHUNKS = 512  # chunks embedded and written together, unless the settings say otherwise
@@ -63,12 +63,16 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
+    left_out: int = 0  # articles of files read again that qa remove took out: they stay out
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, {self.removed} removed; "
             f"{self.chunks} chunks written in {self.seconds:.1f} s"
         )
+        if self.left_out:
+            text += f"; {self.left_out} left out, as qa remove took them out (name the file to add them back)"
+        return text
 
 
 Progress = Callable[[str, int], None]  # ("files", total) once, then ("file", 1) and ("chunks", n)
@@ -129,6 +133,8 @@ class Ingester:
             for item in iter_files(local) if local else ():
                 (report.problems.append if isinstance(item, Problem) else found.append)(item)  # type: ignore[arg-type]
             urls = list(dict.fromkeys(urls))
+            named = {str(Path(p).resolve()) for p in local if Path(p).is_file()}  # named, not found in a folder
+            left_out: set[str] = set()
             total = [len(found) + len(urls)]
             progress("files", total[0])
 
@@ -138,7 +144,7 @@ class Ingester:
 
             batch = _Batch()
             for pending in itertools.chain(
-                self._read_files(found, files, live, report, progress),
+                self._read_files(found, files, live, report, progress, named, left_out),
                 self._read_web(urls, files, live, report, progress, more),
             ):
                 batch.files.append(pending)
@@ -160,6 +166,7 @@ class Ingester:
                         del files[key]
                         report.removed += self._reconcile(key, [], rec.articles, live)
                 self._retire_unsourced(live)
+            report.left_out = len(left_out - set(live))  # an article another file holds is in all the same
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -170,8 +177,13 @@ class Ingester:
         live: dict[str, ArticleRecord],
         report: IngestReport,
         progress: Progress,
+        named: set[str],
+        left_out: set[str],
     ) -> Iterator[_Pending]:
-        """Each new or changed file, read; unchanged and unreadable ones are counted and reported here."""
+        """Each new or changed file, read; unchanged and unreadable ones are counted and reported here.
+
+        Articles ``qa remove`` took out of a file stay out (and join ``left_out``) unless the file is
+        among those ``named`` itself rather than found in a folder."""
         for path in found:
             key = str(path.resolve())
             try:
@@ -181,12 +193,25 @@ class Ingester:
                 progress("file", 1)
                 continue
             old = files.get(key)
-            if old and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns and _holds(live, key, old.articles):
+            restore = bool(old and old.removed and key in named)  # naming the file brings them back
+            if (
+                old
+                and not restore
+                and old.size == st.st_size
+                and old.mtime_ns == st.st_mtime_ns
+                and _holds(live, key, old.articles)
+            ):
                 report.unchanged += len(old.articles)
+                left_out.update(old.removed)
                 progress("file", 1)
                 continue
             record, articles, problems = _read_stable(path, key)
             report.problems.extend(problems)
+            if record is not None and old and old.removed and not restore:
+                record.removed = [a for a in old.removed if a in record.articles]
+                record.articles = [a for a in record.articles if a not in old.removed]
+                articles = [a for a in articles if a.id not in old.removed]
+                left_out.update(record.removed)
             if record is None or (not articles and not old):
                 progress("file", 1)
                 continue
@@ -282,18 +307,19 @@ class Ingester:
         """Take these articles out, whichever files hold them; returns the records of those that were live.
 
         Crash-safe as :meth:`run` is, in the order its prune uses: ``dirty`` is set, then the file
-        records stop claiming the articles (their mtime dropped, so the next ingest of the file reads
-        it again and adds the article back), then each article is retired, record first, then its
-        chunks. An interrupted remove leaves work for the sweep, which every ingest or remove after
-        it runs (called with no ids, this is only that sweep); the generation moves on, so the
-        keyword index is rebuilt.
+        records stop claiming the articles and note them as removed (so an ingest of the file's
+        folder leaves them out; one that names the file adds them back), then each article is
+        retired, record first, then its chunks. An interrupted remove leaves work for the sweep,
+        which every ingest or remove after it runs (called with no ids, this is only that sweep);
+        the generation moves on, so the keyword index is rebuilt.
         """
         with self._writing() as (files, live):
             gone = [live[a] for a in dict.fromkeys(article_ids) if a in live]
             ids = {r.id for r in gone}
             claims = [f for f in files.values() if ids & set(f.articles)]
             for f in claims:
-                f.articles, f.mtime_ns = [a for a in f.articles if a not in ids], -1
+                f.removed = [*f.removed, *(a for a in f.articles if a in ids and a not in f.removed)]
+                f.articles = [a for a in f.articles if a not in ids]
             self.store.put_files(claims)  # the claims go first: a crash here leaves work for the sweep
             for rec in gone:
                 rec.sources = []
@@ -328,8 +354,9 @@ class Ingester:
         records: list[ArticleRecord] = []
         for a in batch.new.values():
             chunks = self.chunker.chunk(a.text)
+            header = Header(a.title, a.date, a.url, a.publisher)
             rec = ArticleRecord(
-                a.id, a.title, a.date, a.url, [a.source], len(chunks), a.text, {a.source: (a.title, a.date, a.url)}
+                a.id, a.title, a.date, a.url, [a.source], len(chunks), a.text, {a.source: header}, a.publisher
             )
             common = chunk_metadata(rec)
             for c in chunks:
@@ -382,9 +409,9 @@ class Ingester:
         source are only marked (``sources == []``); :meth:`_retire_unsourced` drops them after
         the file record is written.
         """
-        here: dict[str, dict[str, tuple[str, str | None, str | None]]] = {}
+        here: dict[str, dict[str, Header]] = {}
         for a in articles:
-            here.setdefault(a.id, {})[a.source] = (a.title, a.date, a.url)
+            here.setdefault(a.id, {})[a.source] = Header(a.title, a.date, a.url, a.publisher)
         for aid in dict.fromkeys([*old_ids, *here]):
             rec = live.get(aid)
             if rec is None:
@@ -394,21 +421,19 @@ class Ingester:
             self._rewrite(rec, headers)
         return sum(1 for aid in old_ids if aid not in here)
 
-    def _rewrite(self, rec: ArticleRecord, headers: dict[str, tuple[str, str | None, str | None]]) -> None:
+    def _rewrite(self, rec: ArticleRecord, headers: dict[str, Header]) -> None:
         """Give ``rec`` these sources (sorted: the first one's header is the article's).
 
         Chunk metadata is written first, then the record, so a crash in between is redone.
         """
         sources = sorted(headers)
-        title, date, url = headers[sources[0]] if sources else (rec.title, rec.date, rec.url)
-        if (
-            sources == rec.sources
-            and (title, date, url) == (rec.title, rec.date, rec.url)
-            and all(rec.headers.get(s) == h for s, h in headers.items())
-        ):
+        shown = Header(rec.title, rec.date, rec.url, rec.publisher)
+        first = headers[sources[0]] if sources else shown
+        if sources == rec.sources and first == shown and all(rec.headers.get(s) == h for s, h in headers.items()):
             return
         head_before = chunk_metadata(rec)
-        rec.sources, rec.headers, rec.title, rec.date, rec.url = sources, headers, title, date, url
+        rec.sources, rec.headers = sources, headers
+        rec.title, rec.date, rec.url, rec.publisher = first
         if not sources:
             return  # retired by _retire_unsourced once the file record is written
         head = chunk_metadata(rec)
@@ -482,6 +507,8 @@ def chunk_metadata(rec: ArticleRecord) -> dict[str, Any]:
         meta["day"] = int(rec.date.replace("-", ""))  # Chroma compares numbers only
     if rec.url:
         meta["url"] = rec.url
+    if rec.publisher:
+        meta["publisher"] = rec.publisher
     return meta
 
 
@@ -528,7 +555,7 @@ def _claimed_by(source: str, files: dict[str, FileRecord]) -> list[str]:
 def _with_source(a: Article, key: str, path: Path) -> Article:
     """Record the file's absolute path as the article's source (``path#line`` for JSONL)."""
     suffix = a.source[len(str(path)) :] if a.source.startswith(str(path)) else ""
-    return Article(a.text, a.title, key + suffix, a.date, a.url)
+    return Article(a.text, a.title, key + suffix, a.date, a.url, a.publisher)
 
 
 def _from_file(source: str, path: str) -> bool:

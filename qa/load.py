@@ -28,7 +28,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .text import ISO_DATE
+from .chunk import split_sentences
+from .text import ISO_DATE, TITLE_LIMIT
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -39,6 +40,12 @@ MAX_ARTICLE_BYTES = 5_000_000
 
 _HEADER_LINE = re.compile(r"^(title|date|url|source)\s*:\s*(.*?)\s*$", re.IGNORECASE)
 _LEADING_DATE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
+#: "WASHINGTON (AP) — ", "KYIV, Ukraine (Reuters) - ": the place and agency a news story opens with.
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+)*(?:, [A-Z][\w.]*(?: [A-Z][\w.]*)*)?(?: \([^)]{1,40}\))? ?[—–-]{1,2} "
+)
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)]*$")
+_CLAUSE_BREAK = re.compile(r"[,;:] | [—–-]{1,2} ")
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class Article:
     source: str  # the file it came from (``file.jsonl#3`` for JSON Lines)
     date: str | None = None
     url: str | None = None
+    publisher: str | None = None  # a "source:" header (or JSON field): who published it
 
     @property
     def id(self) -> str:
@@ -281,18 +289,41 @@ def make_article(
     text = body.strip()
     if not text:
         return Problem(origin, "empty article (no text)")
-    url = url or extra.get("source")  # a "source:" header names the publisher when there is no url
     if date and (m := ISO_DATE.search(date)):
         date = m.group(0)
     return Article(
-        text=text, title=(title or "").strip() or default_title(text), source=origin, date=date or None, url=url or None
+        text=text,
+        title=(title or "").strip() or default_title(text),
+        source=origin,
+        date=date or None,
+        url=url or None,
+        publisher=(extra.get("source") or "").strip() or None,  # kept beside the url, not in its place
     )
 
 
-def default_title(text: str, limit: int = 80) -> str:
-    """A title for an article that has none: its first line, shortened at a word."""
-    first = text.strip().split("\n", 1)[0].strip()
+def default_title(text: str, limit: int = TITLE_LIMIT) -> str:
+    """A title for an article that has none: its first sentence, shortened at a word with "…".
+
+    Lines that are not sentences (a byline, "Updated Jan. 3, 2026, 5:19 p.m. ET", a section name)
+    and a dateline ("WASHINGTON (AP) — ") are passed over, so that articles of one paper are told
+    apart; a long sentence is cut at a clause break (a comma, semicolon or dash) when one leaves at
+    least half of ``limit``, else at the last whole word.
+
+    Example: default_title("Updated 5:19 p.m. ET\n\nWASHINGTON (AP) — Iran said yes. Then no.")
+    -> "Iran said yes."
+    """
+    spans = split_sentences(text)
+    sentences = [" ".join(text[a:b].split()) for a, b in spans]
+    first = next((s for s in sentences if _is_sentence(s)), sentences[0] if sentences else text.strip())
+    first = _DATELINE.sub("", first, count=1) or first
     if len(first) <= limit:
         return first
-    cut = first[:limit].rsplit(" ", 1)[0]
-    return cut + "…"
+    cut = first[: limit - 1]
+    clause = max((m.start() for m in _CLAUSE_BREAK.finditer(cut)), default=-1)
+    cut = cut[:clause] if clause >= limit // 2 else cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:—–-") + "…"
+
+
+def _is_sentence(text: str) -> bool:
+    """Three words or more, ending as a sentence ends: "Iran said yes." but not "By Jane Doe" or "Photos:"."""
+    return len(text.split()) >= 3 and bool(_SENTENCE_END.search(text))

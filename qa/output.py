@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 
 from .cite import place_markers
-from .text import shorten, strip_partial_markers
+from .text import TITLE_LIMIT, quoted, shorten, strip_partial_markers
 from .types import Answer, Citation, Passage
 
 if TYPE_CHECKING:
@@ -28,8 +30,14 @@ def unsupported_mark(reason: str | None) -> str:
 
 
 def console(stderr: bool = False) -> Console:
-    """A rich console; rich itself turns colour off when NO_COLOR is set (https://no-color.org)."""
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    """A rich console; rich itself turns colour off when NO_COLOR is set (https://no-color.org).
+
+    On a terminal rich wraps text at word boundaries at the terminal's width (left to the
+    terminal, a line breaks inside a word: "link|ed"); piped, a paragraph stays on one line.
+    """
+    out = Console(stderr=stderr, highlight=False)
+    out.soft_wrap = not out.is_terminal
+    return out
 
 
 class Printer:
@@ -49,7 +57,6 @@ class Printer:
         KeyboardInterrupt.
         """
         from rich.live import Live
-        from rich.text import Text
 
         answer: Answer | None = None
         draft = ""
@@ -116,21 +123,34 @@ class Printer:
             date = f" ({c.date})" if c.date else ""
             quote = shorten(c.quote, quote_limit) if quote_limit else c.quote
             if compact:
-                self.out.print(f"[bold][{c.n}][/] {escape(shorten(c.title, 80))}[dim]{escape(date)}[/]")
+                self.indented(Text.assemble(shorten(c.title, TITLE_LIMIT), (date, "dim")), label=f"[{c.n}]")
             else:
-                self.out.print(f"[bold][{c.n}][/] {escape(c.title)}{escape(date)}")
-                self.out.print(f"    [dim]{escape(c.source)}[/]")
-            self.out.print(f"    “{escape(quote)}”")
+                self.indented(Text(c.title + date), label=f"[{c.n}]")
+                self.indented(Text(c.source, style="dim"))
+            self.indented(Text(quoted(quote)))
+
+    def indented(self, text: Text, label: str = "", indent: int = 4) -> None:
+        """``text`` after ``label`` ("[1]") and indented to ``indent`` columns, its wrapped lines too.
+
+        On a terminal rich wraps it at words within the terminal's width; piped, it is one line.
+        """
+        width = max(indent, len(label) + 1)
+        if self.out.soft_wrap:
+            self.out.print(Text(label.ljust(width), style="bold" if label else "") + text)
+            return
+        grid = Table.grid()
+        grid.add_column(width=width, no_wrap=True)
+        grid.add_column(overflow="fold")  # a word wider than the terminal (a path, a URL) folds, never "…"
+        grid.add_row(Text(label, style="bold"), text)
+        self.out.print(grid)
 
     def passage(self, citation: Citation, passage: Passage | None) -> None:
         """Source ``citation.n`` in full: title, date, where it is, and its whole passage, the quote in bold."""
-        from rich.text import Text
-
         date = f" ({citation.date})" if citation.date else ""
         self.out.print(f"[bold][{citation.n}] {escape(citation.title)}[/]{escape(date)}")
         self.out.print(f"[dim]{escape(citation.source)}[/]")
         if passage is None:
-            self.out.print(f"“{escape(citation.quote)}”")
+            self.out.print(Text(quoted(citation.quote)))
             return
         text = Text(passage.text)
         a, b = citation.start - passage.start, citation.end - passage.start
@@ -189,7 +209,7 @@ def print_settings(settings: Settings) -> None:
 
 
 def print_articles(records: list[ArticleRecord], empty: str) -> None:
-    """Each article on two lines: the start of its id, date, chunks and title; then its URL or file.
+    """Each article on two lines: the start of its id, date, chunks and title; then its publisher and URL or file.
 
     ``empty`` is said when there are none.
     """
@@ -197,12 +217,16 @@ def print_articles(records: list[ArticleRecord], empty: str) -> None:
     if not records:
         out.print(empty, markup=False)
         return
+    printer = Printer(out)
     for r in records:
         where = r.url or (r.sources[0] if r.sources else "")
         more = len(r.sources) - 1
         where += f" (+{more} more file{'s' if more > 1 else ''})" if more > 0 else ""
-        out.print(f"{r.id[:12]}  {r.date or 'undated':10}  {r.chunks:4} chunks  {shorten(r.title, 80)}", markup=False)
-        out.print(f"{'':12}  {where}", markup=False)
+        where = f"{r.publisher}: {where}" if r.publisher else where
+        out.print(
+            f"{r.id[:12]}  {r.date or 'undated':10}  {r.chunks:4} chunks  {shorten(r.title, TITLE_LIMIT)}", markup=False
+        )
+        printer.indented(Text(where), indent=14)  # a long path folds under itself
     chunks = sum(r.chunks for r in records)
     out.print(f"{len(records):,} article{'s' if len(records) != 1 else ''}, {chunks:,} chunks", markup=False)
 
@@ -257,7 +281,7 @@ def answer_markdown(answer: Answer) -> str:
     for c in answer.citations:
         date = f" ({c.date})" if c.date else ""
         where = f"<{c.source}>" if re.fullmatch(r"https?://[^\s<>]+", c.source) else _md(c.source)
-        notes.append(f"[^{c.n}]: {_md(c.title)}{date}, {where} — “{_md(c.quote)}”")
+        notes.append(f"[^{c.n}]: {_md(c.title)}{date}, {where} — {_md(quoted(c.quote))}")
     if notes:
         blocks.append("\n".join(notes))
     return "\n\n".join(blocks) + "\n"

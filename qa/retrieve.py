@@ -69,7 +69,7 @@ class Filter:
             return False
         if self.source:
             needle = self.source.lower()
-            return any(needle in (x or "").lower() for x in (p.source, p.url, p.title))
+            return any(needle in (x or "").lower() for x in (p.source, p.url, p.publisher, p.title))
         return True
 
     def describe(self) -> str:

@@ -32,7 +32,7 @@ import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
 from .config import setup_offline
@@ -52,6 +52,15 @@ INDEX_FORMAT = 2
 _HNSW_FILES = ("header.bin", "data_level0.bin", "length.bin", "link_lists.bin", "index_metadata.pickle")
 
 
+class Header(NamedTuple):
+    """What one source of an article says about it (an article stored under several names has several)."""
+
+    title: str
+    date: str | None
+    url: str | None
+    publisher: str | None = None  # a "source:" header line: who published it
+
+
 @dataclass
 class ArticleRecord:
     id: str
@@ -61,11 +70,12 @@ class ArticleRecord:
     sources: list[str]
     chunks: int
     text: str | None = None  # None: not loaded (``article_records(text=False)``); writing it keeps the stored text
-    # Each source's own (title, date, url): the article shows those of its first source in sorted order.
-    headers: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
+    # Each source's own header: the article shows that of its first source in sorted order.
+    headers: dict[str, Header] = field(default_factory=dict)
+    publisher: str | None = None
 
-    def header(self, source: str) -> tuple[str, str | None, str | None]:
-        return self.headers.get(source) or (self.title, self.date, self.url)
+    def header(self, source: str) -> Header:
+        return self.headers.get(source) or Header(self.title, self.date, self.url, self.publisher)
 
     def metadata(self) -> dict[str, Any]:
         meta: dict[str, Any] = {
@@ -78,6 +88,8 @@ class ArticleRecord:
             meta["date"] = self.date
         if self.url:
             meta["url"] = self.url
+        if self.publisher:
+            meta["publisher"] = self.publisher
         return meta
 
     @classmethod
@@ -90,7 +102,8 @@ class ArticleRecord:
             sources=json.loads(meta.get("sources", "[]")),
             chunks=int(meta.get("chunks", 0)),
             text=text,
-            headers={k: (v[0], v[1], v[2]) for k, v in json.loads(meta.get("headers", "{}")).items()},
+            headers={k: Header(*v[:4]) for k, v in json.loads(meta.get("headers", "{}")).items()},
+            publisher=meta.get("publisher"),
         )
 
 
@@ -107,14 +120,17 @@ class FileRecord:
     last_modified: str = ""
     digest: str = ""  # a page's body hash: a page fetched again unchanged is not parsed again
     feed: str = ""  # the feed a page or summary came from
+    # Articles the file holds that ``qa remove`` took out: an ingest of its folder leaves them out.
+    removed: list[str] = field(default_factory=list)
 
     @property
     def is_web(self) -> bool:
         return self.kind != "file"
 
     def metadata(self) -> dict[str, Any]:
-        meta: dict[str, Any] = {"size": self.size, "mtime_ns": self.mtime_ns, "articles": json.dumps(self.articles)}
-        if self.is_web:  # a file's record stays as it was
+        meta: dict[str, Any] = {"size": self.size, "mtime_ns": self.mtime_ns, "articles": json.dumps(self.articles),
+                                "removed": json.dumps(self.removed)}  # fmt: skip
+        if self.is_web:
             meta.update(
                 kind=self.kind, etag=self.etag, last_modified=self.last_modified, digest=self.digest, feed=self.feed
             )
@@ -130,6 +146,7 @@ class FileRecord:
             json.loads(meta["articles"]),
             meta.get("kind", "file"),
             **web,
+            removed=json.loads(meta.get("removed", "[]")),
         )
 
 
@@ -467,6 +484,7 @@ def to_passage(id: str, meta: dict[str, Any], text: str, dense: float = 0.0) -> 
         source=meta.get("source", ""),
         url=meta.get("url"),
         dense=dense,
+        publisher=meta.get("publisher"),
     )
 
 

@@ -91,6 +91,11 @@ def mask_credentials(url: str) -> str:
 # -- shortening --------------------------------------------------------------------------------
 
 
+#: The most characters of a title shown in a list (sources, ``qa articles``); an untitled article's
+#: first sentence is cut to it (:func:`qa.load.default_title`).
+TITLE_LIMIT = 100
+
+
 def shorten(text: str, limit: int, at_word: bool = True) -> str:
     """``text`` on one line, at most ``limit`` characters, cut (at a word, unless ``at_word`` is off) with "…".
 
@@ -101,3 +106,22 @@ def shorten(text: str, limit: int, at_word: bool = True) -> str:
         return text
     cut = text[: limit - 1]
     return (cut.rsplit(" ", 1)[0] if at_word else cut) + "…"
+
+
+# -- quotes ------------------------------------------------------------------------------------
+
+_DOUBLE_TO_SINGLE = str.maketrans({"“": "‘", "”": "’", '"': "'"})
+
+
+def quoted(text: str) -> str:
+    """``text`` in double quotes, once: a quotation inside it gets single quotes, as quotes in quotes do.
+
+    A text that already is one whole quotation keeps its own marks.
+    Example: quoted('“We are ready,” he said.') -> '“‘We are ready,’ he said.”';
+    quoted("“a dangerous escalation”") -> "“a dangerous escalation”"; quoted("Iraq") -> "“Iraq”"
+    """
+    text = text.strip()
+    inner = text[1:-1]
+    if len(text) > 1 and text[0] in '“"' and text[-1] in '”"' and not any(q in inner for q in '“”"'):
+        return f"“{inner}”"
+    return f"“{text.translate(_DOUBLE_TO_SINGLE)}”"

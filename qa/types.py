@@ -25,6 +25,7 @@ class Passage:
     keyword: float = 0.0  # BM25 score for the question
     dense_rank: int | None = None  # 1-based rank in the dense list, None when it did not return this chunk
     keyword_rank: int | None = None  # 1-based rank in the BM25 list, None when it did not return this chunk
+    publisher: str | None = None  # the article's "source:" header: who published it
 
 
 #: The one refusal sentence, shared by generators, prompts, the CLI and the tests.

@@ -3,13 +3,16 @@ rendered by a terminal emulator (pyte) so the tests assert what the screen shows
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import random
 import re
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pexpect
 import pyte
@@ -27,11 +30,11 @@ SEED_FILE = "000_3fec42b9180752d3.txt"
 class Terminal:
     """A child process in a pseudo-terminal and the screen a terminal would show for its output."""
 
-    def __init__(self, args: list[str], env: dict[str, str]):
+    def __init__(self, args: list[str], env: dict[str, str], cols: int = COLS, rows: int = ROWS):
         self.child = pexpect.spawn(
-            sys.executable, ["-m", "qa.cli", *args], cwd=str(ROOT), env=env, dimensions=(ROWS, COLS), encoding=None
+            sys.executable, ["-m", "qa.cli", *args], cwd=str(ROOT), env=env, dimensions=(rows, cols), encoding=None
         )
-        self.screen = pyte.Screen(COLS, ROWS)
+        self.screen = pyte.Screen(cols, rows)
         # Answer the terminal queries (cursor position) a real terminal answers; prompt_toolkit asks.
         self.screen.write_process_input = lambda data: self.child.send(data)
         self.stream = pyte.ByteStream(self.screen)
@@ -71,8 +74,10 @@ class Terminal:
     def type(self, line: str) -> None:
         self.child.send(line.encode() + b"\r")
 
-    def exit_status(self) -> int:
+    def exit_status(self, timeout: float = 120) -> int:
+        deadline = time.monotonic() + timeout
         while not self.ended:
+            assert time.monotonic() < deadline, f"still running; the screen shows:\n{self.text()}"
             self.pump()
         self.child.close()
         return self.child.exitstatus
@@ -130,6 +135,64 @@ def test_a_conversation_in_a_terminal(seed_index, chat_env, tmp_path):
     term.wait_for(lambda _: term.prompt_line() == "qa> /filter off")
     term.child.send(b"\x03")  # Ctrl-C at the prompt drops the line
     term.wait_for_prompt()
+    term.child.sendeof()
+    assert term.exit_status() == 0
+
+
+# -- reading well at 60 and 100 columns --------------------------------------------------------
+
+#: Questions whose answers quote passages that begin with a quotation mark, then follow-ups whose
+#: rewrites carry terms in brackets from a question that itself carried some.
+READING = [
+    QUESTION,
+    "What did Lloyd Austin say?",
+    "Which airbase was attacked?",
+    "When did he speak?",
+    "What did he say?",
+]
+
+
+def broken_words(lines: list[str], reference: str) -> list[str]:
+    """Line breaks that fall inside a word: a line ending in a letter or digit, the next beginning with
+    one, where ``reference`` (the same output unwrapped) has no space between the two."""
+    flat = " ".join(reference.split())
+    broken = []
+    for above, below in itertools.pairwise(lines):
+        a, b = re.search(r"\S*$", above.rstrip()).group(), re.match(r"\S*", below.lstrip()).group()
+        if a[-1:].isalnum() and b[:1].isalnum() and f"{a} {b}" not in flat:
+            broken.append(f"{a}|{b}")
+    return broken
+
+
+@pytest.mark.parametrize("cols", [60, 100])
+def test_answers_quotes_and_titles_wrap_at_words(seed_index, chat_env, cols):
+    script = [*READING, "/sources", "/source 2"]
+    piped = run_qa("chat", "--index", str(seed_index), input="".join(f"{line}\n" for line in script))
+    assert piped.returncode == 0, piped.stderr
+    searched = re.findall(r"^↳ searching: (.*)$", piped.stdout, re.M)
+    assert searched == ["When did he speak? (airbase, attacked)", "What did he say? (speak, airbase, attacked)"]
+
+    term = Terminal(["chat", "--index", str(seed_index)], chat_env, cols=cols, rows=400)
+    term.wait_for_prompt()
+    for n, line in enumerate(script, start=1):
+        term.type(line)
+        term.wait_for(lambda s, n=n: s.count("qa>") == n + 1 and s.rstrip().endswith("qa>"))
+    lines = term.text().splitlines()
+    answers = lines[next(i for i, line in enumerate(lines) if line.startswith("qa> ")) :]  # the welcome names a path
+    assert max(map(len, lines)) <= cols
+    assert sum(len(line) > cols - 15 for line in answers) > 10  # the lines are filled: rich is told the width
+    assert broken_words([line for line in answers if not line.startswith("qa>")], piped.stdout) == []
+    screen = " ".join(term.text().split())
+    assert "““" not in screen and "””" not in screen and "““" not in piped.stdout
+    # A quotation at the start of a quote nests inside it: “‘Secretary Austin and Minister Gallant agreed ...’ ...”
+    assert "“‘Secretary Austin and Minister Gallant agreed" in screen
+    for standalone in searched:
+        assert f"↳ searching: {standalone}" in screen
+        assert standalone.count("(") == standalone.count(")") <= 1
+        assert re.fullmatch(r"[^()]*(\([^()]*\))?", standalone)
+    # An untitled article is titled by its first sentence, cut at a word.
+    assert "A suspected rocket attack on Monday has injured several U.S. personnel in Iraq…" in screen
+    assert "At least five US personnel were injured in an attack against a military base in Iraq on Monday…" in screen
     term.child.sendeof()
     assert term.exit_status() == 0
 
@@ -298,6 +361,60 @@ def test_ctrl_c_stops_the_answer_and_keeps_the_session(seed_index, chat_env, slo
     term.type("/quit")
     assert term.exit_status() == 0
     assert "Traceback" not in term.text()
+
+
+# -- Ctrl-C while qa starts: the embedder and spaCy still loading ------------------------------------
+
+
+def child_commands(pid: int) -> list[str]:
+    """The command lines of ``pid``'s child processes (from /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                out.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+def assert_quiet_interrupt(term: Terminal) -> None:
+    term.child.sendintr()
+    assert term.exit_status() == 130
+    text = term.raw.decode(errors="replace")
+    assert "Traceback" not in text and "terminate called" not in text and "Error" not in text, text
+    assert "qa: interrupted" in text
+
+
+@pytest.mark.parametrize("delay", [0.4, 0.9])
+def test_ctrl_c_while_qa_ask_starts_leaves_quietly(seed_index, chat_env, delay):
+    term = Terminal(["ask", "--index", str(seed_index), QUESTION], chat_env)
+    time.sleep(delay)  # its imports, the index opening
+    assert_quiet_interrupt(term)
+
+
+@pytest.mark.parametrize("after", [0.0, 0.2, 0.4, 0.7, 1.0])
+def test_ctrl_c_while_spacy_and_the_embedder_load_in_qa_ask_leaves_quietly(seed_index, chat_env, after):
+    term = Terminal(["ask", "--index", str(seed_index), QUESTION], chat_env)
+    deadline = time.monotonic() + 60
+    while not any("qa.reader.nlp" in c for c in child_commands(term.child.pid)):  # the spaCy worker started
+        assert time.monotonic() < deadline and term.child.isalive(), "the spaCy worker never started"
+        time.sleep(0.01)
+    time.sleep(after)  # the embedding model loads in a thread meanwhile: leaving under it must not abort
+    assert_quiet_interrupt(term)
+
+
+def test_ctrl_c_while_qa_chat_starts_leaves_quietly(seed_index, chat_env, tmp_path):
+    from .test_faults import make_corpus
+
+    term = Terminal(["chat", "--index", str(seed_index)], chat_env)
+    time.sleep(0.6)
+    assert_quiet_interrupt(term)
+    make_corpus(tmp_path / "corpus", random.Random(13), n=40)
+    term = Terminal(["chat", "--index", str(tmp_path / "index"), str(tmp_path / "corpus")], chat_env)
+    term.wait_for(lambda _: b"ingesting" in term.raw, timeout=60)  # the embedder loads, the ingest begins
+    assert_quiet_interrupt(term)
 
 
 # -- the session in-process, with a scripted generator (tests/fakes.py) ---------------------------------

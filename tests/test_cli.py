@@ -202,6 +202,8 @@ def test_shell_completion_as_the_readme_says():
 
 
 def test_ask_markdown_has_the_question_answer_and_footnotes(seed_index):
+    from qa.text import quoted
+
     r = run_qa("ask", "--markdown", "--index", str(seed_index), TROOPS)
     assert r.returncode == 0, r.stderr
     data = ask_json(seed_index, TROOPS)
@@ -213,7 +215,7 @@ def test_ask_markdown_has_the_question_answer_and_footnotes(seed_index):
     notes = blocks[3].rstrip("\n").split("\n")
     assert len(notes) == len(data["citations"]) >= 2 and len(blocks) == 4
     for line, c in zip(notes, data["citations"]):
-        assert line == f"[^{c['n']}]: {c['title']} ({c['date']}), {c['source']} — “{c['quote']}”"
+        assert line == f"[^{c['n']}]: {c['title']} ({c['date']}), {c['source']} — {quoted(c['quote'])}"
     assert DATED_SEED in notes[0]
 
 
@@ -251,6 +253,26 @@ def test_answer_markdown_escapes_text_and_marks_unsupported_sentences():
         "[^1]: A \\*bold\\* \\[claim\\], <https://example.com/a_b?x=1> — “5 \\< 6 and \\*so\\*”\n"
         "[^2]: Second (2024-08-06), /news/my_file.txt — “Quoted.”\n"
     )
+
+
+@pytest.mark.parametrize(
+    "quote, shown",
+    [
+        ("Iraq hosts 2,500 US troops.", "“Iraq hosts 2,500 US troops.”"),
+        ("“We will respond,” Austin said.", "“‘We will respond,’ Austin said.”"),  # a quotation in a quote
+        ('He said "no" twice.', "“He said 'no' twice.”"),
+        ("“a dangerous escalation”", "“a dangerous escalation”"),  # already one whole quotation: its own marks
+        ("today’s “Iran-aligned militia…", "“today’s ‘Iran-aligned militia…”"),  # apostrophes stay
+    ],
+)
+def test_a_quote_is_put_in_quotation_marks_once(quote, shown):
+    from qa.output import answer_markdown
+    from qa.text import quoted
+    from qa.types import Answer, Citation, Sentence
+
+    assert quoted(quote) == shown and "““" not in shown
+    cite = (Citation(1, "T", None, "a.txt", quote, 0, len(quote)),)
+    assert answer_markdown(Answer("Q?", "Yes [1].", False, cite, (Sentence("Yes.", (1,)),))).endswith(f" — {shown}\n")
 
 
 def test_answer_markdown_never_starts_a_heading_or_list_by_accident():

@@ -1,6 +1,7 @@
 """Follow-ups made standalone with no model (qa.followup), and /filter's argument (qa.chat.parse_filter)."""
 
 import datetime
+import re
 
 import pytest
 from hypothesis import given
@@ -34,6 +35,40 @@ IRAQ = "How many US troops are in Iraq?"
 )
 def test_rewrite_offline(follow_up, previous, standalone):
     assert rewrite_offline(follow_up, previous) == standalone
+
+
+def test_a_rewrite_of_a_rewrite_keeps_one_pair_of_brackets():
+    """The brackets of the question before are read as carried terms, never nested: not
+    "When did he say? (speak (airbase attacked)"."""
+    first = rewrite_offline("When did he speak?", "Which airbase was attacked?")
+    assert first == "When did he speak? (airbase, attacked)"
+    second = rewrite_offline("What did he say?", first)
+    assert second == "What did he say? (speak, airbase, attacked)"  # asks what, not when; the terms carried on
+    assert rewrite_offline("What did he say?", "Did Lloyd Austin speak? (airbase attacked)") == (
+        "What did he say? (Lloyd Austin speak, airbase attacked)"
+    )
+    assert (
+        rewrite_offline("And?", "How many were wounded? (US troops, Iraq)")
+        == "How many were wounded? (US troops, Iraq)"
+    )
+    # brackets the user typed do not unbalance the rewrite
+    assert rewrite_offline("What about the IDF (Israeli army)?", "How many soldiers does Israel have?").count("(") == 0
+    # a long chat does not pile up every earlier question's terms
+    chain = "Which airbase was attacked?"
+    for follow_up in ["When did he speak?", "What did they say?", "Who was hurt?", "Why did it happen?"] * 3:
+        chain = rewrite_offline(follow_up, chain)
+        assert re.fullmatch(r"[^()]*\?( \([^()]+\))?", chain), chain
+        assert chain.count(",") <= 3
+
+
+@given(st.lists(st.text(alphabet="ab (),?Hhe", max_size=30), min_size=1, max_size=5))
+def test_rewritten_follow_ups_have_balanced_brackets(questions):
+    previous = "Which airbase was attacked? (Iraq)"
+    for q in questions:
+        out = rewrite_offline(q, previous)
+        if is_follow_up(q):
+            assert re.fullmatch(r"[^()]*( \([^()]+\))?", out), out
+        previous = out
 
 
 def test_is_follow_up():

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from qa.load import Article, Problem, iter_files, load_file, parse_text
+from qa.load import Article, Problem, default_title, iter_files, load_file, parse_text
+from qa.text import TITLE_LIMIT
 
 from .conftest import SEEDS
 
@@ -15,6 +16,12 @@ def test_text_with_headers(tmp_path):
     [a], problems = load_file(f)
     assert problems == []
     assert (a.title, a.date, a.url, a.text) == ("Rockets hit base", "2024-08-05", "https://x.test/a", "Five were hurt.")
+    assert a.publisher == "Reuters"  # kept beside the url
+
+
+def test_a_source_header_without_a_url_is_the_publisher_not_a_url():
+    a = parse_text("title: T\nsource: Reuters\n\nBody.", "x.txt")
+    assert isinstance(a, Article) and (a.url, a.publisher) == (None, "Reuters")
 
 
 def test_seed_leading_date_form():
@@ -22,6 +29,53 @@ def test_seed_leading_date_form():
     assert a.date == "2024-08-06"
     assert a.text.startswith("At least five US personnel")
     assert a.title.startswith("At least five US personnel")
+
+
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        ("Iran said yes. Then it said no.", "Iran said yes."),
+        # a sentence break, not a line, ends it; "U.S." is no sentence end
+        (
+            "The U.S. sent 900 more troops to Syria on Monday. They arrived.",
+            "The U.S. sent 900 more troops to Syria on Monday.",
+        ),
+        # lines that are not sentences (a timestamp, a byline) and a dateline are passed over
+        (
+            "Updated Jan. 3, 2026, 5:19 p.m. ET\n\nBy Jane Doe\n\nWASHINGTON (AP) — Iran said yes today. No.",
+            "Iran said yes today.",
+        ),
+        (
+            "KYIV, Ukraine (Reuters) - Russia struck the city overnight, officials said.",
+            "Russia struck the city overnight, officials said.",
+        ),
+        # a long first sentence: cut at a clause break that keeps most of it, with an ellipsis
+        (
+            "At least five US personnel were injured in an attack against a military base in Iraq on Monday, "
+            "US officials told Reuters, as the Middle East braced for a possible new wave of attacks.",
+            "At least five US personnel were injured in an attack against a military base in Iraq on Monday…",
+        ),
+        ("Short line only", "Short line only"),  # no sentence at all: the first line
+    ],
+)
+def test_an_untitled_article_is_titled_by_its_first_sentence(text, title):
+    assert default_title(text) == title
+    assert parse_text(text, "x.txt").title == title
+
+
+def test_a_long_first_sentence_is_cut_at_a_word():
+    words = "Supercalifragilistic expialidocious antidisestablishmentarianism " * 6
+    title = default_title(words + "ended.")
+    assert title.endswith("…") and len(title) <= TITLE_LIMIT
+    assert words.startswith(title[:-1] + " ")  # whole words only
+
+
+def test_untitled_seed_articles_have_distinct_titles():
+    titles = [load_file(p)[0][0].title for p in sorted(SEEDS.glob("*.txt"))]
+    assert titles == [
+        "At least five US personnel were injured in an attack against a military base in Iraq on Monday…",
+        "A suspected rocket attack on Monday has injured several U.S. personnel in Iraq…",
+    ]
 
 
 def test_text_without_headers_keeps_first_line_as_text():
@@ -67,7 +121,7 @@ def test_jsonl_text_or_body_and_bad_lines(tmp_path):
     )
     articles, problems = load_file(f)
     assert [a.title for a in articles] == ["One", "Two"]
-    assert articles[0].source.endswith("news.jsonl#1") and articles[1].url == "AP"
+    assert articles[0].source.endswith("news.jsonl#1") and (articles[1].url, articles[1].publisher) == (None, "AP")
     reasons = {p.source.rsplit(":", 1)[1]: p.reason for p in problems}
     assert set(reasons) == {"2", "4", "5"}
     assert "malformed JSON" in reasons["2"] and "text" in reasons["4"] and "empty" in reasons["5"]
