@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from .chunk import Chunker
-from .embed import MiniLMEmbeddings
+from .embed import Embedder
 from .load import Article, Problem, iter_files, load_file
 from .store import ArticleRecord, FileRecord, Store
 
@@ -88,7 +88,7 @@ class _Batch:
 
 
 class Ingester:
-    def __init__(self, store: Store, chunker: Chunker, embedder: MiniLMEmbeddings, batch_chunks: int = BATCH_CHUNKS):
+    def __init__(self, store: Store, chunker: Chunker, embedder: Embedder, batch_chunks: int = BATCH_CHUNKS):
         self.store = store
         self.chunker = chunker
         self.embedder = embedder
