@@ -403,10 +403,11 @@ def info(index: str | None, chroma_url: str | None, show_settings: bool, **embed
 @main.command(epilog=examples("qa articles", "qa articles --json --index /tmp/my-index"))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @index_options
+@embedder_options
 @clean_errors
-def articles(as_json: bool, index: str | None, chroma_url: str | None) -> None:
+def articles(as_json: bool, index: str | None, chroma_url: str | None, **embed: Any) -> None:
     """List the articles in the index, newest first: id, date, chunks, title, and URL or file."""
-    a = assistant(settings(index=index, chroma_url=chroma_url))
+    a = assistant(settings(index=index, chroma_url=chroma_url, **embed))
     records = a.articles()
     if as_json:
         keys = ("id", "title", "date", "url", "sources", "chunks")
@@ -420,12 +421,13 @@ def articles(as_json: bool, index: str | None, chroma_url: str | None) -> None:
 @main.command(epilog=examples("qa remove 5ac8039a6aa0", "qa remove ~/news/old.txt ~/news/2023/"))
 @click.argument("items", nargs=-1, required=True, metavar="ID|PATH...")
 @index_options
+@embedder_options
 @clean_errors
-def remove(items: tuple[str, ...], index: str | None, chroma_url: str | None) -> None:
+def remove(items: tuple[str, ...], index: str | None, chroma_url: str | None, **embed: Any) -> None:
     """Take articles out of the index: by id (qa articles lists them) or by file or folder."""
     from .text import shorten
 
-    report = assistant(settings(index=index, chroma_url=chroma_url)).remove(items)
+    report = assistant(settings(index=index, chroma_url=chroma_url, **embed)).remove(items)
     for r in report.removed:
         click.echo(f"removed {r.id[:12]} {shorten(r.title, 60)} ({r.chunks} chunk{'s' if r.chunks != 1 else ''})")
     if report.unknown:

@@ -121,6 +121,24 @@ def test_any_langchain_embeddings_through_the_python_api(tmp_path):
         Assistant(index, embeddings=object()).embedder  # noqa: B018
 
 
+class AllAlike(HashedWords):
+    """Every vector close to every other (cosine 0.8 or more), as E5's are: a big shared component."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [[2.0, *v] for v in super().embed_documents(texts)]
+
+    def embed_query(self, text: str) -> list[float]:
+        return [2.0, *super().embed_query(text)]
+
+
+def test_the_relevance_gate_keeps_minilm_cosines_whatever_embeds_the_index(tmp_path):
+    a = Assistant(tmp_path / "index", llm="fake", embeddings=AllAlike())
+    a.ingest([SEEDS])
+    assert min(p.dense for p in a.search("What is the capital of France?")) > 0.75  # this model's scale
+    assert a.ask("What is the capital of France?").refused and not a.generator.history  # no model call
+    assert not a.ask(QUESTION).refused and len(a.generator.history) == 1
+
+
 # -- an index made before the embedder was recorded ---------------------------------------------
 
 
