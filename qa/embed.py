@@ -463,19 +463,21 @@ class ServerEmbeddings:
         inputs = [prefix + t for t in texts]
         batches = self.batches(inputs)
         results: dict[int, np.ndarray] = {}
-        with ThreadPoolExecutor(max_workers=min(self.requests, len(batches)), thread_name_prefix="qa-embed") as pool:
+        self._client  # noqa: B018  # made once, here, not by several threads at once
+        pool = ThreadPoolExecutor(max_workers=min(self.requests, len(batches)), thread_name_prefix="qa-embed")
+        try:
             futures = {pool.submit(self._request, [inputs[i] for i in b], query): n for n, b in enumerate(batches)}
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_EXCEPTION)
                 for f in done:
-                    if f.exception() is not None:
-                        for p in pending:
-                            p.cancel()
-                        raise f.exception()  # type: ignore[misc]
+                    if (error := f.exception()) is not None:
+                        raise error
                     results[futures[f]] = f.result()
                     if progress:
                         progress(len(batches[futures[f]]))
+        finally:  # on an error or Ctrl-C the batches not yet sent are dropped, not waited for
+            pool.shutdown(wait=False, cancel_futures=True)
         out = np.zeros((len(texts), self._dims or 0), dtype=np.float32)
         for n, b in enumerate(batches):
             out[b] = results[n]
@@ -570,7 +572,10 @@ class ServerEmbeddings:
         elif isinstance(error, openai.RateLimitError):
             message = f"{where} rate-limited us (429) {tries}; lower QA_EMBED_REQUESTS or wait and try again"
         elif isinstance(error, openai.APITimeoutError):
-            message = f"{where} gave no answer within {self.timeout:g} s {tries}; is it overloaded? (QA_EMBED_TIMEOUT)"
+            message = (
+                f"{where} gave no answer within {self.timeout:g} s {tries}; is it overloaded? "
+                "lower QA_EMBED_REQUESTS or QA_EMBED_BATCH_TOKENS, or raise QA_EMBED_TIMEOUT"
+            )
         elif isinstance(error, openai.APIConnectionError):
             message = f"cannot reach {where} {tries}; is it running? check --embed-url / QA_EMBED_URL"
         elif isinstance(error, openai.APIStatusError):
