@@ -7,6 +7,8 @@
 
 Settings (:class:`qa.settings.Settings`) come from the arguments, else the environment, else
 defaults: ``Assistant(llm="openai", base_url=..., context_tokens=2048)``, or a whole ``settings=``.
+``Assistant(embeddings=...)`` embeds the index with any LangChain ``Embeddings`` instead of the
+embedder the settings choose (``QA_EMBEDDER``: the built-in MiniLM, or an OpenAI-compatible server).
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ from typing import Any
 from .chunk import Chunker
 from .cite import resolve
 from .config import ChunkSettings
-from .embed import MiniLMEmbeddings
+from .embed import Embedder, EmbedderRecord, MiniLMEmbeddings, embedder_from_settings
 from .errors import QAError, UsageError
 from .generators import EXTRA_OPTIONS, Generator, get_generator
-from .ingest import Ingester, IngestReport, Progress
+from .ingest import Ingester, IngestReport, Progress, indexed_text
 from .relevance import is_relevant
 from .retrieve import FUSIONS, Filter, Fusion, HybridRetriever, keyword_dir_for, parse_as_of
 from .settings import Settings, setting_names
@@ -113,10 +115,12 @@ class Assistant:
         k: int | None = None,
         chunk_settings: ChunkSettings | None = None,
         settings: Settings | None = None,
+        embeddings: Any = None,
         **options: Any,
     ):
-        """``options`` are the other settings (``model``, ``base_url``, ``context_tokens``, ``threads``...)
-        and the generator's :data:`qa.generators.EXTRA_OPTIONS`; any other name is a UsageError."""
+        """``options`` are the other settings (``model``, ``base_url``, ``context_tokens``, ``threads``,
+        ``embedder``, ``embed_url``...) and the generator's :data:`qa.generators.EXTRA_OPTIONS`; any other
+        name is a UsageError. ``embeddings``: any LangChain ``Embeddings`` to embed the index with."""
         unknown = sorted(set(options) - set(setting_names()) - set(EXTRA_OPTIONS))
         if unknown:
             known = ", ".join(
@@ -129,6 +133,8 @@ class Assistant:
         #: What goes to the generator beyond the settings (temperature, extra_body).
         self.generator_options = {k_: v for k_, v in options.items() if k_ in EXTRA_OPTIONS}
         self.chunk_settings = chunk_settings or ChunkSettings()
+        self._embeddings = embeddings
+        self._embedder_checked = False
 
     # The settings under their old names, for the CLI, the chat and API users.
     @property
@@ -156,8 +162,51 @@ class Assistant:
         return self.chroma_url or str(self.index_dir)
 
     @cached_property
-    def embedder(self) -> MiniLMEmbeddings:
+    def embedder(self) -> Embedder:
+        """What embeds the index's passages and the questions searched (``QA_EMBEDDER``, or ``embeddings=``)."""
+        return embedder_from_settings(self.settings, self._embeddings)
+
+    @cached_property
+    def reader_embedder(self) -> MiniLMEmbeddings:
+        """The built-in MiniLM: the reader's features and the relevance gate were fitted on its cosines."""
+        if isinstance(self.embedder.embeddings, MiniLMEmbeddings):
+            return self.embedder.embeddings
         return MiniLMEmbeddings(threads=self.settings.threads)
+
+    def check_embedder(self, record: bool = False) -> None:
+        """Make sure this embedder's vectors may join the index's: a QAError naming both when not.
+
+        The index records its embedder's name, dimensions and fingerprint (:class:`EmbedderRecord`) at
+        its first ingest (``record``); an index made before that has none and was built with MiniLM,
+        which its ``embedding_model`` (checked when the store opens) says.
+        """
+        if self._embedder_checked:
+            return
+        found = self.store.embedder_record()
+        mine = self.embedder.record
+        if found is None:
+            if not record:
+                return  # an index made before the record, or empty: checked again until an ingest records it
+            self.store.record_embedder(mine)
+        elif (why := found.difference(mine)) is not None:
+            raise QAError(self.mismatch_message(found, mine, why))
+        self._embedder_checked = True
+
+    def mismatch_message(self, found: EmbedderRecord, mine: EmbedderRecord, why: str) -> str:
+        return (
+            f"the index at {mask_credentials(self.location)} was built with embedder {found.describe()}"
+            f"{f' ({found.options})' if found.options else ''}, but this qa embeds with {mine.describe()}: {why}; "
+            f"vectors of two models cannot be mixed: use the embedder it was built with, "
+            f"or rebuild it with: {self.rebuild_command()}"
+        )
+
+    def embedder_info(self) -> str:
+        """What embedded the index, as ``qa info`` shows it."""
+        record = self.store.embedder_record()
+        if record is None:
+            name = (self.store.chunks.metadata or {}).get("embedding_model") or self.embedder.model_id
+            return f"{name!r} (no fingerprint recorded yet)"
+        return f"{record.describe()}{f', chosen with {record.options}' if record.options else ''}"
 
     @cached_property
     def store(self) -> Store:
@@ -210,7 +259,7 @@ class Assistant:
 
     @cached_property
     def generator(self) -> Generator:
-        return get_generator(self.llm, self.settings, self.embedder, self.generator_options)
+        return get_generator(self.llm, self.settings, self.reader_embedder, self.generator_options)
 
     # -- ingest -------------------------------------------------------------------------------
 
@@ -229,6 +278,8 @@ class Assistant:
             if rebuild:  # works on a damaged index or one of another embedding model too
                 self.__dict__.pop("retriever", None)
                 self.store = self._open_store(fresh=True)
+                self._embedder_checked = False
+            self.check_embedder(record=True)
             report = self._ingester().run(paths, prune=prune, progress=progress)
             if report.chunks or report.removed or rebuild:
                 self.retriever.keyword_index()  # build it now, not on the first question
@@ -319,7 +370,9 @@ class Assistant:
         ``YYYY-MM-DD``) prefers articles dated near it. None: no date preference.
         ``since``, ``until`` and ``source`` narrow ``filter`` (see :meth:`ask`)."""
         filter = narrowed(filter, since, until, source)
-        return self.retriever.search(check_question(question), k=k, filter=filter, as_of=parse_as_of(as_of))
+        question = check_question(question)
+        self.check_embedder()
+        return self.retriever.search(question, k=k, filter=filter, as_of=parse_as_of(as_of))
 
     def stream(
         self,
@@ -347,11 +400,12 @@ class Assistant:
         query = search_query or question
         if self.missing:  # say so, and make no index
             raise QAError(self.empty_message())
+        self.check_embedder()
         passages = self.retriever.search(query, k=k, filter=filter, as_of=day)
         if not passages and not self.store.articles.count():
             raise QAError(self.empty_message())
         # The one relevance gate: refuse without calling a generator that asks for it when nothing is relevant.
-        if self.generator.relevance_gate and not is_relevant(query, passages):
+        if self.generator.relevance_gate and not is_relevant(query, self._gate_view(query, passages)):
             passages = []
         if passages:
             passages = self.generator.prepare(query, passages)  # e.g. packed into the token budget, once
@@ -367,6 +421,18 @@ class Assistant:
             pieces.append(piece)
             yield piece
         yield resolve(question, "".join(pieces), passages, search_query=query, confidence=confidence)
+
+    def _gate_view(self, query: str, passages: list[Passage]) -> list[Passage]:
+        """The passages with MiniLM's cosine to the query, on which the relevance gate's thresholds were set.
+
+        With the built-in embedder that is the retrieval's own cosine; another model's cosines have
+        another scale (E5's unrelated texts score 0.7), so the passages are embedded again with MiniLM.
+        """
+        if self.embedder.builtin or not passages:
+            return passages
+        texts = [query, *(indexed_text(p.text, p.title, p.date) for p in passages)]
+        vectors = self.reader_embedder.embed(texts)
+        return [replace(p, dense=float(v @ vectors[0])) for p, v in zip(passages, vectors[1:])]
 
     def ask(
         self,

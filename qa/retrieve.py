@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .embed import MiniLMEmbeddings
+from .embed import Embedder
 from .errors import UsageError
 from .ingest import indexed_text
 from .store import Store
@@ -402,7 +402,7 @@ class HybridRetriever:
     """
 
     store: Store
-    embedder: MiniLMEmbeddings
+    embedder: Embedder
     keyword_dir: Path
     k: int = 6
     fusion: Fusion = DEFAULT_FUSION

@@ -30,13 +30,21 @@ ARGUMENT, ENVIRONMENT, DEFAULT = "argument", "environment", "default"
 
 
 def setting(
-    default: Any, env: str, help: str, *, secret: bool = False, minimum: float | None = None, unit: str = ""
+    default: Any,
+    env: str,
+    help: str,
+    *,
+    secret: bool = False,
+    minimum: float | None = None,
+    unit: str = "",
+    spaces: bool = False,
 ) -> Any:
     """A field of :class:`Settings`: its default, environment variable and one-line description.
 
-    ``secret`` values are masked when shown; ``minimum`` bounds a number; ``unit`` names what a number counts.
+    ``secret`` values are masked when shown; ``minimum`` bounds a number; ``unit`` names what a number counts;
+    ``spaces`` keeps a text's leading and trailing spaces (a prefix such as ``"query: "``).
     """
-    meta = {"env": env, "help": help, "secret": secret, "minimum": minimum, "unit": unit}
+    meta = {"env": env, "help": help, "secret": secret, "minimum": minimum, "unit": unit, "spaces": spaces}
     return field(default=default, metadata=meta)
 
 
@@ -67,6 +75,45 @@ class Settings:
     )
     web_max_bytes: int = setting(
         5_000_000, "QA_WEB_MAX_BYTES", "the largest web page or feed fetched, in bytes", minimum=1000
+    )
+    embedder: str = setting(
+        "builtin",
+        "QA_EMBEDDER",
+        "the embedder: builtin (all-MiniLM-L6-v2, offline) or openai (a /v1/embeddings server)",
+    )
+    embed_url: str | None = setting(
+        None, "QA_EMBED_URL", "the embeddings server for --embedder openai (default: OpenAI's own)"
+    )
+    embed_model: str | None = setting(
+        None, "QA_EMBED_MODEL", "embedding model for --embedder openai (default text-embedding-3-small)"
+    )
+    embed_key: str | None = setting(
+        None, "QA_EMBED_KEY", "key for the embeddings server (default: OPENAI_API_KEY)", secret=True
+    )
+    embed_dimensions: int | None = setting(
+        None, "QA_EMBED_DIMENSIONS", "ask the embeddings server for vectors of this many dimensions", minimum=1
+    )
+    embed_query_prefix: str | None = setting(
+        None, "QA_EMBED_QUERY_PREFIX", "text put before each question embedded (E5: 'query: ')", spaces=True
+    )
+    embed_passage_prefix: str | None = setting(
+        None, "QA_EMBED_PASSAGE_PREFIX", "text put before each passage embedded (E5: 'passage: ')", spaces=True
+    )
+    embed_query_type: str | None = setting(
+        None, "QA_EMBED_QUERY_TYPE", "input_type sent with questions (e.g. query), for servers that take one"
+    )
+    embed_passage_type: str | None = setting(
+        None, "QA_EMBED_PASSAGE_TYPE", "input_type sent with passages (e.g. passage or document)"
+    )
+    embed_batch_tokens: int = setting(
+        8192, "QA_EMBED_BATCH_TOKENS", "tokens sent in one embeddings request at most (32 texts at most)", minimum=1
+    )
+    embed_requests: int = setting(4, "QA_EMBED_REQUESTS", "embeddings requests in flight at once", minimum=1)
+    embed_timeout: float = setting(
+        60.0, "QA_EMBED_TIMEOUT", "seconds to wait for the embeddings server", minimum=0.001, unit="seconds"
+    )
+    embed_retries: int = setting(
+        4, "QA_EMBED_RETRIES", "retries of a failed embeddings request (429, 5xx, connection), with backoff", minimum=0
     )
     answer_model: Path | None = setting(None, "QA_ANSWER_MODEL", "the answer model file (default: the shipped one)")
     min_confidence: float | None = setting(
@@ -145,6 +192,8 @@ class Settings:
                 shown = "-"
             elif f.metadata["secret"]:
                 shown = "***"
+            elif f.metadata["spaces"]:
+                shown = repr(value)  # the spaces show
             else:
                 shown = mask_credentials(str(value)) if f.name.endswith("url") else str(value)
             out.append((f.name, shown, self.source(f.name), f.metadata["env"], f.metadata["help"]))
@@ -215,7 +264,7 @@ def _convert(name: str, label: str, value: Any) -> Any:
         return Path(value).expanduser()
     if not isinstance(value, str):
         raise UsageError(f"{label} must be text, got {value!r}")
-    return value.strip()
+    return value if f.metadata["spaces"] else value.strip()
 
 
 def _user_dir(kind: str) -> Path:

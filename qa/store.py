@@ -32,13 +32,16 @@ import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlparse
 
 from .config import setup_offline
 from .errors import QAError
 from .text import mask_credentials
 from .types import Passage
+
+if TYPE_CHECKING:
+    from .embed import EmbedderRecord
 
 STATE_ID = "\x00state"
 DEFAULT_HINT = "rebuild it from its articles"  # the Assistant gives the command
@@ -201,9 +204,12 @@ class Store:
         self.chunks, self.articles, self.files = (_Guarded(c, self._failure) for c in (chunks, articles, files))
         found = (chunks.metadata or {}).get("embedding_model")
         if check and found and found != embedding_model:
+            record = self.embedder_record()
+            built = f" ({record.options})" if record and record.options else ""
             raise QAError(
-                f"the index at {location} was built with embedding model {found!r}, but this qa embeds with "
-                f"{embedding_model!r}; vectors of two models cannot be mixed: {rebuild_hint}"
+                f"the index at {location} was built with embedding model {found!r}{built}, but this qa embeds with "
+                f"{embedding_model!r}; vectors of two models cannot be mixed: use the embedder it was built with, "
+                f"or {rebuild_hint}"
             )
         found = (chunks.metadata or {}).get("chunking")
         if check and found and chunking and found != chunking:
@@ -343,6 +349,17 @@ class Store:
     def set_state(self, **values: Any) -> None:
         state = {**self.state(), **values}
         self.files.upsert(ids=[STATE_ID], embeddings=[[1.0]], metadatas=[state], documents=[""])
+
+    def embedder_record(self) -> EmbedderRecord | None:
+        """What the index recorded of the embedder that made its vectors; None for an index made before
+        it was recorded (built-in MiniLM, as its ``embedding_model`` says) or with no ingest yet."""
+        from .embed import EmbedderRecord
+
+        text = self.state().get("embedder")
+        return EmbedderRecord.from_json(text) if text else None
+
+    def record_embedder(self, record: EmbedderRecord) -> None:
+        self.set_state(embedder=record.to_json())
 
     def file_records(self) -> dict[str, FileRecord]:
         out = {}
