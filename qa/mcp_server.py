@@ -100,6 +100,7 @@ class ArticleInfo(BaseModel):
     title: str
     date: str | None = Field(description="YYYY-MM-DD; null when undated")
     url: str | None
+    publisher: str | None = Field(default=None, description="The publisher an article file's source: line names")
     sources: list[str] = Field(description="The files (or web pages) that hold it")
     chunks: int = Field(description="The passages it is indexed as")
 
@@ -230,12 +231,20 @@ class QAServer:
             return search_result(query, passages, search_filter)
 
     def list_articles(self) -> ArticleList:
-        """List every article in the index, newest first: id, title, date, url, source files, chunks."""
+        """List every article in the index, newest first: id, title, date, url, publisher, source files, chunks."""
         with self._call():
             records = self.assistant.articles()
             return ArticleList(
                 articles=[
-                    ArticleInfo(id=r.id, title=r.title, date=r.date, url=r.url, sources=r.sources, chunks=r.chunks)
+                    ArticleInfo(
+                        id=r.id,
+                        title=r.title,
+                        date=r.date,
+                        url=r.url,
+                        publisher=r.publisher,
+                        sources=r.sources,
+                        chunks=r.chunks,
+                    )
                     for r in records
                 ]
             )
