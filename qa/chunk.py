@@ -6,6 +6,7 @@ chunk.text`` always holds, and citations can point at the exact passage.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -51,12 +52,18 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
 
 
 def _add_span(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> None:
+    a, b = _trim(text, a, b)
+    if a < b:
+        spans.append((a, b))
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    """The span ``text[a:b]`` without its leading and trailing whitespace."""
     while a < b and text[a].isspace():
         a += 1
     while b > a and text[b - 1].isspace():
         b -= 1
-    if a < b:
-        spans.append((a, b))
+    return a, b
 
 
 @dataclass(frozen=True)
@@ -113,28 +120,44 @@ class Chunker:
         return chunks
 
     def _fit(self, text: str, a: int, b: int) -> list[tuple[int, int]]:
-        """Cut the span ``text[a:b]`` into pieces of at most ``size`` tokens."""
+        """Cut the span ``text[a:b]`` into pieces of at most ``size`` tokens, at token boundaries.
+
+        A piece is measured as it is kept, without the whitespace at its ends, and on its own:
+        "0000000000000000000. þ0\x81𐀀" (16 tokens) cut after token 8 leaves " þ0\x81𐀀" (8 tokens,
+        " þ" is one), kept as "þ0\x81𐀀", 9 tokens ("þ" alone is two).
+        """
         size = self.settings.size
         tokens = self.encoding.encode_ordinary(text[a:b])
         if len(tokens) <= size:
             return [(a, b)]
         _, offsets = self.encoding.decode_with_offsets(tokens)
+
+        def end(t: int) -> int:  # where the token t starts (the span's end after the last token)
+            return a + offsets[t] if t < len(tokens) else b
+
         out: list[tuple[int, int]] = []
-        t = 0
-        while t < len(tokens):
-            lo = a + offsets[t]
-            n = min(size, len(tokens) - t)
-            while True:
-                hi = a + offsets[t + n] if t + n < len(tokens) else b
-                if hi <= lo:  # one character split over tokens: take it whole
-                    n += 1
-                    continue
-                if self.count(text[lo:hi]) <= size or n == 1:
-                    break
-                n -= 1
+        t, lo = 0, a
+        while lo < b:
+            first = t + 1  # the fewest tokens that cover a whole character
+            while end(first) <= lo:
+                first += 1
+            # As many tokens as could fit, fewer while the piece tokenizes to more than size.
+            last = max(first, min(t + size, len(tokens)))
+            while last > first and not self._fits(text, lo, end(last)):
+                last -= 1
+            t, hi = last, end(last)
+            if not self._fits(text, lo, hi):
+                # Those characters take more than size tokens on their own: cut between characters.
+                # One character is at most 4 tokens (4 UTF-8 bytes), and size is at least 8.
+                hi = next((c for c in range(hi - 1, lo, -1) if self._fits(text, lo, c)), lo + 1)
+                t = bisect.bisect_left(offsets, hi - a)  # the first token that starts at or after hi
             _add_span(text, lo, hi, out)
-            t += n
+            lo = hi
         return out
+
+    def _fits(self, text: str, a: int, b: int) -> bool:
+        a, b = _trim(text, a, b)
+        return self.count(text[a:b]) <= self.settings.size
 
 
 @lru_cache(maxsize=4)
