@@ -220,3 +220,13 @@ def test_spacy_spans_in_a_worker_process_match_in_process():
     finally:
         worker.close()
     assert worker.ask(texts) is None  # a closed worker: the caller reads the spans itself
+
+
+def test_sentence_vector_cache_survives_being_full(monkeypatch):
+    import qa.reader as reader
+
+    monkeypatch.setattr(reader, "CACHE_SIZE", 2)
+    r = Reader(_FakeEmbedder())
+    for n in range(4):  # the cache fills, is emptied, and every text asked for still gets its vector
+        texts = ["q", *(f"sentence {n} {i}" for i in range(3)), "sentence 0 0"]
+        assert r.embed(texts, cache_from=1).shape == (5, 384)

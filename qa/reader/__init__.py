@@ -96,11 +96,11 @@ class Reader:
 
     def embed(self, texts: Sequence[str], cache_from: int = 0) -> np.ndarray:
         """Vectors of ``texts``; those from ``cache_from`` on are cached (passage sentences come back often)."""
+        if len(self._vectors) > CACHE_SIZE:
+            self._vectors.clear()  # before choosing what to embed: every text asked for is then embedded or kept
         todo = [t for t in dict.fromkeys(texts[cache_from:]) if t not in self._vectors]
         head = list(texts[:cache_from])
         vectors = self.embedder.embed(head + todo) if head or todo else np.zeros((0, 384), dtype=np.float32)
-        if len(self._vectors) > CACHE_SIZE:
-            self._vectors.clear()
         self._vectors.update(zip(todo, vectors[len(head) :]))
         rows = [vectors[i] for i in range(len(head))] + [self._vectors[t] for t in texts[cache_from:]]
         return np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
