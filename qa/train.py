@@ -69,7 +69,7 @@ MONOTONE = {
     **dict.fromkeys(("lex_s", "lex_ctx", "lex_p", "lex_title", "keys_s", "keyword_rel", "kind", "dense_s", "rule"), 1),
     **dict.fromkeys(("sent_score", "compatible", "agree_passages", "agree_articles", "agree_sentences"), 1),
     **dict.fromkeys(("window_3", "window_8", "top_sentence", "top_span", "span_margin", "span_compatible"), 1),
-    **dict.fromkeys(("span_agree", "max_lex", "max_dense", "best_lex_p"), 1),
+    **dict.fromkeys(("span_agree", "max_lex", "max_dense", "best_lex_p", "affinity", "head_near"), 1),
     **dict.fromkeys(("missing_keys", "rank", "article_rank", "dense_rank", "lex_rank", "dense_gap", "rule_gap"), -1),
     **dict.fromkeys(("keyword_zero", "date_rel", "sent_rank", "in_question", "dist", "best_missing_keys"), -1),
 }
@@ -78,6 +78,10 @@ NO_DATE_SHARE = 0.15
 #: The refusal threshold is the lowest that refuses at least this share of the held-out questions
 #: whose answer is in no article: refusals that hold, at the least cost in right answers refused.
 REFUSE_UNANSWERABLE = 0.75
+#: Pseudo-count pulling a rare key's rate in the affinity table toward its less specific key's.
+AFFINITY_PRIOR = 10.0
+#: A question head word needs this many candidates in the training questions to get its own row.
+AFFINITY_MIN = 5
 
 
 def log(msg: str) -> None:
@@ -324,7 +328,7 @@ def build_spans(items: list[Item], cache: Path) -> None:
     span_file = cache / f"spans-{nlp.VERSION}.pkl"
     if span_file.exists():
         nlp._cache.update(pickle.loads(span_file.read_bytes()))
-    texts = [t for it in items for t in Reader.span_texts(it.sentences)]
+    texts = [t for it in items for t in [*Reader.span_texts(it.sentences), it.question.text]]
     todo = [t for t in dict.fromkeys(texts) if t not in nlp._cache]
     if todo:
         log(f"spaCy on {len(todo)} texts")
@@ -333,8 +337,45 @@ def build_spans(items: list[Item], cache: Path) -> None:
             log(f"  {min(b + 4000, len(todo))}/{len(todo)}")
         span_file.write_bytes(pickle.dumps(dict(nlp._cache)))
     for it in items:
-        found = nlp.find_spans(Reader.span_texts(it.sentences))
+        found = nlp.find_spans([*Reader.span_texts(it.sentences), it.question.text])
+        it.question.head = cand.head_word(it.question.text, found.get(it.question.text, []))
         it.spans = Reader.span_candidates(it.question, it.sentences, it.passages, found)
+
+
+def fit_affinity(items: Sequence[Item]) -> dict[str, float]:
+    """The affinity table (:func:`qa.reader.candidates.add_affinity`) from the spans of questions
+    whose answer is in their articles: each key's share of right candidates, smoothed toward its
+    less specific key's share (:data:`AFFINITY_PRIOR`)."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for it in items:
+        if not it.in_articles:
+            continue
+        for sp in it.spans:
+            right = span_label(sp.text, it.answers)
+            for key in cand.affinity_keys(it.question, sp):
+                counts[key][0] += right
+                counts[key][1] += 1
+    right, total = (sum(c[i] for k, c in counts.items() if k.startswith("||")) for i in (0, 1))
+    base = right / total if total else 0.0
+    table: dict[str, float] = {}
+    for level in (2, 1, 0):  # kind alone, then type and kind, then head word, type and kind
+        for key, (r, n) in counts.items():
+            qtype, head, label = key.split("|", 2)
+            if (level == 2) != (not qtype) or (level == 0) != bool(head) or (level == 0 and n < AFFINITY_MIN):
+                continue
+            parent = base if level == 2 else table.get(f"{qtype}||{label}" if level == 0 else f"||{label}", base)
+            table[key] = round((r + AFFINITY_PRIOR * parent) / (n + AFFINITY_PRIOR), 4)
+    return table
+
+
+def add_heldout_affinity(items: Sequence[Item]) -> None:
+    """Each question's spans get the affinity of a table fitted on the other folds' weeks."""
+    folds = _folds(items)
+    for f in range(FOLDS):
+        table = fit_affinity([it for it, fi in zip(items, folds) if fi != f])
+        for it, fi in zip(items, folds):
+            if fi == f:
+                cand.add_affinity(it.question, it.spans, table)
 
 
 # -- fitting --------------------------------------------------------------------------------------
@@ -373,10 +414,9 @@ def _score_oof(
         x = matrix([r.features for r, _ in train], names)
         y = np.array([lab for _, lab in train])
         model = _fit_trees(x, y, names, rounds)
-        for fi, rows in zip(folds, per_item):
-            if fi == f and rows:
-                for r, p in zip(rows, model.predict(matrix([r.features for r in rows], names))):
-                    set_score(r, float(p))
+        held = [r for fi, rows in zip(folds, per_item) if fi == f for r in rows]  # one call: the walker is vectorised
+        for r, p in zip(held, model.predict(matrix([r.features for r in held], names)) if held else []):
+            set_score(r, float(p))
 
 
 def _outcome(it: Item, rule: AnswerModel) -> tuple[bool, float, str]:
@@ -416,6 +456,7 @@ def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) ->
     for it in items:
         it.sentences.sort(key=lambda s: -s.score)
     build_spans(items, cache)
+    add_heldout_affinity(items)
 
     # 2. span model, held-out scores
     _score_oof(
@@ -493,7 +534,8 @@ def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) ->
         "rounds": ROUNDS,
         "heldout": report["figures"],
     }
-    model = AnswerModel(sentence, span, confidence, threshold, short_threshold, short_ratio, meta)
+    affinity = fit_affinity(items)
+    model = AnswerModel(sentence, span, confidence, threshold, short_threshold, short_ratio, meta, affinity)
     model.save(out)
     log(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
     return model

@@ -222,6 +222,58 @@ def test_spacy_spans_in_a_worker_process_match_in_process():
     assert worker.ask(texts) is None  # a closed worker: the caller reads the spans itself
 
 
+@pytest.mark.parametrize(
+    "question, spans, head",
+    [
+        ("Which NFL team became the first franchise?", [RawSpan(0, 14, "NP")], "team"),
+        ("Which country's men's basketball team lost?", [RawSpan(0, 37, "NP")], "country"),  # its owner
+        ("Hamas's leader was killed in which city?", [], "city"),  # no noun phrase found: the next word
+        ("Which two states sued?", [], "state"),
+        ("How many moons does Saturn have?", [], "how many"),
+        ("What does the almanac predict?", [], "what"),
+        ("Who won?", [], "who"),
+    ],
+)
+def test_head_word(question, spans, head):
+    assert cand.head_word(question, spans) == head
+
+
+def test_places_tell_countries_from_states_and_cities():
+    from qa.reader.places import kind
+
+    assert [kind(t) for t in ("Iran", "the U.S.", "Russia", "Ohio", "Tehran", "Crans-Montana")] == [
+        "COUNTRY",
+        "COUNTRY",
+        "COUNTRY",
+        "STATE",
+        "",
+        "",
+    ]
+
+
+def test_affinity_is_learned_per_head_word_and_falls_back_to_the_answer_type():
+    from qa.train import AFFINITY_MIN, Item, fit_affinity
+
+    def item(question, answer, candidates):
+        q = Question.read(question)
+        q.head = cand.head_word(question, [])
+        spans = [cand.Span(0, 0, text, label) for text, label in candidates]
+        return Item(question, "w", q, [answer], [], True, [], spans)
+
+    city = [item("In which city was he?", "Tehran", [("Tehran", "GPE"), ("Iran", "GPE")])] * AFFINITY_MIN
+    country = [item("In which country was he?", "Iran", [("Tehran", "GPE"), ("Iran", "GPE")])] * AFFINITY_MIN
+    table = fit_affinity(city + country)
+    q = Question.read("In which city did it happen?")
+    q.head = "city"
+    spans = [cand.Span(0, 0, "Kyiv", "GPE"), cand.Span(0, 0, "Ukraine", "GPE")]
+    cand.add_affinity(q, spans, table)
+    assert spans[0].features["affinity"] > spans[1].features["affinity"]  # a city, not a country
+    q.head = "town"  # never seen: the answer type's rate, the same for both kinds' pooled rows
+    cand.add_affinity(q, spans, table)
+    assert spans[0].features["affinity"] == table["PLACE||GPE"]
+    assert spans[1].features["affinity"] == table["PLACE||GPE:COUNTRY"]
+
+
 def test_sentence_vector_cache_survives_being_full(monkeypatch):
     import qa.reader as reader
 

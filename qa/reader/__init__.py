@@ -130,7 +130,10 @@ class Reader:
         for s, p in zip(sents, model.sentence.predict(matrix([s.features for s in sents], model.sentence.features))):
             s.score = float(p)
         sents.sort(key=lambda s: -s.score)
-        spans = self.span_candidates(q, sents, passages, find_spans(self.span_texts(sents)))
+        found = find_spans([*self.span_texts(sents), q.text])
+        q.head = cand.head_word(q.text, found.get(q.text, []))
+        spans = self.span_candidates(q, sents, passages, found)
+        cand.add_affinity(q, spans, dict(model.affinity))
         if spans:
             for sp, p in zip(spans, model.span.predict(matrix([s.features for s in spans], model.span.features))):
                 sp.score = float(p)
@@ -209,5 +212,6 @@ def feature_names() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     sents = cand.sentences(q, [p])
     cand.add_dense(sents, [0.5] * len(sents))
     spans = cand.spans(q, [p], list(enumerate(sents)), {sents[0].text: [RawSpan(0, 12, "PERSON")]})
+    cand.add_affinity(q, spans, {})
     conf = confidence_features(q, sents, spans)
     return tuple(sents[0].features), tuple(spans[0].features), tuple(conf)

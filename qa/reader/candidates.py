@@ -32,7 +32,7 @@ from ..cite import content_words
 from ..types import Passage
 from .question import COMPATIBLE, STRICT, TYPES, answer_type, is_head
 
-DENSE_CANDIDATES = 16  # sentences per question that get a vector and the sentence model
+DENSE_CANDIDATES = 32  # sentences per question that get a vector and the sentence model
 SPAN_SENTENCES = 6  # best sentences whose spans are read
 MAX_SPAN_WORDS = 8
 
@@ -113,6 +113,7 @@ class Question:
     type: str
     words: dict[str, float]  # content words, question words dropped
     keys: set[str]  # names and numbers (weight 2), its first word excepted
+    head: str = ""  # the word naming what is asked for (:func:`head_word`), once the NLP step has read it
 
     @classmethod
     def read(cls, text: str, as_of: date | None = None) -> Question:
@@ -121,6 +122,47 @@ class Question:
         rest = parts[1] if len(parts) > 1 else ""
         keys = {w for w, v in content_words(rest).items() if v > 1 and w in words}
         return cls(text, as_of, answer_type(text), words, keys)
+
+
+_WH_WORD = re.compile(r"\b(how many|how much|who(?:m|se)?|where|when|why|which|what)\b", re.IGNORECASE)
+
+
+def head_word(question: str, found: Sequence[RawSpan]) -> str:
+    """The word naming what is asked for, singular: in the noun phrase that opens with "which" or
+    "what" (as the NLP step found it), its owner if it has one ("which country's team" asks for a
+    country), else its last word; else the word after "which"/"what"; else the question word.
+
+    Example: head_word("Which NFL team won?", [RawSpan(0, 14, "NP")]) -> "team";
+    head_word("In which city?", []) -> "city"; head_word("Which two states sued?", []) -> "state";
+    head_word("How many people died?", []) -> "how many"; head_word("What is it?", []) -> "what";
+    head_word("Is it?", []) -> ""
+    """
+    for r in found:
+        words = question[r.start : r.end].split()
+        if len(words) > 1 and words[0].lower() in ("which", "what"):
+            owner = next((w for w in words[1:] if _POSSESSIVE.search(w)), words[-1])
+            return singular(_POSSESSIVE.sub("", owner.lower()))
+    m = _WH_WORD.search(question)
+    if not m:
+        return ""
+    wh = m.group(1).lower()
+    after = [w for w in re.findall(r"[a-z][\w'’-]*", question[m.end() :].lower())[:3] if not _NUMBER_WORDS.fullmatch(w)]
+    if wh in ("which", "what") and after and after[0] not in _NOT_HEAD:
+        return singular(_POSSESSIVE.sub("", after[0]))
+    return wh
+
+
+_NOT_HEAD = frozenset("is was are were did does do has have had will would can could should may might must of to in on at "
+                      "for by with from about happened the a an this that these those it they he she".split())  # fmt: skip
+
+
+def singular(word: str) -> str:
+    """Example: singular("cities") -> "city"; singular("teams") -> "team"; singular("class") -> "class" """
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 def _canonical(word: str) -> str:
@@ -376,6 +418,11 @@ def spans(
             prv = folded[first - 1] if first > 0 else ""
 
             padded = f" {norm} "
+            head_near = float(
+                bool(q.head)
+                and " " not in q.head
+                and any(singular(w) == q.head for w in folded[max(0, first - 3) : first] + folded[last + 1 : last + 4])
+            )
             agree_p = sum(1 for t in passage_texts if padded in f" {t} ")
             agree_a = len({passages[i].article_id for i, t in enumerate(passage_texts) if padded in f" {t} "})
             agree_t = sum(1 for t in titles.values() if padded in t)
@@ -414,11 +461,38 @@ def spans(
                 "has_digit": float(any(c.isdigit() for c in span_text)),
                 "capitalised": float(span_text[:1].isupper()),
                 "relative_position": raw.start / max(len(text), 1),
+                "head_near": head_near,
+                "affinity": 0.0,  # set by add_affinity, from the model's table
                 **_onehot("label", raw.label, SPAN_LABELS),
                 **_onehot("q", q.type, TYPES),
             }
             out.append(Span(index, s.passage, span_text, raw.label, features))
     return out
+
+
+def affinity_keys(q: Question, span: Span) -> tuple[str, str, str]:
+    """The keys of a span's row in the affinity table, most to least specific: the question's head
+    word and the span's kind, its answer type and the kind, the kind alone. A place's kind says
+    whether it is a country or a US state (:mod:`qa.reader.places`).
+
+    Example: for "In which city was he killed?" and the span "Iran" (GPE):
+    ("PLACE|city|GPE:COUNTRY", "PLACE||GPE:COUNTRY", "||GPE:COUNTRY")
+    """
+    label = span.label
+    if label in ("GPE", "LOC", "PROPN", "NP"):
+        from .places import kind
+
+        place = kind(span.text)
+        label = f"{label}:{place}" if place else label
+    return f"{q.type}|{q.head}|{label}", f"{q.type}||{label}", f"||{label}"
+
+
+def add_affinity(q: Question, spans: Sequence[Span], table: dict[str, float]) -> None:
+    """Each span's ``affinity``: how often, in the training questions, a candidate of its kind was
+    the answer to a question asking for what this one asks for (a smoothed rate; the most specific
+    key the table holds). Example: "city" questions are rarely answered by a country's name."""
+    for sp in spans:
+        sp.features["affinity"] = next((table[k] for k in affinity_keys(q, sp) if k in table), 0.0)
 
 
 def with_numbers(text: str, found: Sequence[RawSpan]) -> list[RawSpan]:

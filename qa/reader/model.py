@@ -8,6 +8,7 @@ code computes is refused with the command that rebuilds it.
 
 - ``sentence``: P(sentence holds the answer) from :func:`qa.reader.candidates.sentences` features.
 - ``span``: P(span is the answer) from :func:`qa.reader.candidates.spans` features.
+- ``affinity``: a table of how often candidates of each kind answered each kind of question (a span feature).
 - ``confidence``: trees over the question's best candidates: P(the answer given is right). Trees, not a
   linear model: they do not extrapolate, so a folder of two articles (far fewer candidates than any
   training question had) does not drive the confidence to 0 or 1.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -132,6 +133,9 @@ class AnswerModel:
     short_threshold: float  # give a short answer when its span's probability is at least this
     short_ratio: float  # ... and at least this times the best sentence's probability of holding the answer
     meta: Mapping[str, Any]
+    #: Smoothed rate at which candidates of a kind answered questions asking for a kind of thing
+    #: (see :func:`qa.reader.candidates.add_affinity`), fitted by :mod:`qa.train`.
+    affinity: Mapping[str, float] = field(default_factory=dict)
 
     def check(
         self,
@@ -164,6 +168,7 @@ class AnswerModel:
             "sentence": self.sentence.to_lists(),
             "span": self.span.to_lists(),
             "confidence": self.confidence.to_lists(),
+            "affinity": dict(self.affinity),
         }
 
     @classmethod
@@ -180,6 +185,7 @@ class AnswerModel:
             float(d["short_threshold"]),
             float(d["short_ratio"]),
             d.get("meta", {}),
+            {str(k): float(v) for k, v in d.get("affinity", {}).items()},
         )
 
     def save(self, path: Path) -> None:
