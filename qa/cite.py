@@ -13,6 +13,11 @@ no valid citation is unsupported: a model that ignores the citation format gets 
 marked, never silently attributed. ``Sentence.supported`` records the result and
 ``Sentence.reason`` why it failed ("number 3,500 not in [1]"); ``Answer.verified`` is true when
 every sentence passed.
+
+Then :func:`qa.conflicts.find_conflicts` compares what the retrieved articles say about the
+question; where they differ, each side is cited (a new citation quoting its sentence when the
+answer did not cite it) and the answer ends with "The sources differ: at least five [1], several
+[2]." (``Answer.conflicts``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from collections.abc import Sequence
 
 from .chunk import split_sentences
 from .text import LEADING_MARKERS, MARKER
-from .types import REFUSAL, SHORT_PREFIX, Answer, Citation, Passage, Sentence
+from .types import REFUSAL, SHORT_PREFIX, Answer, Citation, Conflict, ConflictValue, Passage, Sentence
 
 SUPPORT_THRESHOLD = 0.6
 MAX_RANGE = 20  # "[1-3]" means 1, 2, 3; a wider range is not a citation
@@ -217,6 +222,10 @@ def resolve(
     short_citation = None
     if short:
         short, short_citation = _cite_short(short, short_ns, passages, numbering, citations)
+    conflicts = _conflicts(search_query or question, passages, numbering, citations)
+    for c in conflicts:
+        sentences.append(Sentence(c.sentence(markers=False), tuple(v.citation for v in c.values)))
+        parts.append(c.sentence())
     return Answer(
         question,
         " ".join(parts),
@@ -228,7 +237,52 @@ def resolve(
         short,
         short_citation,
         confidence,
+        tuple(conflicts),
     )
+
+
+def _conflicts(
+    question: str,
+    passages: Sequence[Passage],
+    numbering: dict[tuple[int, int, int], int],
+    citations: list[Citation],
+) -> list[Conflict]:
+    """Where the passages disagree on what ``question`` asks (:func:`qa.conflicts.find_conflicts`), each
+    side cited: by a citation of the answer that quotes it, else a new one quoting its sentence."""
+    from .conflicts import find_conflicts
+
+    out = []
+    for found in find_conflicts(question, passages, {i for i, _, _ in numbering}):
+        values = []
+        for side in found.sides:
+            p = passages[side.passage]
+            at = p.start + max(side.start, p.text.find(side.text, side.start))  # the value, in article offsets
+            own = [
+                n for (i, a, b), n in numbering.items() if i == side.passage and a <= at and at + len(side.text) <= b
+            ]
+            if own:
+                n = own[0]
+            else:
+                key = (side.passage, p.start + side.start, p.start + side.end)
+                if key not in numbering:
+                    numbering[key] = len(citations) + 1
+                    citations.append(
+                        Citation(
+                            numbering[key],
+                            p.title,
+                            p.date,
+                            p.url or p.source,
+                            p.text[side.start : side.end],
+                            key[1],
+                            key[2],
+                            p.article_id,
+                            p.id,
+                        )
+                    )
+                n = numbering[key]
+            values.append(ConflictValue(side.text, n))
+        out.append(Conflict(found.claim, tuple(sorted(values, key=lambda v: v.citation))))
+    return out
 
 
 def _cite_short(

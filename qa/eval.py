@@ -7,7 +7,8 @@ A dataset is JSON Lines, one question a line::
 ``answers`` lists accepted answers, any one counts. An accepted answer may itself be a list of
 strings that must *all* occur: ``[["at least five", "several"]]`` is how a question whose two
 articles disagree says "the right answer reports both". An empty list means the articles
-cannot answer the question and the right behaviour is to refuse. ``sources`` names article
+cannot answer the question and the right behaviour is to refuse. ``"conflict": true`` marks a
+question whose articles disagree (its accepted answer lists one value per side). ``sources`` names article
 files (matched by file name) that support the answer; ``evidence`` holds strings copied from
 the supporting passages.
 
@@ -34,6 +35,10 @@ Every question goes through :meth:`qa.Assistant.ask`, the path users take, asked
 - **answer in articles**: answerable questions whose accepted answer occurs in some article of
   the index at all; accuracy on those; and how often the others (a dataset's answer the articles
   do not hold, common in benchmarks built from web search) were refused, the right behaviour.
+- **conflicts shown**: of the questions marked ``"conflict": true``, the share whose answer has a
+  conflict (:attr:`Answer.conflicts`, "The sources differ: ...") whose values hold every part of
+  an accepted answer, i.e. both sides; and **conflicts elsewhere**, how many other answers report
+  a conflict (each should be a real disagreement: look at them).
 - **latency** p50/p95 of one ``ask`` and the total time of all questions.
 - **claim check** (:func:`claim_scores`, on ``eval/claims.jsonl`` with the seed set): precision and
   recall of "unsupported" by :func:`qa.cite.unsupported_reason` on labelled claim/passage pairs,
@@ -79,6 +84,7 @@ class EvalQuestion:
     sources: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
     date: str | None = None
+    conflict: bool = False  # the articles disagree: the answer should show each side
 
     @property
     def answerable(self) -> bool:
@@ -121,6 +127,7 @@ def load_dataset(path: str | Path) -> list[EvalQuestion]:
                 sources=tuple(str(s) for s in item.get("sources") or ()),
                 evidence=tuple(str(s) for s in item.get("evidence") or ()),
                 date=item.get("date"),
+                conflict=item.get("conflict") is True,
             )
         )
     if not out:
@@ -260,10 +267,18 @@ def alce_scores(
 
 
 def cited_sentences(answer: Answer) -> list[tuple[str, list[tuple[int, Passage]]]]:
-    """Each sentence of ``answer`` with (citation number, the full passage it cites)."""
+    """Each sentence of ``answer`` with (citation number, the full passage it cites); a "The sources
+    differ" sentence counts as one claim per value, each cited by its own citation."""
     by_id = {p.id: p for p in answer.passages}
     by_n = {c.n: by_id.get(c.passage_id) for c in answer.citations}
-    return [(s.text, [(n, p) for n in s.citations if (p := by_n.get(n)) is not None]) for s in answer.sentences]
+    conflicts = {c.sentence(markers=False): c for c in answer.conflicts}
+    out = []
+    for s in answer.sentences:
+        if s.text in conflicts:
+            out += [(v.text, [(v.citation, p)]) for v in conflicts[s.text].values if (p := by_n.get(v.citation))]
+        else:
+            out.append((s.text, [(n, p) for n in s.citations if (p := by_n.get(n)) is not None]))
+    return out
 
 
 # -- the claim check on labelled pairs ----------------------------------------------------------
@@ -409,6 +424,9 @@ class QuestionResult:
     sentences: list[dict[str, Any]] = field(default_factory=list)
     citations: list[dict[str, Any]] = field(default_factory=list)
     retrieved: list[dict[str, Any]] = field(default_factory=list)
+    conflict: bool = False  # the question is marked as one whose articles disagree
+    conflict_shown: bool | None = None  # (marked questions) the answer's conflict holds every side
+    conflicts: list[dict[str, Any]] = field(default_factory=list)  # the answer's, as in --json
 
     @property
     def failed(self) -> bool:
@@ -479,7 +497,22 @@ def judge(q: EvalQuestion, answer: Answer, seconds: float, check: SupportCheck =
         short_answer=answer.short_answer,
         sentence_hit=sentence_hit,
         confidence=answer.confidence,
+        conflict=q.conflict,
+        conflict_shown=conflict_shown(answer, q.answers) if q.conflict else None,
+        conflicts=answer.to_dict()["conflicts"],
     )
+
+
+def conflict_shown(answer: Answer, answers: Sequence[AcceptedAnswer]) -> bool:
+    """Whether one of the answer's conflicts holds every part of some accepted answer in its values.
+
+    Example: values "At least five" [1] and "several" [2], answers [("at least five", "several")] -> True
+    """
+    for c in answer.conflicts:
+        text = " | ".join(v.text for v in c.values)
+        if any(all(occurs(p, text) for p in _parts(a)) for a in answers):
+            return True
+    return False
 
 
 def answer_in_texts(answers: Sequence[AcceptedAnswer], normalised_texts: Sequence[str]) -> bool:
@@ -529,6 +562,9 @@ def figures(results: Sequence[QuestionResult], k: int, total_seconds: float) -> 
         "citation_recall": _mean(r.citation_recall for r in results),
         "citation_precision": _mean(r.citation_precision for r in results),
         "sources_cited": _mean(r.sources_cited for r in results),
+        "conflict_questions": sum(r.conflict for r in results),
+        "conflicts_shown": _mean(r.conflict_shown for r in results),
+        "conflicts_elsewhere": sum(bool(r.conflicts) and not r.conflict for r in results),
         "retrieval_hit_at_1": hit_at(ranks, 1) if answerable else None,
         "retrieval_hit_at_k": hit_at(ranks, k) if answerable else None,
         "retrieval_mrr": mean_reciprocal_rank(ranks) if answerable else None,
@@ -617,7 +653,7 @@ def run(
 # -- thresholds and baselines -----------------------------------------------------------------
 
 #: Figures where lower is better; every other figure is better higher.
-LOWER_IS_BETTER = frozenset({"latency_p50", "latency_p95", "total_seconds"})
+LOWER_IS_BETTER = frozenset({"latency_p50", "latency_p95", "total_seconds", "conflicts_elsewhere"})
 
 
 def below_thresholds(figs: dict[str, Any], minimums: dict[str, float | None]) -> list[str]:

@@ -33,6 +33,8 @@ FIGURES: list[tuple[str, str, str]] = [
     ("citation_recall", "citation recall (ALCE)", "share"),
     ("citation_precision", "citation precision (ALCE)", "share"),
     ("sources_cited", "every listed source cited", "share"),
+    ("conflicts_shown", "conflict questions showing both sides", "share"),
+    ("conflicts_elsewhere", "other answers reporting a conflict", "count"),
     ("retrieval_hit_at_1", "retrieval hit@1", "share"),
     ("retrieval_hit_at_k", "retrieval hit@k", "share"),
     ("retrieval_mrr", "retrieval MRR", "share"),
@@ -48,6 +50,8 @@ def fmt(value: Any, kind: str) -> str:
     """Example: fmt(0.8125, "share") -> "0.812"; fmt(1.5, "seconds") -> "1.50 s"; fmt(None, "share") -> "–" """
     if value is None:
         return "–"
+    if kind == "count":
+        return str(value)
     return f"{value:.2f} s" if kind == "seconds" else f"{value:.3f}"
 
 

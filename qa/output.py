@@ -14,7 +14,7 @@ from rich.text import Text
 
 from .cite import place_markers
 from .text import TITLE_LIMIT, quoted, shorten, strip_partial_markers
-from .types import Answer, Citation, Passage
+from .types import CONFLICT_PREFIX, Answer, Citation, Conflict, Passage
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -103,6 +103,12 @@ class Printer:
             self.out.print(f"[bold]{escape(answer.short_answer)}[/]{escape(marker)}")
         parts = []
         for s in answer.sentences:
+            c = conflict_of(answer, s.text)
+            if c is not None:  # "The sources differ:" in bold yellow, each value with its own marker
+                parts.append(
+                    f"[bold yellow]{escape(CONFLICT_PREFIX)}[/] {escape(c.sentence()[len(CONFLICT_PREFIX) :].strip())}"
+                )
+                continue
             text = escape(place_markers(s.text, list(s.citations)))
             parts.append(text if s.supported else f"[dim]{text}[/] [yellow]{escape(unsupported_mark(s.reason))}[/]")
         self.out.print(" ".join(parts))
@@ -248,6 +254,11 @@ def _paragraph(text: str) -> str:
     return _MARKDOWN_BLOCK_START.sub(lambda m: (m.group(1) or "") + "\\", text, count=1)
 
 
+def conflict_of(answer: Answer, sentence: str) -> Conflict | None:
+    """The conflict whose "The sources differ: ..." sentence ``sentence`` is, if any."""
+    return next((c for c in answer.conflicts if c.sentence(markers=False) == sentence), None)
+
+
 def _footnote_refs(text: str) -> str:
     """``[n]`` citation markers as Markdown footnote references ``[^n]``."""
     return re.sub(r"\[(\d+)\]", r"[^\1]", text)
@@ -268,6 +279,11 @@ def answer_markdown(answer: Answer) -> str:
         blocks.append(f"**{_md(answer.short_answer)}**{ref}")
     parts = []
     for s in answer.sentences:
+        conflict = conflict_of(answer, s.text)
+        if conflict is not None:
+            values = ", ".join(f"{_md(v.text)} [^{v.citation}]" for v in conflict.values)
+            parts.append(f"**{_md(CONFLICT_PREFIX)}** {values}.")
+            continue
         text = _footnote_refs(place_markers(_md(s.text), list(s.citations)))
         parts.append(text if s.supported else f"{text} {_md(unsupported_mark(s.reason))}")
     blocks.append(_paragraph(" ".join(parts)))

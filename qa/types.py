@@ -58,6 +58,26 @@ class Sentence:
 
 
 @dataclass(frozen=True)
+class ConflictValue:
+    """One side of a :class:`Conflict`: the value as its passage writes it, and the citation quoting it."""
+
+    text: str
+    citation: int
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Articles that answer the question give different values: "at least five" [1], "several" [2]."""
+
+    claim: str  # what the values are of (the question they answer)
+    values: tuple[ConflictValue, ...]
+
+    def sentence(self, markers: bool = True) -> str:
+        """Example: "The sources differ: at least five [1], several [2]." (without ``markers``: no "[n]")"""
+        return f"{CONFLICT_PREFIX} {', '.join(f'{v.text} [{v.citation}]' if markers else v.text for v in self.values)}."
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str
@@ -69,6 +89,7 @@ class Answer:
     short_answer: str | None = None  # the name, number, date or phrase that answers, verbatim from a cited passage
     short_citation: int | None = None  # the citation the short answer comes from
     confidence: float | None = None  # 0..1, P(the answer is right), when the generator can say
+    conflicts: tuple[Conflict, ...] = ()  # where the articles disagree (qa.conflicts), each side cited
 
     @property
     def verified(self) -> bool:
@@ -90,11 +111,18 @@ class Answer:
                 for s in self.sentences
             ],
             "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "conflicts": [
+                {"claim": c.claim, "values": [{"text": v.text, "citation": v.citation} for v in c.values]}
+                for c in self.conflicts
+            ],
         }
         if self.search_query and self.search_query != self.question:
             out["search_query"] = self.search_query
         return out
 
+
+#: How an answer says where its articles disagree: "The sources differ: at least five [1], several [2]."
+CONFLICT_PREFIX = "The sources differ:"
 
 #: How a draft gives its short answer: a first line "Short answer: Lloyd Austin [1]".
 SHORT_PREFIX = "Short answer:"
