@@ -32,7 +32,13 @@ class Terminal:
 
     def __init__(self, args: list[str], env: dict[str, str], cols: int = COLS, rows: int = ROWS):
         self.child = pexpect.spawn(
-            sys.executable, ["-m", "qa.cli", *args], cwd=str(ROOT), env=env, dimensions=(rows, cols), encoding=None
+            sys.executable,
+            ["-m", "qa.cli", *args],
+            cwd=str(ROOT),
+            env=env,
+            dimensions=(rows, cols),
+            encoding=None,
+            use_poll=True,  # select() fails once the test process holds more than 1024 descriptors
         )
         self.screen = pyte.Screen(cols, rows)
         # Answer the terminal queries (cursor position) a real terminal answers; prompt_toolkit asks.
