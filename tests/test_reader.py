@@ -282,3 +282,15 @@ def test_sentence_vector_cache_survives_being_full(monkeypatch):
     for n in range(4):  # the cache fills, is emptied, and every text asked for still gets its vector
         texts = ["q", *(f"sentence {n} {i}" for i in range(3)), "sentence 0 0"]
         assert r.embed(texts, cache_from=1).shape == (5, 384)
+
+
+def test_spacy_results_cache_survives_being_full(monkeypatch):
+    from qa.reader import nlp
+
+    monkeypatch.setattr(nlp, "CACHE_SIZE", 2)
+    monkeypatch.setattr(nlp, "_cache", {})
+    monkeypatch.setattr(nlp, "_read", lambda texts: {t: [RawSpan(0, 1, "NP")] for t in texts})
+    monkeypatch.setattr(nlp, "_worker", None)
+    for n in range(4):  # the cache fills, is emptied, and every text asked for still gets its spans
+        texts = [f"text {n} {i}" for i in range(3)] + ["text 0 0"]
+        assert set(nlp.find_spans(texts)) == set(texts)

