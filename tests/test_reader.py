@@ -30,6 +30,13 @@ from qa.types import Passage
         ("Where is the spacecraft headed?", "PLACE"),
         ("What is the name of the spacecraft?", "OTHER"),
         ("Swimming experts blamed the lack of records on what?", "OTHER"),
+        # a "when" that opens a clause of its own does not ask for a time
+        ("In which city was Ismail Haniyeh when he was assassinated?", "PLACE"),
+        ("Who was on the throne when the colonies declared independence?", "PERSON"),
+        ("What happened when a fan tried to cash the check?", "OTHER"),
+        ("The mission is due to reach the planet when?", "DATE"),
+        ("When will the bridge reopen?", "DATE"),
+        ("The strike began this week; when did the talks fail?", "DATE"),
     ],
 )
 def test_answer_type(question, kind):
@@ -236,6 +243,25 @@ def test_spacy_spans_in_a_worker_process_match_in_process():
 )
 def test_head_word(question, spans, head):
     assert cand.head_word(question, spans) == head
+
+
+def test_head_phrase_prefers_the_span_its_whole_phrase_stands_by():
+    """ "Which vice president ...": both names stand by "president", only Harris by "vice president"."""
+    assert cand.head_modifiers("Which vice president was updated?", "president") == ["vice"]
+    assert cand.head_modifiers("Which Democratic governor said it?", "governor") == ["democratic"]
+    assert cand.head_modifiers("Which team won?", "team") == []
+    text = "President Joe Biden and Vice President Kamala Harris were updated on the strike in the Situation Room."
+    q = cand.Question.read("Which vice president was updated on the strike?", date(2024, 8, 6))
+    q.head = "president"
+    sents = cand.sentences(q, [_passage(text)])
+    cand.add_dense(sents, [0.5] * len(sents))
+    found = {text: [RawSpan(10, 19, "PERSON"), RawSpan(39, 52, "PERSON")]}
+    near = {sp.text: sp.features["head_near"] for sp in cand.spans(q, [_passage(text)], list(enumerate(sents)), found)}
+    assert near == {"Joe Biden": 0.5, "Kamala Harris": 1.0}
+    q = cand.Question.read("Which president was updated on the strike?", date(2024, 8, 6))
+    q.head = "president"
+    near = {sp.text: sp.features["head_near"] for sp in cand.spans(q, [_passage(text)], list(enumerate(sents)), found)}
+    assert near == {"Joe Biden": 1.0, "Kamala Harris": 1.0}  # no modifier asked for: the head alone
 
 
 def test_places_tell_countries_from_states_and_cities():

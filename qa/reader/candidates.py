@@ -156,6 +156,43 @@ _NOT_HEAD = frozenset("is was are were did does do has have had will would can c
                       "for by with from about happened the a an this that these those it they he she".split())  # fmt: skip
 
 
+def head_modifiers(question: str, head: str) -> list[str]:
+    """The words between "which"/"what" and the head word, which narrow it: the head phrase's modifiers.
+
+    Example: head_modifiers("Which vice president was updated?", "president") -> ["vice"];
+    head_modifiers("Which Democratic governor said it?", "governor") -> ["democratic"];
+    head_modifiers("Which team won?", "team") -> []
+    """
+    words = [_fold(w) for w in re.findall(r"[\w'’-]+", question)]
+    for i, w in enumerate(words):
+        if w not in ("which", "what"):
+            continue
+        for j in range(i + 1, min(i + 5, len(words))):
+            if singular(_POSSESSIVE.sub("", words[j])) == head:
+                return [m for m in words[i + 1 : j] if m not in _NOT_HEAD and not _NUMBER_WORDS.fullmatch(m)]
+    return []
+
+
+_DETERMINERS = frozenset("the a an its his her their our".split())
+
+
+def _phrase_by(folded: Sequence[str], first: int, last: int, phrase: Sequence[str]) -> bool:
+    """Whether the words ``phrase`` stand right before the span (words ``first``..``last``), or right after it
+    with at most a determiner between ("Kamala Harris, the vice president").
+
+    Example: _phrase_by("vice president kamala harris".split(), 2, 3, ["vice", "president"]) -> True
+    """
+    n = len(phrase)
+    if first >= n and [singular(w) for w in folded[first - n : first]] == list(phrase):
+        return True
+    for gap in (0, 1):
+        if gap and (last + 1 >= len(folded) or folded[last + 1] not in _DETERMINERS):
+            break
+        if [singular(w) for w in folded[last + 1 + gap : last + 1 + gap + n]] == list(phrase):
+            return True
+    return False
+
+
 def singular(word: str) -> str:
     """Example: singular("cities") -> "city"; singular("teams") -> "team"; singular("class") -> "class" """
     if len(word) > 4 and word.endswith("ies"):
@@ -201,7 +238,7 @@ def _share(q: Question, words: set[str] | dict[str, float]) -> float:
     return sum(v for w, v in q.words.items() if found(w, words)) / total if total else 0.0
 
 
-def _has_kind(sentence: str, qtype: str, q: Question) -> float:
+def has_kind(sentence: str, qtype: str, q: Question) -> float:
     if qtype in ("COUNT", "MONEY", "PERCENT", "NUMBER"):
         return float(any(m.group(0).lower() not in q.words for m in _NUMBER_WORDS.finditer(sentence)))
     if qtype == "DATE":
@@ -275,7 +312,7 @@ def sentences(q: Question, passages: Sequence[Passage]) -> list[Sentence]:
                 "lex_title": lex_title,
                 "missing_keys": missing,
                 "keys_s": keys_s,
-                "kind": _has_kind(s, q.type, q),
+                "kind": has_kind(s, q.type, q),
                 "position": math.log1p(p.start + a),
                 "words": float(len(s.split())),
                 "new_share": sum(1 for w in s_words if w not in q.words) / len(s_words),
@@ -373,6 +410,7 @@ def spans(
     sentence_texts = [(norm_span(s.text), s.score) for _, s in chosen]
     q_norm = f" {norm_span(q.text)} "
     q_tokens = {w for w in q.words}
+    mods = head_modifiers(q.text, q.head) if q.head and " " not in q.head else []
     seen: set[tuple[int, str]] = set()
     for rank, (index, s) in enumerate(chosen, start=1):
         p = passages[s.passage]
@@ -418,11 +456,10 @@ def spans(
             prv = folded[first - 1] if first > 0 else ""
 
             padded = f" {norm} "
-            head_near = float(
-                bool(q.head)
-                and " " not in q.head
-                and any(singular(w) == q.head for w in folded[max(0, first - 3) : first] + folded[last + 1 : last + 4])
-            )
+            near = folded[max(0, first - 3) : first] + folded[last + 1 : last + 4]
+            head_near = float(bool(q.head) and " " not in q.head and any(singular(w) == q.head for w in near))
+            if head_near and mods:  # "which vice president": "Vice President Kamala Harris" over "President Joe Biden"
+                head_near = 0.5 + 0.5 * _phrase_by(folded, first, last, [*mods, q.head])
             agree_p = sum(1 for t in passage_texts if padded in f" {t} ")
             agree_a = len({passages[i].article_id for i, t in enumerate(passage_texts) if padded in f" {t} "})
             agree_t = sum(1 for t in titles.values() if padded in t)

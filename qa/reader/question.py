@@ -56,6 +56,14 @@ def is_head(word: str, kind: str) -> bool:
 _WH = re.compile(r"\b(which|what)\s+((?:[\w'’-]+\s*){1,5})")
 
 
+#: "when" asking for a time: opening the question, before a verb ("when did", "when will") or at its end
+#: ("due to land when?"); "when he was killed" opens a clause of its own, and "In which city was he when
+#: he was killed?" asks for a place.
+_WHEN = re.compile(
+    r"^\W*when\b|\bwhen\s+(?:did|does|do|is|was|were|are|will|would|has|have|had|can|could|should|might)\b|\bwhen\W*$"
+)
+
+
 def answer_type(question: str) -> str:
     """One of :data:`TYPES` (see the module's examples)."""
     q = question.lower()
@@ -69,7 +77,7 @@ def answer_type(question: str) -> str:
         )
     if re.search(r"\bwhat (percentage|percent|share)\b|\bhow (old|long|far|often)\b", q):
         return "PERCENT" if re.search(r"\bpercent", q) else "NUMBER"
-    if re.search(r"\bwhen\b", q):
+    if _WHEN.search(q):
         return "DATE"
     if re.search(r"\bwho(m|se)?\b", q):
         return "PERSON"
