@@ -246,7 +246,12 @@ class Assistant:
             None if self.chroma_url else self.index_dir, self.chroma_url, self.store.name, self.settings.cache_path
         )
         return HybridRetriever(
-            store=self.store, embedder=self.embedder, keyword_dir=keyword_dir, k=self.k, fusion=self.fusion
+            store=self.store,
+            embedder=self.embedder,
+            keyword_dir=keyword_dir,
+            k=self.k,
+            fusion=self.fusion,
+            rerank=self.settings.rerank,
         )
 
     @property

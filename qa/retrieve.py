@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from langchain_core.retrievers import BaseRetriever
 
 _TOKEN_PATTERN = r"(?u)\b\w+\b"
+#: Fused chunks the reranker reads (as :data:`qa.rerank.CANDIDATES`, without importing it here).
+RERANK_CANDIDATES = 30
 
 
 @dataclass(frozen=True)
@@ -406,6 +408,7 @@ class HybridRetriever:
     keyword_dir: Path
     k: int = 6
     fusion: Fusion = DEFAULT_FUSION
+    rerank: bool = True  # reorder the fused candidates with the learned reranker (qa/rerank.py)
     _keyword: KeywordIndex | None = field(default=None, repr=False)
 
     def keyword_index(self) -> KeywordIndex:
@@ -457,7 +460,8 @@ class HybridRetriever:
         ranked = sorted(cands, key=lambda c: -fused[c])
         if filter:
             ranked = [c for c in ranked if filter.matches(by_id[c])]
-        ranked = ranked[: k * 3]
+        want = max(k, RERANK_CANDIDATES) if self.rerank else k
+        ranked = ranked[: want * 3]
         # Only live articles, with their current titles: the manifest is the commit point.
         live = self.store.article_records(ids=[by_id[c].article_id for c in ranked])
         out: list[Passage] = []
@@ -480,9 +484,13 @@ class HybridRetriever:
                     keyword_rank=kw_rank.get(cid),
                 )
             )
-            if len(out) == k:
+            if len(out) == want:
                 break
-        return out
+        if self.rerank:
+            from .rerank import rerank
+
+            out = rerank(question, out, day)
+        return out[:k]
 
     def as_langchain(self) -> BaseRetriever:
         """A LangChain retriever: ``invoke(question)`` returns Documents."""

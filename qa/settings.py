@@ -127,6 +127,9 @@ class Settings:
         "score", "QA_FUSION", "how dense and keyword search are fused: score (BM25-led, fitted), rrf-dates or rrf"
     )
     date_preference: bool = setting(True, "QA_DATE_PREFERENCE", "prefer articles dated near the question's day")
+    rerank: bool = setting(
+        True, "QA_RERANK", "reorder the fused passages with the reranker learned from news questions (qa/rerank.py)"
+    )
 
     #: Where each value came from: "argument", "environment" or "default".
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)

@@ -36,13 +36,14 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import rerank
 from .chunk import Chunker
 from .config import ChunkSettings
 from .eval import best_f1, normalize, occurs
@@ -96,7 +97,7 @@ class Item:
     week: str
     question: Question
     answers: list[str]
-    passages: list[Passage]
+    passages: list[Passage]  # the fused candidates, then (:func:`fit_reranker`) the K the reader reads
     in_articles: bool  # a gold answer occurs in its pool at all
     sentences: list[Sentence] = field(default_factory=list)
     spans: list[Span] = field(default_factory=list)
@@ -117,7 +118,8 @@ def _sha256(paths: Sequence[Path]) -> str:
 
 
 def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[Item]:
-    """Questions with their BM25-retrieved passages (chunks and keyword search cached)."""
+    """Questions with their BM25-retrieved candidates, the reranker's :data:`qa.rerank.CANDIDATES`
+    (chunks and keyword search cached)."""
     import bm25s
 
     from .retrieve import DEFAULT_FUSION, age_days, fused_scores, tokenize
@@ -128,7 +130,9 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[
         keep = set(weeks[:: max(1, len(weeks) // limit_weeks)][:limit_weeks])
         questions = [q for q in questions if q["week"] in keep]
     # a new indexed text or fusion, a new cache
-    probe = hashlib.sha1(f"{indexed_text('text', 'Title', '2024-08-02')}/{K}/{DEFAULT_FUSION}".encode()).hexdigest()[:8]
+    probe = hashlib.sha1(
+        f"{indexed_text('text', 'Title', '2024-08-02')}/{rerank.CANDIDATES}/{DEFAULT_FUSION}".encode()
+    ).hexdigest()[:8]
     retrieved_file = cache / f"retrieved-{probe}-{limit_weeks or 'all'}.pkl"
     if retrieved_file.exists():
         cached: list[Item] = pickle.loads(retrieved_file.read_bytes())
@@ -208,7 +212,7 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[
                         np.array([s for _, s in hits]),
                         np.array([age_days(day, pool[d].date) for d, _ in hits]),
                     )
-                    order = np.argsort(-fused, kind="stable")[:K]
+                    order = np.argsort(-fused, kind="stable")[: rerank.CANDIDATES]
                     found = [_with(pool[hits[i][0]], hits[i][1], float(fused[i])) for i in order]
             answers = [a for a in q["answers"] if normalize(a)]
             in_articles = any(normalize(a) and _contains(t, normalize(a)) for a in answers for t in texts_norm)
@@ -233,8 +237,6 @@ def _contains(text: str, needle: str) -> bool:
 
 
 def _with(p: Passage, keyword: float, score: float) -> Passage:
-    from dataclasses import replace
-
     return replace(p, keyword=keyword, score=score)
 
 
@@ -378,6 +380,71 @@ def add_heldout_affinity(items: Sequence[Item]) -> None:
                 cand.add_affinity(it.question, it.spans, table)
 
 
+# -- the passage reranker ---------------------------------------------------------------------------
+
+#: LightGBM lambdarank over each question's fused candidates; a passage is right when it holds a gold answer.
+RERANK_PARAMS = {"objective": "lambdarank", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 50,
+                 "feature_fraction": 0.9, "bagging_fraction": 0.9, "bagging_freq": 1, "lambda_l2": 1.0,
+                 "lambdarank_truncation_level": 12, "verbose": -1, "num_threads": 2, "seed": 7}  # fmt: skip
+RERANK_ROUNDS = 200
+#: As for the answer model: what any reader expects, so the trees carry to folders unlike the training weeks.
+RERANK_MONOTONE = {
+    **dict.fromkeys(("lex_p", "lex_text", "lex_title", "bigrams", "keyword_rel", "article_best_lex", "kind"), 1),
+    **dict.fromkeys(("missing_keys", "fused_rank"), -1),
+}
+
+
+def passage_label(p: Passage, answers: Sequence[str]) -> int:
+    return int(any(occurs(a, p.text) for a in answers))
+
+
+def _fit_ranker(groups: Sequence[tuple[np.ndarray, np.ndarray]], names: Sequence[str]) -> Trees:
+    import lightgbm as lgb
+
+    x = np.vstack([g[0] for g in groups])
+    y = np.concatenate([g[1] for g in groups])
+    params = {**RERANK_PARAMS, "monotone_constraints": [RERANK_MONOTONE.get(n, 0) for n in names]}
+    data = lgb.Dataset(x, y, group=[len(g[1]) for g in groups], feature_name=list(names))
+    return Trees.from_lightgbm(lgb.train(params, data, num_boost_round=RERANK_ROUNDS).dump_model())
+
+
+def fit_reranker(items: list[Item]) -> tuple[rerank.RerankModel, dict[str, float]]:
+    """Fit the reranker on every week, and reorder each question's candidates by a reranker that never saw
+    its week (5 folds of weeks), keeping the best :data:`K` for the reader; (model, held-out figures)."""
+    names = rerank.feature_names()
+    rows = [matrix(rerank.features(it.question, it.passages), names) for it in items]
+    labels = [np.array([passage_label(p, it.answers) for p in it.passages]) for it in items]
+    # questions that teach an order: a right passage among wrong ones
+    useful = [bool(len(y) > 1 and 0 < y.sum() < len(y)) for y in labels]
+    folds = _folds(items)
+    before = [_first_hit(y) for y in labels]
+    order: list[np.ndarray] = [np.arange(len(y)) for y in labels]
+    for f in range(FOLDS):
+        train_groups = [(x, y) for x, y, u, fi in zip(rows, labels, useful, folds) if u and fi != f]
+        if not train_groups:
+            continue
+        model = _fit_ranker(train_groups, names)
+        for i, fi in enumerate(folds):
+            if fi == f and len(labels[i]) > 1:
+                order[i] = np.argsort(-model.raw(rows[i]), kind="stable")
+    after = [_first_hit(labels[i][order[i]]) for i in range(len(items))]
+    findable = [i for i, it in enumerate(items) if it.in_articles]
+    figs = {
+        f"{name}_hit_at_{k}": float(np.mean([r is not None and r <= k for r in (ranks[i] for i in findable)]))
+        for name, ranks in (("fused", before), ("reranked", after))
+        for k in (1, K)
+    }
+    for it, o in zip(items, order):
+        it.passages = [it.passages[i] for i in o[:K]]
+    full = _fit_ranker([(x, y) for x, y, u in zip(rows, labels, useful) if u], names)
+    return rerank.RerankModel(full, {"heldout": figs, "rounds": RERANK_ROUNDS, "params": RERANK_PARAMS}), figs
+
+
+def _first_hit(labels: np.ndarray) -> int | None:
+    hits = np.flatnonzero(labels)
+    return int(hits[0]) + 1 if len(hits) else None
+
+
 # -- fitting --------------------------------------------------------------------------------------
 
 
@@ -432,7 +499,9 @@ def _outcome(it: Item, rule: AnswerModel) -> tuple[bool, float, str]:
     return hit, best_f1(text, it.answers) if it.answers else 0.0, text
 
 
-def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) -> AnswerModel:
+def train(
+    data: Path, out: Path, cache: Path, limit_weeks: int | None = None, rerank_out: Path | None = None
+) -> AnswerModel:
     import lightgbm
 
     s_names, sp_names, c_names = feature_names()
@@ -442,6 +511,10 @@ def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) ->
     for it in items:
         if _unit(it.id) < NO_DATE_SHARE:
             it.question = Question.read(it.question.text, None)
+    log("fitting the passage reranker")
+    reranker, rerank_figs = fit_reranker(items)
+    for name, value in rerank_figs.items():
+        print(f"  {name:34s} {value:.3f}")
     build_sentences(items, cache)
 
     # 1. sentence model, held-out scores
@@ -538,6 +611,11 @@ def train(data: Path, out: Path, cache: Path, limit_weeks: int | None = None) ->
     model = AnswerModel(sentence, span, confidence, threshold, short_threshold, short_ratio, meta, affinity)
     model.save(out)
     log(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
+    rerank_out = rerank_out or out.with_name(f"{out.stem}.rerank.json")
+    replace(
+        reranker, meta={**reranker.meta, **{k: meta[k] for k in ("data", "data_sha256", "lightgbm", "created")}}
+    ).save(rerank_out)
+    log(f"wrote {rerank_out} ({rerank_out.stat().st_size / 1e6:.2f} MB)")
     return model
 
 
@@ -604,7 +682,10 @@ def _report(
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m qa.train", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True, type=Path, help="the training folder (questions.jsonl, articles.jsonl.gz)")
-    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "reader" / "answer_model.json")
+    ap.add_argument("--out", type=Path, default=None, help="the answer model (default: the shipped one's file)")
+    ap.add_argument(
+        "--rerank-out", type=Path, default=None, help="the reranker (default: the shipped one's file, or beside --out)"
+    )
     ap.add_argument("--cache", type=Path, default=None, help="where to keep vectors and spans (default: qa's cache)")
     ap.add_argument("--limit-weeks", type=int, default=None, help="use only this many weeks (a quick check)")
     args = ap.parse_args(argv)
@@ -614,7 +695,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .settings import Settings
 
     cache = args.cache or Settings.resolve().cache_path / "train"
-    train(args.data, args.out, cache, args.limit_weeks)
+    package = Path(__file__).parent
+    out = args.out or package / "reader" / "answer_model.json"
+    rerank_out = args.rerank_out or (package / rerank.MODEL_FILE if args.out is None else None)
+    train(args.data, out, cache, args.limit_weeks, rerank_out)
     return 0
 
 

@@ -1,0 +1,103 @@
+"""The passage reranker: one feature function for training and answering, a model fitted on a
+fixture the test writes itself ranks the passage that holds the answer first, the shipped model
+fits the code, and QA_RERANK=off keeps the fused order."""
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+
+from qa import Assistant, rerank
+from qa.reader.candidates import Question
+from qa.types import Passage
+
+DAY = dt.date(2024, 8, 9)
+
+FILLER = [
+    "The committee met again on Tuesday to discuss the schedule for next year.",
+    "Officials said the weather had delayed several flights across the region.",
+    "Shares rose slightly in early trading as investors waited for new figures.",
+    "The museum reopened its east wing after two years of repairs.",
+]
+
+
+def _passage(n: int, text: str, title: str, date: str = "2024-08-08", keyword: float = 1.0) -> Passage:
+    return Passage(f"a{n}:0", f"a{n}", text, 0, len(text), title, date, f"a{n}.txt", keyword=keyword)
+
+
+def _pool(i: int, rng: np.random.Generator) -> tuple[Question, list[Passage], str]:
+    """A question whose answer sits in the passage naming all of its names; the others repeat one rare
+    name many times (and so lead BM25's order) or say nothing of it."""
+    name = f"Zorvan{i}"
+    place = f"Kelmark{i}"
+    answer = f"Tamsin{i}"
+    q = Question.read(f"Who did {name} meet in {place} on Monday?", DAY)
+    right = _passage(0, f"{name} met {answer} in {place} on Monday, officials said.", f"{name} visits {place}")
+    decoys = [
+        _passage(
+            1, f"{name} {name} said {name} would travel. {name} has long planned it.", f"{name} plans", keyword=3.0
+        ),
+        *(_passage(n, FILLER[(n + i) % len(FILLER)], "Other news", keyword=0.5) for n in range(2, 6)),
+    ]
+    order = rng.permutation(len(decoys))
+    return q, [*[decoys[j] for j in order[:2]], right, *[decoys[j] for j in order[2:]]], answer
+
+
+def test_features_are_one_function_for_training_and_answering():
+    q = Question.read("Who did Lloyd Austin meet in Baghdad?", DAY)
+    p = _passage(0, "Lloyd Austin met Iraqi officials in Baghdad on Monday.", "Austin in Iraq")
+    rows = rerank.features(q, [p, _passage(1, FILLER[0], "Other")])
+    assert tuple(rows[0]) == rerank.feature_names() == tuple(rows[1])
+    assert rows[0]["lex_p"] > rows[1]["lex_p"] and rows[0]["missing_keys"] == 0.0
+    assert rows[0]["article_chunks"] == 0.0  # one chunk of its article among the candidates (log 1)
+
+
+def test_a_reranker_fitted_on_a_fixture_ranks_the_answer_first(tmp_path):
+    pytest.importorskip("lightgbm")
+    from qa.train import Item, fit_reranker
+
+    rng = np.random.default_rng(3)
+    items = []
+    for i in range(60):
+        q, passages, answer = _pool(i, rng)
+        items.append(Item(f"q{i}", f"2024-W{i % 10:02d}", q, [answer], passages, True))
+    model, figs = fit_reranker(items)
+    assert figs["reranked_hit_at_1"] > figs["fused_hit_at_1"]  # held out by week
+    assert all(any(answer in p.text for p in it.passages[:1]) for it in items[:10] for answer in it.answers)
+    path = tmp_path / "rerank.json"
+    model.save(path)
+    q, passages, answer = _pool(999, rng)
+    ordered = rerank.rerank(q.text, passages, DAY, model=rerank.load(path))
+    assert answer in ordered[0].text
+    assert sorted(p.id for p in ordered) == sorted(p.id for p in passages)
+
+
+def test_the_shipped_reranker_fits_the_code():
+    model = rerank.shipped()
+    assert list(model.trees.features) == list(rerank.feature_names())
+    assert model.meta.get("heldout")  # its held-out figures travel with it
+
+
+def test_a_reranker_of_other_features_is_refused_with_the_command_to_rebuild(tmp_path):
+    data = rerank.shipped().to_json()
+    data["trees"]["features"][0] = "a_feature_the_code_does_not_make"
+    path = tmp_path / "rerank.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(rerank.RerankError, match=r"does not fit this code.*python -m qa\.train"):
+        rerank.load(path)
+    path.write_text("{not json")
+    with pytest.raises(rerank.RerankError, match=r"damaged"):
+        rerank.load(path)
+
+
+def test_rerank_off_keeps_the_fused_order(seed_index, monkeypatch):
+    question = "How many US troops are in Iraq?"
+    on = Assistant(seed_index).search(question, k=6)
+    monkeypatch.setenv("QA_RERANK", "off")
+    off_assistant = Assistant(seed_index)
+    assert off_assistant.retriever.rerank is False
+    off = off_assistant.search(question, k=6)
+    assert [p.score for p in off] == sorted((p.score for p in off), reverse=True)  # fused scores, best first
+    assert len(on) == len(off) == 6
+    assert any("2,500" in p.text for p in on[:3])
