@@ -55,7 +55,7 @@ from .load import JSONL_SUFFIXES, Article, Problem, iter_files, load_file
 from .store import ArticleRecord, FileRecord, Header, Store
 from .web import FeedItem, Fetcher, Response, WebOptions, check_url, feed_items, is_url, page_article
 
-BATCH_CHUNKS = 512  # chunks embedded and written together, unless the settings say otherwise
+BATCH_CHUNKS = 128  # chunks embedded and written together (the ingest_batch setting): what a stop may drop
 RACY_SECONDS = 2.0  # coarser than any file system's mtime clock tick
 READ_ATTEMPTS = 3  # a file that changes under every read is reported, not stored half-written
 
