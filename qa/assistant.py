@@ -19,7 +19,7 @@ import fcntl
 import os
 import re
 import shlex
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
@@ -275,17 +275,22 @@ class Assistant:
         prune: bool = False,
         rebuild: bool = False,
         progress: Progress | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> IngestReport:
         """Add new and changed articles under ``paths``: files, folders, and http(s) URLs of web pages
         and RSS/Atom feeds (see :mod:`qa.web`); with ``prune``, drop those whose files are gone (articles
-        from URLs stay until :meth:`remove` takes them out)."""
+        from URLs stay until :meth:`remove` takes them out).
+
+        When ``stop()`` turns true (``qa ingest`` on Ctrl-C) the ingest stops at its next safe point and
+        raises :class:`qa.ingest.IngestInterrupted` (a ``KeyboardInterrupt``): what it wrote stays, and
+        the same ingest again embeds only the rest."""
         with self._writer_lock():
             if rebuild:  # works on a damaged index or one of another embedding model too
                 self.__dict__.pop("retriever", None)
                 self.store = self._open_store(fresh=True)
                 self._embedder_checked = False
             self.check_embedder(record=True)
-            report = self._ingester().run(paths, prune=prune, progress=progress)
+            report = self._ingester().run(paths, prune=prune, progress=progress, stop=stop)
             if report.chunks or report.removed or rebuild:
                 self.retriever.keyword_index()  # build it now, not on the first question
         return report

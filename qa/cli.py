@@ -127,6 +127,89 @@ def exit_interrupted(signum: int | None = None, frame: Any = None) -> NoReturn:
     os._exit(130)
 
 
+#: After Ctrl-C or SIGTERM an ingest stops at its next safe point, within a second or two; if it has not
+#: stopped after this many seconds (a slow web page, a long write), it leaves at once.
+STOP_GRACE_SECONDS = 10.0
+
+
+class IngestStopper:
+    """Ctrl-C and SIGTERM during ``qa ingest`` (and ``qa chat PATHS``'s ingest), as signal handlers.
+
+    Until the ingest starts writing (its first progress event), a signal leaves at once, as
+    :func:`exit_interrupted`. Then the first one asks it to stop at its next safe point (``stop``):
+    what is written stays, and :meth:`leave` says in one line how many articles are kept, exit status
+    130. A second signal, or a stop that takes more than :data:`STOP_GRACE_SECONDS`, leaves at once with
+    the same line: as safe as a kill, which the next ingest repairs (see qa/ingest.py).
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.writing = False
+        self.kept = self.total = 0
+        self._before: list[Any] = []
+        self._timer: Any = None
+
+    def __enter__(self) -> IngestStopper:
+        self._before = [signal.signal(s, self._signal) for s in self.SIGNALS]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._timer is not None:  # it finished before the grace ran out
+            self._timer.cancel()
+        for s, handler in zip(self.SIGNALS, self._before):
+            signal.signal(s, handler)
+
+    def stop(self) -> bool:
+        return self.requested
+
+    def watch(self, kind: str, n: int) -> None:
+        """Sees each progress event of the ingest: the articles counted and kept."""
+        self.writing = True
+        if kind == "articles":
+            self.total = n
+        elif kind == "article":
+            self.kept += n
+
+    def _signal(self, signum: int, frame: Any) -> None:
+        if not self.writing:
+            exit_interrupted()
+        if self.requested:
+            self.leave()
+        self.requested = True
+        import threading
+
+        self._timer = threading.Timer(STOP_GRACE_SECONDS, self.leave)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def leave(self, report: Any = None) -> NoReturn:
+        """One line, ``qa: interrupted: 312 of 886 articles kept; run the same command to finish``, exit 130."""
+        from .ingest import IngestReport
+
+        if report is None:
+            report = IngestReport(kept=self.kept, total=self.total)
+        sys.stdout.flush()
+        for fd in (1, 2):
+            if os.isatty(fd):
+                os.write(fd, b"\x1b[?25h")  # show the cursor the progress bar hid
+        os.write(2, f"qa: {report.interrupted()}\n".encode())
+        os._exit(130)
+
+
+def ingest_until_stopped(a: Assistant, paths: tuple[str, ...], prune: bool = False, rebuild: bool = False):
+    """An ingest with its progress bar that Ctrl-C or SIGTERM stops cleanly (:class:`IngestStopper`)."""
+    from .ingest import IngestInterrupted
+    from .output import ingest_with_progress
+
+    with IngestStopper() as stopper:
+        try:
+            return ingest_with_progress(a, paths, prune=prune, rebuild=rebuild, stop=stopper.stop, watch=stopper.watch)
+        except IngestInterrupted as e:
+            stopper.leave(e.report)
+
+
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog=examples(
@@ -163,9 +246,7 @@ def ingest(
     files and pages are skipped; whatever cannot be read is one line on stderr, and the exit
     status is then 1.
     """
-    from .output import ingest_with_progress
-
-    report = ingest_with_progress(
+    report = ingest_until_stopped(
         assistant(settings(index=index, chroma_url=chroma_url, **embed)), paths, prune=prune, rebuild=rebuild
     )
     if report.problems:
@@ -285,7 +366,6 @@ def chat(
     """Chat about the articles. PATHS, if given, are ingested first (unchanged files are skipped)."""
     from .chat import run_chat
     from .embed import preload
-    from .output import ingest_with_progress
 
     signal.signal(signal.SIGINT, exit_interrupted)  # until the session starts, Ctrl-C leaves at once
     day = as_of_day(as_of) if as_of is not None else None  # None: each question is asked today
@@ -293,7 +373,7 @@ def chat(
     preload(threads=s.threads)
     a = assistant(s)
     if paths:
-        ingest_with_progress(a, paths)
+        ingest_until_stopped(a, paths)  # Ctrl-C stops it cleanly, keeping what is written, and leaves
     signal.signal(signal.SIGINT, signal.default_int_handler)  # in the session Ctrl-C stops the answer being written
     run_chat(a, as_of=day)
 

@@ -30,6 +30,12 @@ its own; each item's page has one, naming the feed. A page that fails keeps what
 
 An article stored under several names keeps every source with its own header (title, date,
 url) and shows the header of its first source in sorted order; its chunks name that source.
+
+An ingest asked to stop (``stop``, which ``qa ingest`` sets on Ctrl-C or SIGTERM) stops at its
+next safe point: between two files, or between two of the embedder's calls while a batch is
+embedded. The batch being embedded is dropped (nothing of it is written yet); what was written
+stays, ``dirty`` stays set as after a crash, and :class:`IngestInterrupted` says how many of the
+articles are kept. The next ingest of the same paths embeds only the rest.
 """
 
 from __future__ import annotations
@@ -43,13 +49,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .chunk import Chunker
+from .chunk import Chunk, Chunker
 from .embed import Embedder
-from .load import Article, Problem, iter_files, load_file
+from .load import JSONL_SUFFIXES, Article, Problem, iter_files, load_file
 from .store import ArticleRecord, FileRecord, Header, Store
 from .web import FeedItem, Fetcher, Response, WebOptions, check_url, feed_items, is_url, page_article
 
-BATCH_CHUNKS = 512  # chunks embedded and written together, unless the settings say otherwise
+BATCH_CHUNKS = 128  # chunks embedded and written together (the ingest_batch setting): what a stop may drop
 RACY_SECONDS = 2.0  # coarser than any file system's mtime clock tick
 READ_ATTEMPTS = 3  # a file that changes under every read is reported, not stored half-written
 
@@ -64,6 +70,8 @@ class IngestReport:
     seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
     left_out: int = 0  # articles of files read again that qa remove took out: they stay out
+    total: int = 0  # articles in the paths given (a file not read yet is estimated: a line of JSONL, else 1)
+    kept: int = 0  # of those, how many are in the index (unchanged, or written by this ingest)
 
     def summary(self) -> str:
         text = (
@@ -74,8 +82,22 @@ class IngestReport:
             text += f"; {self.left_out} left out, as qa remove took them out (name the file to add them back)"
         return text
 
+    def interrupted(self) -> str:
+        """Example: "interrupted: 312 of 886 articles kept; run the same command to finish"."""
+        return f"interrupted: {self.kept} of {self.total} articles kept; run the same command to finish"
 
-Progress = Callable[[str, int], None]  # ("files", total) once, then ("file", 1) and ("chunks", n)
+
+class IngestInterrupted(KeyboardInterrupt):
+    """An ingest stopped on request at a safe point; ``report`` counts what it kept."""
+
+    def __init__(self, report: IngestReport):
+        super().__init__(report.interrupted())
+        self.report = report
+
+
+# ("files", total) and ("articles", total) first, again when a total changes; then ("file", 1) as each
+# file is done, ("article", n) as articles are in the index (kept) and ("chunks", n) as chunks are embedded.
+Progress = Callable[[str, int], None]
 
 
 @dataclass
@@ -91,8 +113,9 @@ class _Pending:
 @dataclass
 class _Batch:
     files: list[_Pending] = field(default_factory=list)
-    new: dict[str, Article] = field(default_factory=dict)  # articles to embed, by id
-    n_chunks: int = 0  # estimated
+    new: dict[str, tuple[Article, list[Chunk]]] = field(default_factory=dict)  # articles to embed, by id
+    unsourced: int = 0  # articles of its files whose records name them only once the files are written
+    n_chunks: int = 0
 
     def __bool__(self) -> bool:
         return bool(self.files or self.new)
@@ -112,14 +135,81 @@ class Ingester:
         self.embedder = embedder
         self.batch_chunks = batch_chunks
         self.web = web or WebOptions()
+        self._stop: Callable[[], bool] = lambda: False
+        self._report = IngestReport()
+        self._progress: Progress = lambda kind, n: None
+        self._prior: dict[str, int] = {}  # live articles naming each file or URL as a source
+        self._estimates: dict[str, int] = {}  # what each file or URL is counted for in report.total
 
     def run(
-        self, paths: Iterable[str | os.PathLike[str]], prune: bool = False, progress: Progress | None = None
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        prune: bool = False,
+        progress: Progress | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> IngestReport:
-        """Ingest the files and folders in ``paths``, and the web pages and feeds among them (http(s) URLs)."""
+        """Ingest the files and folders in ``paths``, and the web pages and feeds among them (http(s) URLs).
+
+        When ``stop()`` turns true it stops at the next safe point and raises :class:`IngestInterrupted`."""
         t0 = time.perf_counter()
-        progress = progress or (lambda kind, n: None)
-        report = IngestReport()
+        progress = self._progress = progress or (lambda kind, n: None)
+        report = self._report = IngestReport()
+        self._stop = stop or (lambda: False)
+        try:
+            self._run(paths, prune, progress, report)
+        except IngestInterrupted:
+            report.seconds = time.perf_counter() - t0
+            raise
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    # How many articles the paths hold (``report.total``) and how many of them are in the index
+    # (``report.kept``), counted by source (a file, a JSONL line, a URL) as the progress bar and an
+    # interrupted ingest show them. A file or URL starts counted for what the index holds of it
+    # (``_prior``) and, when it has none, for an estimate (:func:`_estimate`); once it is read its
+    # own count replaces the estimate, and its articles count as kept as each goes live.
+
+    def _expect(self, n: int) -> None:
+        """``n`` more (or fewer) articles in the paths than counted so far."""
+        if n:
+            self._report.total += n
+            self._progress("articles", self._report.total)
+
+    def _keep(self, n: int) -> None:
+        """``n`` more (or fewer) of them are in the index."""
+        if n:
+            self._report.kept += n
+            self._progress("article", n)
+
+    def _count(self, key: str, estimate: int = 1) -> None:
+        """Count the file or URL ``key`` for what the index holds of it, else for ``estimate`` articles."""
+        if key not in self._estimates:
+            prior = self._prior.get(key, 0)
+            self._estimates[key] = prior or estimate
+            self._expect(prior or estimate)
+            self._keep(prior)
+
+    def _unwritten(self, key: str) -> None:
+        """``key`` is done and nothing of it written (unchanged, or it failed): what the index holds of it stays."""
+        self._count(key)
+        self._expect(self._prior.get(key, 0) - self._estimates[key])
+        self._estimates[key] = self._prior.get(key, 0)
+
+    def _written(self, key: str, n: int) -> None:
+        """``key`` holds ``n`` articles, about to be written: each counts as kept once it is live."""
+        self._count(key)
+        self._expect(n - self._estimates[key])
+        self._keep(-self._prior.get(key, 0))
+        self._estimates[key] = n
+
+    def _check(self) -> None:
+        """A safe point: stop here if asked to."""
+        if self._stop():
+            raise IngestInterrupted(self._report)
+
+    def _run(
+        self, paths: Iterable[str | os.PathLike[str]], prune: bool, progress: Progress, report: IngestReport
+    ) -> None:
         store = self.store
         with self._writing() as (files, live):
             found: list[Path] = []
@@ -137,6 +227,17 @@ class Ingester:
             left_out: set[str] = set()
             total = [len(found) + len(urls)]
             progress("files", total[0])
+            self._prior = _sources_per_key(live)
+            self._estimates = {}
+            self._progress = lambda kind, n: None  # counted first, then told once
+            for path in found:
+                key = str(path.resolve())
+                self._count(key, 1 if key in self._prior else _estimate(path, files.get(key)))
+            for url in urls:
+                self._count(url)
+            self._progress = progress
+            progress("articles", report.total)
+            progress("article", report.kept)
 
             def more(n: int) -> None:  # a feed's items join the count
                 total[0] += n
@@ -147,17 +248,25 @@ class Ingester:
                 self._read_files(found, files, live, report, progress, named, left_out),
                 self._read_web(urls, files, live, report, progress, more),
             ):
+                self._written(pending.path, len(pending.articles))
                 batch.files.append(pending)
-                for a in pending.articles:
-                    if a.id not in live and a.id not in batch.new:
-                        batch.new[a.id] = a
-                        batch.n_chunks += max(1, len(a.text) // 800)
-                        if batch.n_chunks >= self.batch_chunks:  # also inside one big file: memory stays bounded
-                            self._publish_new(batch, live, report, progress)
+                for a in pending.articles:  # each counts as kept once its record names this source
+                    if a.id in live or a.id in batch.new:
+                        if a.id in live and a.source in live[a.id].sources:
+                            self._keep(1)
+                        else:  # another file's, or queued from another file: this source is added by _flush
+                            batch.unsourced += 1
+                        continue
+                    chunks = self.chunker.chunk(a.text)
+                    batch.new[a.id] = (a, chunks)
+                    batch.n_chunks += len(chunks)
+                    if batch.n_chunks >= self.batch_chunks:  # also inside one big file: memory stays bounded
+                        self._publish_new(batch, live, report, progress)
                 if batch.n_chunks >= self.batch_chunks or len(batch.files) >= self.batch_chunks:
                     self._flush(batch, live, files, report, progress)
                     batch = _Batch()
             self._flush(batch, live, files, report, progress)
+            self._check()  # all written; what is left (prune, sweep) the next ingest does as well
 
             if prune:  # files that are gone; a URL's articles stay until they are removed (qa remove URL)
                 for key, rec in list(files.items()):
@@ -167,8 +276,6 @@ class Ingester:
                         report.removed += self._reconcile(key, [], rec.articles, live)
                 self._retire_unsourced(live)
             report.left_out = len(left_out - set(live))  # an article another file holds is in all the same
-        report.seconds = time.perf_counter() - t0
-        return report
 
     def _read_files(
         self,
@@ -185,12 +292,14 @@ class Ingester:
         Articles ``qa remove`` took out of a file stay out (and join ``left_out``) unless the file is
         among those ``named`` itself rather than found in a folder."""
         for path in found:
+            self._check()
             key = str(path.resolve())
             try:
                 st = path.stat()
             except OSError as e:
                 report.problems.append(Problem(str(path), f"cannot read: {e.strerror or e}"))
                 progress("file", 1)
+                self._unwritten(key)
                 continue
             old = files.get(key)
             restore = bool(old and old.removed and key in named)  # naming the file brings them back
@@ -204,6 +313,7 @@ class Ingester:
                 report.unchanged += len(old.articles)
                 left_out.update(old.removed)
                 progress("file", 1)
+                self._unwritten(key)
                 continue
             record, articles, problems = _read_stable(path, key)
             report.problems.extend(problems)
@@ -214,6 +324,7 @@ class Ingester:
                 left_out.update(record.removed)
             if record is None or (not articles and not old):
                 progress("file", 1)
+                self._unwritten(key)
                 continue
             yield _Pending(key, record, articles, old)
 
@@ -237,6 +348,7 @@ class Ingester:
         seen = set(urls)
         with Fetcher(self.web) as fetcher:
             for url in urls:
+                self._check()
                 old = files.get(url)
                 response = fetcher.get(url, *_validators(old, live))
                 if isinstance(response, Response) and response.is_feed:
@@ -244,6 +356,7 @@ class Ingester:
                     if isinstance(items, Problem):
                         report.problems.append(items)
                         progress("file", 1)
+                        self._unwritten(url)
                         continue
                     items = [i for i in items if not (i.link and i.link in seen)]
                     seen.update(i.link for i in items if i.link)
@@ -254,7 +367,9 @@ class Ingester:
                             report.problems.append(Problem(url, f"an item{title} has no link"))
                     linked = [i for i in items if i.link]
                     requests = [(i.link or "", *_validators(files.get(i.link or ""), live)) for i in linked]
+                    self._unwritten(url)  # the feed itself is no article; its items' pages are
                     for item, got in zip(linked, fetcher.get_all(requests)):
+                        self._check()
                         yield from self._web_page(item.link or "", got, files, live, report, progress, item, url)
                     progress("file", len(items) - len(linked))
                     continue
@@ -281,6 +396,7 @@ class Ingester:
                     old.feed = feed
                     self.store.put_file(old)
                 progress("file", 1)
+                self._unwritten(url)
                 return
             article = page_article(response, item.title, item.date) if item else page_article(response)
             if isinstance(article, Article):
@@ -299,6 +415,7 @@ class Ingester:
                 problem = Problem(problem.source, f"{problem.reason}; the feed's own text for it is too short to use")
             report.problems.append(problem)
             progress("file", 1)
+            self._unwritten(url)
             return
         record = FileRecord(url, 0, -1, [standin.id], "summary", feed=feed)  # its page is asked for again next time
         yield _Pending(url, record, [standin], old)
@@ -337,7 +454,11 @@ class Ingester:
         self.store.set_state(dirty=True)
         files = self.store.file_records()
         live = self.store.article_records()
-        yield files, live
+        try:
+            yield files, live
+        except IngestInterrupted:  # stopped at a safe point: dirty stays, for the next write's sweep,
+            self.store.set_state(generation=int(state.get("generation", 0)) + 1)  # and keyword search sees it
+            raise
         if was_dirty:
             self.sweep(live, files)
         self.store.set_state(dirty=False, generation=int(state.get("generation", 0)) + 1)
@@ -352,8 +473,7 @@ class Ingester:
         docs: list[str] = []
         metas: list[dict[str, Any]] = []
         records: list[ArticleRecord] = []
-        for a in batch.new.values():
-            chunks = self.chunker.chunk(a.text)
+        for a, chunks in batch.new.values():
             header = Header(a.title, a.date, a.url, a.publisher)
             rec = ArticleRecord(
                 a.id, a.title, a.date, a.url, [a.source], len(chunks), a.text, {a.source: header}, a.publisher
@@ -368,11 +488,22 @@ class Ingester:
             records.append(rec)
         if ids:
             texts = [indexed_text(d, m["title"], m.get("date")) for d, m in zip(docs, metas)]
-            vectors = self.embedder.embed(texts, progress=lambda n: progress("chunks", n))
+
+            done = 0
+
+            def embedded(n: int) -> None:
+                nonlocal done
+                done += n
+                progress("chunks", n)
+                if done < len(texts):  # between two of the embedder's calls: the batch is dropped, none of it written
+                    self._check()
+
+            vectors = self.embedder.embed(texts, progress=embedded)
             self.store.add_chunks(ids, vectors, docs, metas)
             report.chunks += len(ids)
         self.store.put_articles(records)
         live.update((r.id, r) for r in records)
+        self._keep(len(records))  # each record names the source it was queued from
         batch.new.clear()
         batch.n_chunks = 0
 
@@ -398,6 +529,7 @@ class Ingester:
             report.unchanged += len(p.record.articles) - len(came)
         self.store.put_files([p.record for p in batch.files])
         files.update((p.path, p.record) for p in batch.files)
+        self._keep(batch.unsourced)
         for _ in batch.files:
             progress("file", 1)
         self._retire_unsourced(live)
@@ -510,6 +642,31 @@ def chunk_metadata(rec: ArticleRecord) -> dict[str, Any]:
     if rec.publisher:
         meta["publisher"] = rec.publisher
     return meta
+
+
+def _sources_per_key(live: dict[str, ArticleRecord]) -> dict[str, int]:
+    """How many live articles name each file (a JSONL file once a line) or URL as a source."""
+    out: dict[str, int] = {}
+    for rec in live.values():
+        for source in rec.sources:
+            path, _, line = source.rpartition("#")
+            key = path if line.isdigit() and path else source
+            out[key] = out.get(key, 0) + 1
+    return out
+
+
+def _estimate(path: Path, old: FileRecord | None) -> int:
+    """How many articles ``path`` holds, before it is read: as many as last time, else a JSONL file's
+    lines that are not blank, else one."""
+    if old is not None:
+        return len(old.articles)
+    if path.suffix.lower() not in JSONL_SUFFIXES:
+        return 1
+    try:
+        with open(path, "rb") as f:
+            return sum(1 for line in f if line.strip())
+    except OSError:
+        return 1
 
 
 def _read_stable(path: Path, key: str) -> tuple[FileRecord | None, list[Article], list[Problem]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -169,8 +169,16 @@ class Printer:
         self.out.print(f"[dim]{escape(text)}[/]")
 
 
-def ingest_with_progress(assistant: Any, paths: Iterable[str], prune: bool = False, rebuild: bool = False):
-    """Run an ingest with a progress bar on stderr; print problems and the one-line summary."""
+def ingest_with_progress(
+    assistant: Any,
+    paths: Iterable[str],
+    prune: bool = False,
+    rebuild: bool = False,
+    stop: Callable[[], bool] | None = None,
+    watch: Callable[[str, int], None] | None = None,
+):
+    """Run an ingest with a progress bar on stderr (articles kept of all, chunks embedded); print problems
+    and the one-line summary. ``stop`` and ``watch`` (which sees each progress event) go to the ingest."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     err = console(stderr=True)
@@ -178,7 +186,7 @@ def ingest_with_progress(assistant: Any, paths: Iterable[str], prune: bool = Fal
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[chunks]} chunks"),
+        TextColumn("articles, {task.fields[chunks]:,} chunks"),
         TimeElapsedColumn(),
         console=err,
         transient=True,
@@ -189,15 +197,17 @@ def ingest_with_progress(assistant: Any, paths: Iterable[str], prune: bool = Fal
 
         def progress(kind: str, n: int) -> None:
             nonlocal embedded
-            if kind == "files":
+            if watch:
+                watch(kind, n)
+            if kind == "articles":
                 bar.update(task, total=n)
-            elif kind == "file":
+            elif kind == "article":
                 bar.advance(task, n)
             elif kind == "chunks":
                 embedded += n
                 bar.update(task, chunks=embedded)
 
-        report = assistant.ingest(list(paths), prune=prune, rebuild=rebuild, progress=progress)
+        report = assistant.ingest(list(paths), prune=prune, rebuild=rebuild, progress=progress, stop=stop)
     for p in report.problems:
         err.print(f"qa: skipped {escape(str(p))}")
     console().print(report.summary())

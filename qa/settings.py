@@ -69,7 +69,7 @@ class Settings:
     max_retries: int = setting(2, "QA_LLM_RETRIES", "retries of a failed model call", minimum=0)
     threads: int | None = setting(None, "QA_THREADS", "CPU threads (default: all cores; gguf up to 4)", minimum=0)
     k: int = setting(6, "QA_K", "passages retrieved for each question", minimum=1)
-    ingest_batch: int = setting(512, "QA_INGEST_BATCH", "chunks embedded and written together", minimum=1)
+    ingest_batch: int = setting(128, "QA_INGEST_BATCH", "chunks embedded and written together", minimum=1)
     web_timeout: float = setting(
         20.0, "QA_WEB_TIMEOUT", "seconds a web page or feed may take to fetch", minimum=0.1, unit="seconds"
     )

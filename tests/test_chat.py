@@ -418,9 +418,15 @@ def test_ctrl_c_while_qa_chat_starts_leaves_quietly(seed_index, chat_env, tmp_pa
     time.sleep(0.6)
     assert_quiet_interrupt(term)
     make_corpus(tmp_path / "corpus", random.Random(13), n=40)
-    term = Terminal(["chat", "--index", str(tmp_path / "index"), str(tmp_path / "corpus")], chat_env)
+    env = {**chat_env, "QA_INGEST_BATCH": "8"}
+    term = Terminal(["chat", "--index", str(tmp_path / "index"), str(tmp_path / "corpus")], env)
     term.wait_for(lambda _: b"ingesting" in term.raw, timeout=60)  # the embedder loads, the ingest begins
+    # The bar counts articles as they are stored and chunks as they are embedded; Ctrl-C keeps what is stored.
+    bar = re.compile(r"([1-9]\d*)/47 articles, ([1-9][\d,]*) chunks")
+    term.wait_for(lambda text: bar.search(text) is not None, timeout=120)
     assert_quiet_interrupt(term)
+    kept = re.search(rb"qa: interrupted: (\d+) of 47 articles kept; run the same command to finish", term.raw)
+    assert kept and int(kept[1]) > 0, term.raw[-500:]
 
 
 # -- the session in-process, with a scripted generator (tests/fakes.py) ---------------------------------

@@ -290,3 +290,20 @@ def test_embedder_settings_keep_prefix_spaces_and_mask_the_key(tmp_path):
         Assistant(tmp_path, embedder="e5").embedder  # noqa: B018
     with pytest.raises(QAError, match=r"needs an API key for api\.openai\.com"):
         Assistant(tmp_path, embedder="openai").embedder  # noqa: B018
+
+
+def test_builtin_batches_side_by_side_give_the_vectors_of_one_at_a_time():
+    """MiniLM's batches run on several workers at once; a text given twice is embedded once."""
+    from qa.bench import PlainOnnxEmbeddings
+    from qa.embed import MiniLMEmbeddings
+
+    texts = [f"Sentence {i} about the council budget and the river bridge. " * (1 + i % 7) for i in range(40)]
+    texts += texts[:5]  # repeats
+    counted: list[int] = []
+    side_by_side = MiniLMEmbeddings(threads=2).embed(texts, progress=counted.append)
+    one_at_a_time = MiniLMEmbeddings(threads=1).embed(texts)
+    plain = np.asarray(PlainOnnxEmbeddings().embed_documents(texts))  # the model run the plain way
+    assert sum(counted) == len(texts)
+    assert (side_by_side * one_at_a_time).sum(axis=1).min() > 0.9999
+    assert (side_by_side * plain).sum(axis=1).min() > 0.9999
+    assert np.array_equal(side_by_side[:5], side_by_side[-5:])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -226,6 +227,87 @@ def test_killed_ingests_end_in_the_index_a_clean_ingest_gives(tmp_path):
         "2 comparisons with a clean index: 0 chunks lost or duplicated"
     )
     assert kills >= 10
+
+
+# -- interrupting real ingests (Ctrl-C, SIGTERM) ----------------------------------------------------
+
+INTERRUPTED = re.compile(r"qa: interrupted: (\d+) of (\d+) articles kept; run the same command to finish")
+
+
+def interrupt_ingest(index: Path, corpus: Path, signals: tuple[int, ...], delay: float):
+    """Start an ingest, send it ``signals`` ``delay`` seconds after it takes the lock; None if it finished first."""
+    proc = ingest_process(index, corpus)
+    lock = index / "ingest.lock"
+    deadline = time.monotonic() + 60
+    while not holds_lock(proc.pid, lock) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(delay)
+    if proc.poll() is not None:
+        proc.communicate()
+        return None
+    for signum in signals:
+        proc.send_signal(signum)
+        time.sleep(0.05)
+    out, err = proc.communicate(timeout=60)  # it stops, it does not hang
+    return proc.returncode, out, err
+
+
+def in_index(index: Path) -> tuple[int, int]:
+    """(sources of live articles, their chunks): what an interrupted ingest kept."""
+    _forget_client(index / "chroma")
+    records = Store.open(index, embedding_model=MODEL_ID, chunking=CHUNKING).article_records()
+    return sum(len(r.sources) for r in records.values()), sum(r.chunks for r in records.values())
+
+
+def test_interrupted_ingests_keep_their_work_and_the_next_one_finishes_it(tmp_path):
+    """Ctrl-C and SIGTERM (once, or twice: then at once) at several points of real ingests, each
+    taking up where the last stopped; then one to the end: the index a clean ingest gives, and
+    what the interrupted ones kept is not embedded again."""
+    rng = random.Random(1414)
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    make_corpus(corpus, rng, n=250)
+    articles = 250 + 6 + 1  # files, feed lines, the copy
+    clean_dir = tmp_path / "clean"
+    Assistant(clean_dir).ingest([corpus], prune=True)
+    clean = snapshot(clean_dir)
+    plan = [  # signals, and seconds after the ingest takes the lock (the model loads first)
+        ((signal.SIGINT,), 1.0),
+        ((signal.SIGTERM,), 2.0),
+        ((signal.SIGINT,), 1.5),
+        ((signal.SIGTERM,), 2.5),
+        ((signal.SIGINT, signal.SIGINT), 1.5),
+    ]
+    kept_before, late, stops = 0, 0.0, []
+    for signals, delay in plan:
+        got = interrupt_ingest(index, corpus, signals, delay + late)
+        if got is None or got[0] == 0:  # it finished first: nothing left to interrupt
+            assert got is None or "chunks written" in got[1], got
+            break
+        code, out, err = got
+        assert code == 130 and out == "" and "Traceback" not in err, (code, out, err)
+        lines = err.splitlines()
+        assert len(lines) == 1, err  # exactly one line
+        if lines == ["qa: interrupted"]:  # before it began writing: it leaves at once
+            late += 0.5
+            continue
+        match = INTERRUPTED.fullmatch(lines[0])
+        assert match, err
+        kept, total = int(match[1]), int(match[2])
+        sources, chunks = in_index(index)
+        assert total == articles
+        assert kept >= kept_before  # nothing kept before was lost
+        assert kept == sources if len(signals) == 1 else kept <= sources  # twice: it leaves at once, maybe mid-write
+        stops.append((signals, kept, chunks))
+        kept_before = kept
+    assert len(stops) >= 3 and stops[-1][1] > stops[0][1], stops  # several stops, and the later ones kept more
+    _, kept_chunks = in_index(index)
+    proc = ingest_process(index, corpus)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in err, (out, err)
+    written = int(re.search(r"(\d+) chunks written", out)[1])  # type: ignore[index]
+    assert written == len(clean["chunks"]) - kept_chunks  # what was kept is not embedded again
+    assert assert_same_index(snapshot(index), clean) == (0, 0)  # lost, duplicated
+    print(f"\ninterrupted ingests (signals, articles kept, chunks kept): {stops}; then {written} chunks written")
 
 
 def test_keyword_cache_of_an_old_index_is_not_reused_after_rebuild(tmp_path, seeds_copy):

@@ -90,3 +90,48 @@ def test_chunk_metadata_spans_match_article_text(assistant, seeds_copy):
     for _, meta, doc in assistant.store.all_chunks():
         assert texts[meta["article_id"]][meta["start"] : meta["end"]] == doc
         assert meta["title"] and meta["source"]
+
+
+def test_progress_counts_the_articles_kept_of_all(assistant, seeds_copy):
+    shutil.copy(next(seeds_copy.glob("000_*.txt")), seeds_copy / "copy-of-000.txt")
+    (seeds_copy / "feed.jsonl").write_text(
+        '{"title": "One", "text": "A first line about the harbour."}\n\n'
+        '{"title": "Two", "text": "A second line about the bridge."}\n{oops\n'
+    )
+    for first in (6, 5):  # a first ingest, then one with nothing to do
+        events: list[tuple[str, int]] = []
+        report = assistant.ingest([seeds_copy], progress=lambda kind, n, seen=events: seen.append((kind, n)))
+        totals = [n for kind, n in events if kind == "articles"]
+        kept = sum(n for kind, n in events if kind == "article")
+        assert (report.total, report.kept) == (totals[-1], kept) == (5, 5)  # 3 files, 2 good JSONL lines
+        assert totals[0] == first  # a JSONL line is counted as an article until the file is read, then as stored
+
+
+def test_a_stopped_ingest_keeps_its_written_batches_and_the_next_one_embeds_the_rest(tmp_path):
+    import random
+
+    from qa.ingest import IngestInterrupted
+
+    from .test_faults import make_corpus
+
+    make_corpus(tmp_path / "corpus", random.Random(7), n=12)
+    a = Assistant(tmp_path / "index", ingest_batch=4)
+    embedded = 0
+
+    def progress(kind: str, n: int) -> None:
+        nonlocal embedded
+        embedded += n if kind == "chunks" else 0
+
+    with pytest.raises(IngestInterrupted) as stopped:
+        a.ingest([tmp_path / "corpus"], progress=progress, stop=lambda: embedded >= 10)
+    report = stopped.value.report
+    assert str(stopped.value) == f"interrupted: {report.kept} of 19 articles kept; run the same command to finish"
+    live = a.store.article_records()
+    assert 0 < report.kept == sum(len(r.sources) for r in live.values()) < 19
+    assert 0 < report.chunks == a.store.chunk_count() == sum(r.chunks for r in live.values())
+    assert a.store.state()["dirty"] is True  # as after a crash: the next ingest sweeps
+    finished = Assistant(tmp_path / "index").ingest([tmp_path / "corpus"])
+    clean = Assistant(tmp_path / "clean").ingest([tmp_path / "corpus"])
+    assert finished.chunks == clean.chunks - report.chunks  # the kept part is not embedded again
+    assert (finished.kept, finished.total) == (19, 19)
+    assert Assistant(tmp_path / "index").store.chunk_count() == clean.chunks
