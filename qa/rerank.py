@@ -15,8 +15,7 @@ cores), so the dense list only brings candidates in, and its order reaches the m
 fused rank. The model is ``qa/rerank_model.json`` (trees walked with numpy, as the answer model's);
 ``QA_RERANK=off`` keeps the fused order.
 
-    reranker = Reranker.shipped()
-    passages = reranker.rerank("Who won the Tour de France?", fused_passages, as_of=date(2024, 7, 26))
+    passages = rerank("Who won the Tour de France?", fused_passages, as_of=date(2024, 7, 26))  # the shipped model
 """
 
 from __future__ import annotations
@@ -37,8 +36,8 @@ import numpy as np
 
 from .cite import content_words
 from .errors import QAError
-from .reader.candidates import Question, days_between, found, has_kind
-from .reader.model import Trees, matrix
+from .reader.candidates import Question, days_between, found, has_kind, share
+from .reader.model import Trees, matrix, mismatch
 from .reader.question import TYPES
 from .types import Passage
 
@@ -73,7 +72,6 @@ def features(q: Question, passages: Sequence[Passage]) -> list[dict[str, float]]
     """
     if not passages:
         return []
-    total = sum(q.words.values()) or 1.0
     q_bigrams = _question_bigrams(q)
     top_keyword = max((p.keyword for p in passages), default=0.0) or 1.0
     gaps = [g for p in passages if (g := days_between(q.as_of, p.date)) is not None]
@@ -87,7 +85,6 @@ def features(q: Question, passages: Sequence[Passage]) -> list[dict[str, float]]
         text_words = _words(p.text)
         title_words = _words(p.title)
         words = {**text_words, **title_words}
-        share = sum(v for w, v in q.words.items() if found(w, words)) / total
         keys_missing = sum(1 for k in q.keys if not found(k, words)) / len(q.keys) if q.keys else 0.0
         bigrams = _bigrams(f"{p.title}. {p.text}")
         gap = days_between(q.as_of, p.date)
@@ -96,9 +93,9 @@ def features(q: Question, passages: Sequence[Passage]) -> list[dict[str, float]]
                 "fused_rank": math.log(n + 1),
                 "keyword_rel": p.keyword / top_keyword,
                 "keyword_zero": float(p.keyword <= 0),
-                "lex_p": share,
-                "lex_text": sum(v for w, v in q.words.items() if found(w, text_words)) / total,
-                "lex_title": sum(v for w, v in q.words.items() if found(w, title_words)) / total,
+                "lex_p": share(q, words),
+                "lex_text": share(q, text_words),
+                "lex_title": share(q, title_words),
                 "missing_keys": keys_missing,
                 "bigrams": len(q_bigrams & bigrams) / len(q_bigrams) if q_bigrams else 0.0,
                 "kind": _kind(p.text, text_words, q),
@@ -143,11 +140,8 @@ class RerankModel:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     def check(self, where: str = MODEL_FILE) -> None:
-        want = list(feature_names())
-        if list(self.trees.features) != want:
-            have = self.trees.features
-            extra, missing = sorted(set(have) - set(want)), sorted(set(want) - set(have))
-            detail = f"unknown {extra}, missing {missing}" if extra or missing else "in another order"
+        detail = mismatch(self.trees.features, feature_names())
+        if detail:
             raise RerankError(
                 f"the rerank model {where} does not fit this code (features {detail}); rebuild it with: {REBUILD}"
             )

@@ -39,8 +39,6 @@ if TYPE_CHECKING:
     from langchain_core.retrievers import BaseRetriever
 
 _TOKEN_PATTERN = r"(?u)\b\w+\b"
-#: Fused chunks the reranker reads (as :data:`qa.rerank.CANDIDATES`, without importing it here).
-RERANK_CANDIDATES = 30
 
 
 @dataclass(frozen=True)
@@ -460,7 +458,10 @@ class HybridRetriever:
         ranked = sorted(cands, key=lambda c: -fused[c])
         if filter:
             ranked = [c for c in ranked if filter.matches(by_id[c])]
-        want = max(k, RERANK_CANDIDATES) if self.rerank else k
+        if self.rerank:
+            from .rerank import CANDIDATES, rerank
+
+        want = max(k, CANDIDATES) if self.rerank else k
         ranked = ranked[: want * 3]
         # Only live articles, with their current titles: the manifest is the commit point.
         live = self.store.article_records(ids=[by_id[c].article_id for c in ranked])
@@ -487,8 +488,6 @@ class HybridRetriever:
             if len(out) == want:
                 break
         if self.rerank:
-            from .rerank import rerank
-
             out = rerank(question, out, day)
         return out[:k]
 

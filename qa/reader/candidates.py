@@ -233,7 +233,8 @@ def found(word: str, words: set[str] | dict[str, float]) -> bool:
     return False
 
 
-def _share(q: Question, words: set[str] | dict[str, float]) -> float:
+def share(q: Question, words: set[str] | dict[str, float]) -> float:
+    """The weight of the question's words found among ``words`` (:func:`found`), over all of it."""
     total = sum(q.words.values())
     return sum(v for w, v in q.words.items() if found(w, words)) / total if total else 0.0
 
@@ -281,8 +282,8 @@ def sentences(q: Question, passages: Sequence[Passage]) -> list[Sentence]:
     for n, p in enumerate(passages):
         p_words = content_words(f"{p.title}. {p.text}")
         t_words = content_words(p.title)
-        lex_p = _share(q, p_words)
-        lex_title = _share(q, t_words)
+        lex_p = share(q, p_words)
+        lex_title = share(q, t_words)
         missing = sum(1 for k in q.keys if not found(k, p_words)) / len(q.keys) if q.keys else 0.0
         gap = days_between(q.as_of, p.date)
         prev = ""
@@ -295,8 +296,8 @@ def sentences(q: Question, passages: Sequence[Passage]) -> list[Sentence]:
             if not any(w not in q.words for w in s_words):
                 continue  # says nothing the question does not already say
             seen.add(key)
-            lex_s = _share(q, s_words)
-            lex_ctx = _share(q, {**content_words(before), **s_words})
+            lex_s = share(q, s_words)
+            lex_ctx = share(q, {**content_words(before), **s_words})
             keys_s = sum(1 for k in q.keys if found(k, s_words)) / len(q.keys) if q.keys else 0.0
             features = {
                 "rank": float(n + 1),
@@ -555,7 +556,7 @@ def _window(q: Question, words: Sequence[str], first: int, last: int, w: int) ->
     Example: with words "iraq hosts 2,500 us troops" and the span "2,500", w=2 -> all of "us troops iraq host".
     """
     lo, hi = max(0, first - w), min(len(words), last + w + 1)
-    return _share(q, {words[i] for i in range(lo, hi) if not first <= i <= last})
+    return share(q, {words[i] for i in range(lo, hi) if not first <= i <= last})
 
 
 def _fold(word: str) -> str:

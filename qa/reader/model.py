@@ -119,6 +119,17 @@ def _flatten(root: Mapping[str, Any]) -> list[list[Any]]:
     return [feat, thr, left, right, leaves]
 
 
+def mismatch(have: Sequence[str], want: Sequence[str]) -> str | None:
+    """How a model's feature names differ from those the code computes; None when they are the same.
+
+    Example: mismatch(["a", "b"], ["a", "c"]) -> "unknown ['b'], missing ['c']"
+    """
+    if list(have) == list(want):
+        return None
+    extra, missing = sorted(set(have) - set(want)), sorted(set(want) - set(have))
+    return f"unknown {extra}, missing {missing}" if extra or missing else "in another order"
+
+
 def matrix(rows: Sequence[Mapping[str, float]], features: Sequence[str]) -> np.ndarray:
     """Feature dicts as a matrix in ``features`` order."""
     return np.array([[r[f] for f in features] for r in rows], dtype=np.float64).reshape(len(rows), len(features))
@@ -150,9 +161,8 @@ class AnswerModel:
             ("span", self.span.features, span_features),
             ("confidence", self.confidence.features, confidence_features),
         ):
-            if list(have) != list(want):
-                extra, missing = sorted(set(have) - set(want)), sorted(set(want) - set(have))
-                detail = f"unknown {extra}, missing {missing}" if extra or missing else "in another order"
+            detail = mismatch(have, want)
+            if detail:
                 raise ModelError(
                     f"the answer model {where} does not fit this code ({name} features {detail}); "
                     f"rebuild it with: {REBUILD}"
