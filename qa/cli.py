@@ -328,7 +328,7 @@ def ask(
         from .reader.nlp import start_worker
 
         start_worker()  # spaCy's import (1-2 s) runs in a child process on the other core
-    preload(threads=s.threads)  # the model loads on the other core while Chroma is imported and opened
+    preload()  # the model loads on the other core while Chroma is imported and opened
     if as_json:
         answer = a.ask(question, filter=search_filter, as_of=day)
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -370,7 +370,7 @@ def chat(
     signal.signal(signal.SIGINT, exit_interrupted)  # until the session starts, Ctrl-C leaves at once
     day = as_of_day(as_of) if as_of is not None else None  # None: each question is asked today
     s = settings(index=index, chroma_url=chroma_url, llm=llm, model=model, base_url=base_url, **embed)
-    preload(threads=s.threads)
+    preload()
     a = assistant(s)
     if paths:
         ingest_until_stopped(a, paths)  # Ctrl-C stops it cleanly, keeping what is written, and leaves

@@ -61,7 +61,7 @@ def _tokenizer_path() -> Path:
     return Path(spec.submodule_search_locations[0]) / "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
 
 
-_sessions: dict[tuple[int, int], tuple[Any, Any]] = {}  # (max_tokens, threads) -> (session, tokenizer)
+_sessions: dict[int, tuple[Any, Any]] = {}  # max_tokens -> (session, tokenizer); each session runs on one thread
 _sessions_lock = threading.Lock()
 _pools: dict[int, ThreadPoolExecutor] = {}  # threads -> the workers that run batches side by side
 
@@ -70,9 +70,10 @@ def _default_threads() -> int:
     return os.cpu_count() or 1
 
 
-def _session(max_tokens: int, threads: int) -> tuple[Any, Any]:
-    """The ONNX session and tokenizer, made once per process and shared by every embedder."""
-    key = (max_tokens, threads)
+def _session(max_tokens: int) -> tuple[Any, Any]:
+    """The ONNX session and tokenizer, made once per process and shared by every embedder, whatever its
+    ``threads`` (each run is one thread; the threads run side by side, :meth:`MiniLMEmbeddings.embed`)."""
+    key = max_tokens
     with _sessions_lock:
         if key not in _sessions:
             setup_offline()
@@ -103,15 +104,13 @@ def _pool(threads: int) -> ThreadPoolExecutor:
         return _pools[threads]
 
 
-def preload(max_tokens: int = 256, threads: int | None = None) -> threading.Thread:
+def preload(max_tokens: int = 256) -> threading.Thread:
     """Start loading the model in a background thread, so it overlaps the other start-up work.
 
     ONNX Runtime builds the session without holding the GIL, so on a second core this hides
     most of the ~0.3-0.5 s it takes; the first :meth:`MiniLMEmbeddings.embed` waits for it.
     """
-    t = threading.Thread(
-        target=_session, args=(max_tokens, threads or _default_threads()), daemon=True, name="qa-preload"
-    )
+    t = threading.Thread(target=_session, args=(max_tokens,), daemon=True, name="qa-preload")
     t.start()
     return t
 
@@ -133,7 +132,7 @@ class MiniLMEmbeddings:
         self.threads = threads or _default_threads()
 
     def _load(self):
-        return _session(self.max_tokens, self.threads)
+        return _session(self.max_tokens)
 
     def embed(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         """Vectors for ``texts`` as a float32 array (n, 384); ``progress(k)`` after each batch, from this thread.

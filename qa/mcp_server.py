@@ -280,7 +280,7 @@ class QAServer:
     def _warm(self) -> None:
         from .embed import preload
 
-        preload(threads=self.assistant.settings.threads).join()
+        preload().join()
         with self.lock:
             try:
                 if not self.assistant.missing:
