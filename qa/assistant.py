@@ -36,7 +36,7 @@ from .ingest import Ingester, IngestReport, Progress, indexed_text
 from .relevance import is_relevant
 from .retrieve import FUSIONS, Filter, Fusion, HybridRetriever, keyword_dir_for, parse_as_of
 from .settings import Settings, setting_names
-from .store import MARKER, ArticleRecord, FileRecord, Store
+from .store import INDEX_FORMAT, MARKER, ArticleRecord, FileRecord, Snapshot, Store, peek
 from .text import mask_credentials
 from .types import Answer, DraftInfo, Passage, refusal
 from .web import WebOptions, check_url, is_url
@@ -202,11 +202,40 @@ class Assistant:
 
     def embedder_info(self) -> str:
         """What embedded the index, as ``qa info`` shows it."""
-        record = self.store.embedder_record()
+        return self._describe_embedder(self.store.embedder_record(), self.store.chunks.metadata or {})
+
+    def _describe_embedder(self, record: EmbedderRecord | None, chunk_metadata: dict[str, Any]) -> str:
         if record is None:
-            name = (self.store.chunks.metadata or {}).get("embedding_model") or self.embedder.model_id
+            name = chunk_metadata.get("embedding_model") or self.embedder.model_id
             return f"{name!r} (no fingerprint recorded yet)"
         return f"{record.describe()}{f', chosen with {record.options}' if record.options else ''}"
+
+    def info(self) -> tuple[int, int, str]:
+        """(articles, chunks, what embedded them): what ``qa info`` shows.
+
+        An index on disk at rest, made with this qa's embedder and chunking, is read without starting
+        Chroma (:func:`qa.store.peek`); any other is opened as every command opens it, with its errors.
+        """
+        snap = self._peek()
+        if snap is not None:
+            text = snap.state.get("embedder")
+            record = EmbedderRecord.from_json(text) if text else None
+            return snap.articles, snap.chunks, self._describe_embedder(record, snap.chunk_metadata)
+        articles, chunks = self.stats()
+        return articles, chunks, self.embedder_info()
+
+    def _peek(self, articles: bool = False) -> Snapshot | None:
+        """The index read without starting Chroma, when it is on disk, at rest, and one that opening
+        it would not refuse (made with this qa's embedder, chunking and index format); else None."""
+        snap = None if self.chroma_url else peek(self.index_dir, articles=articles)
+        s = self.chunk_settings
+        if snap is not None and (
+            snap.chunk_metadata.get("embedding_model") == self.embedder.model_id
+            and snap.chunk_metadata.get("chunking") in (None, f"{s.encoding}/{s.size}/{s.overlap}")
+            and snap.chunk_metadata.get("index_format", 1) == INDEX_FORMAT
+        ):
+            return snap
+        return None
 
     @cached_property
     def store(self) -> Store:
@@ -319,7 +348,12 @@ class Assistant:
         JSONL file) and ``chunks``."""
         if self.missing:
             return []
-        records = sorted(self.store.article_records().values(), key=lambda r: r.title.lower())
+        snap = self._peek(articles=True)
+        if snap is not None and snap.article_metadata is not None:
+            found = [ArticleRecord.from_chroma(id, meta, None) for id, meta in snap.article_metadata.items()]
+        else:
+            found = list(self.store.article_records().values())
+        records = sorted(found, key=lambda r: (r.title.lower(), r.id))
         return sorted(records, key=lambda r: r.date or "", reverse=True)
 
     def remove(self, items: Iterable[str | os.PathLike[str]]) -> RemoveReport:

@@ -528,8 +528,8 @@ def info(index: str | None, chroma_url: str | None, show_settings: bool, **embed
         print_settings(s)
         return
     a = assistant(s)
-    articles, chunks = a.stats()
-    click.echo(f"index: {a.location}\narticles: {articles}\nchunks: {chunks}\nembedder: {a.embedder_info()}")
+    articles, chunks, embedder = a.info()
+    click.echo(f"index: {a.location}\narticles: {articles}\nchunks: {chunks}\nembedder: {embedder}")
 
 
 @main.command(epilog=examples("qa articles", "qa articles --json --index /tmp/my-index"))

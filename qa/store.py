@@ -24,6 +24,7 @@ this index) is worded by its caller, :class:`qa.Assistant`.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import shutil
@@ -651,6 +652,103 @@ def _damage(chroma_dir: Path, expected: bool) -> str | None:
             if (chroma_dir / segment / "data_level0.bin").stat().st_size < count * size:
                 return f"the vector file chroma/{segment}/data_level0.bin is cut short"
     return None
+
+
+@dataclass
+class Snapshot:
+    """An index on disk as its Chroma file shows it, read by :func:`peek` without starting Chroma."""
+
+    articles: int
+    chunks: int
+    chunk_metadata: dict[str, Any]  # the chunks collection's: embedding model, chunking, index format
+    state: dict[str, Any]  # the ``state`` record's metadata (generation, dirty, embedder)
+    article_metadata: dict[str, dict[str, Any]] | None = None  # id -> metadata, when asked for
+
+
+def peek(index_dir: Path, name: str = "qa", articles: bool = False) -> Snapshot | None:
+    """What ``qa info`` shows of an index on disk, read straight from Chroma's SQLite file.
+
+    Importing chromadb alone takes 0.6 s; this takes a few milliseconds (``articles``: each article's
+    metadata too, for ``qa articles``: 40 ms for 800 articles). It answers only for a whole
+    index at rest, in the layout this Chroma writes: None when the marker is missing, the folder is
+    damaged, a collection's metadata segment has not caught up with its log, or any table differs;
+    the caller then opens the index through Chroma, which gives the real answer or the real error.
+    """
+    chroma_dir = index_dir / "chroma"
+    if not (index_dir / MARKER).exists() or _damage(chroma_dir, True):
+        return None
+    try:
+        con = sqlite3.connect(f"file:{chroma_dir / 'chroma.sqlite3'}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        return _read_snapshot(con, name, articles)
+    except sqlite3.Error:  # locked by a writer, or a schema this code does not know
+        return None
+    finally:
+        con.close()
+
+
+def _read_snapshot(con: sqlite3.Connection, name: str, articles: bool) -> Snapshot | None:
+    counts, segments = {}, {}
+    metadata: dict[str, Any] = {}
+    for kind in ("chunks", "articles", "files"):
+        rows = con.execute(
+            "SELECT c.id, s.id FROM collections c JOIN segments s ON s.collection = c.id"
+            " WHERE c.name = ? AND s.scope = 'METADATA'",
+            (f"{name}_{kind}",),
+        ).fetchall()
+        if len(rows) != 1:
+            return None
+        collection, segment = rows[0]
+        applied = con.execute("SELECT seq_id FROM max_seq_id WHERE segment_id = ?", (segment,)).fetchone()
+        logged = con.execute(
+            "SELECT max(seq_id) FROM embeddings_queue WHERE topic LIKE ?", (f"%/{collection}",)
+        ).fetchone()[0]
+        if logged is not None and (applied is None or applied[0] < logged):
+            return None  # writes Chroma has logged but not yet applied: only Chroma can read them
+        counts[kind] = con.execute("SELECT count(*) FROM embeddings WHERE segment_id = ?", (segment,)).fetchone()[0]
+        segments[kind] = segment
+        if kind == "chunks":
+            metadata = _values(
+                con.execute(
+                    "SELECT key, str_value, int_value, float_value, bool_value FROM collection_metadata"
+                    " WHERE collection_id = ?",
+                    (collection,),
+                )
+            )
+    state = _values(
+        con.execute(
+            "SELECT m.key, m.string_value, m.int_value, m.float_value, m.bool_value FROM embeddings e"
+            " JOIN embedding_metadata m ON m.id = e.id WHERE e.segment_id = ? AND e.embedding_id = ?",
+            (segments["files"], STATE_ID),
+        )
+    )
+    state.pop("chroma:document", None)
+    state.setdefault("generation", 0)
+    state.setdefault("dirty", False)
+    snap = Snapshot(counts["articles"], counts["chunks"], metadata, state)
+    if articles:
+        found = con.execute(
+            "SELECT e.embedding_id, m.key, m.string_value, m.int_value, m.float_value, m.bool_value FROM embeddings e"
+            " JOIN embedding_metadata m ON m.id = e.id WHERE e.segment_id = ? ORDER BY e.embedding_id",
+            (segments["articles"],),
+        )
+        snap.article_metadata = {
+            id: {k: v for k, v in _values(row[1:] for row in group).items() if k != "chroma:document"}
+            for id, group in itertools.groupby(found, key=lambda row: row[0])
+        }
+        if len(snap.article_metadata) != snap.articles:
+            return None
+    return snap
+
+
+def _values(rows: Iterable[tuple[Any, ...]]) -> dict[str, Any]:
+    """key -> value of Chroma's metadata rows (one column per type, the others NULL)."""
+    out: dict[str, Any] = {}
+    for key, text, integer, real, flag in rows:
+        out[key] = bool(flag) if flag is not None else next((v for v in (text, integer, real) if v is not None), None)
+    return out
 
 
 def _check_reachable(shown: str, base: str, headers: dict[str, str] | None, timeout: float) -> None:

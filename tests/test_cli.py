@@ -68,6 +68,54 @@ def test_index_from_environment(seed_index):
     assert r.returncode == 0 and "articles: 2" in r.stdout
 
 
+def test_info_reads_an_index_at_rest_without_starting_chroma(seed_index):
+    from qa import Assistant
+
+    a = Assistant(seed_index)
+    code = (
+        "import sys\nfrom qa.cli import main\ntry:\n    main(['info', '--index', sys.argv[1]])\n"
+        "except SystemExit:\n    pass\nprint('chromadb' in sys.modules)"
+    )
+    r = subprocess.run([sys.executable, "-c", code, str(seed_index)], capture_output=True, text=True, timeout=60)
+    articles, chunks = a.stats()
+    assert r.stdout == (
+        f"index: {seed_index}\narticles: {articles}\nchunks: {chunks}\nembedder: {a.embedder_info()}\nFalse\n"
+    ), r.stderr
+
+
+def test_peek_agrees_with_chroma_through_ingest_and_remove(tmp_path, seeds_copy):
+    """The SQLite read of qa info against Chroma's own answers, and Chroma takes over for what it cannot read."""
+    from qa import Assistant
+    from qa.store import peek
+
+    index = tmp_path / "index"
+    assert peek(index) is None  # nothing there yet
+
+    def agree(a: Assistant) -> None:
+        snap = peek(index)
+        assert snap is not None
+        assert (snap.articles, snap.chunks) == a.stats()
+        assert snap.state == a.store.state()
+        assert snap.chunk_metadata == a.store.chunks.metadata
+        assert peek(index, articles=True).article_metadata == {
+            id: a.store.articles.get(ids=[id])["metadatas"][0] for id in a.store.article_records()
+        }
+
+    a = Assistant(index)
+    a.ingest([seeds_copy])
+    agree(a)
+    a.remove([a.articles()[0].id])
+    agree(a)
+    a.ingest([seeds_copy / DATED_SEED])
+    agree(a)
+    expected = run_qa("info", "--index", str(index)).stdout
+    (index / "qa-index.json").unlink()  # an index peek does not vouch for: Chroma opens it
+    assert peek(index) is None
+    r = run_qa("info", "--index", str(index))
+    assert peek(index) is not None  # the marker is written again
+    assert r.returncode == 0 and r.stdout == expected, r.stderr
+
+
 # -- qa ask: filters, passages retrieved, the question from standard input ----------------------
 
 TROOPS = "How many US troops are in Iraq?"
