@@ -332,18 +332,29 @@ def ask(
     if as_json:
         answer = a.ask(question, filter=search_filter, as_of=day)
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
-        return
-    if as_markdown:
+    elif as_markdown:
         from .output import answer_markdown
 
         click.echo(answer_markdown(a.ask(question, filter=search_filter, as_of=day)), nl=False)
-        return
-    from .output import Printer
+    else:
+        from .output import Printer
 
-    printer = Printer()
-    answer = printer.stream_answer(a.stream(question, filter=search_filter, as_of=day))
-    if answer.refused and search_filter:
-        printer.note(f"(only articles matching {search_filter.describe()} were searched)")
+        printer = Printer()
+        answer = printer.stream_answer(a.stream(question, filter=search_filter, as_of=day))
+        if answer.refused and search_filter:
+            printer.note(f"(only articles matching {search_filter.describe()} were searched)")
+    answered()
+
+
+def answered() -> None:
+    """The answer is out: a Ctrl-C from now on has nothing left to stop, and is ignored.
+
+    The interpreter's shutdown gives SIGINT back its default action before the process ends, so a
+    Ctrl-C pressed just as the answer appears would kill it by the signal (no exit status, no
+    "qa: interrupted"); ignored, the process ends as it would have, with status 0.
+    """
+    sys.stdout.flush()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @main.command(epilog=examples("qa chat", "qa chat ~/news/", "qa chat --llm openai --as-of 2024-08-06 seeds/"))
