@@ -112,6 +112,42 @@ def test_numbers_ner_missed_are_count_candidates():
     ]
 
 
+def test_several_things_asked_for_together_are_one_span():
+    text = "Minnesota and Illinois, two states targeted for enforcement, sued Kristi Noem on Monday. Texas waited for its court."
+    found = {
+        text[:88]: [RawSpan(0, 9, "GPE"), RawSpan(14, 22, "GPE"), RawSpan(66, 77, "PERSON")],
+        text[89:]: [RawSpan(0, 5, "GPE")],
+    }
+
+    def texts(question: str) -> list[str]:
+        q = Question.read(question)
+        sents = cand.sentences(q, [_passage(text)])
+        cand.add_dense(sents, [0.5] * len(sents))
+        return sorted(s.text for s in cand.spans(q, [_passage(text)], list(enumerate(sents)), found))
+
+    # one name alone answers it nowhere: only the joined span is left, of every sentence's spans
+    assert texts("Which two states filed lawsuits against the administration?") == ["Minnesota and Illinois"]
+    one = ["Illinois", "Kristi Noem", "Minnesota", "Texas"]
+    assert texts("Which state filed a lawsuit against the administration?") == one
+    assert texts("Which three states filed lawsuits?") == one  # the sentence joins only two
+    joined = cand.Span(0, 0, "Minnesota and Illinois", "GPE")
+    assert cand.affinity_keys(Question.read("Which two states sued?"), joined)[-1] == "||GPE:STATE"
+    # commas, "and" after a comma, "&"; names of different kinds are not joined
+    three = "Norway, Ireland, and Spain recognised it with Hamas."
+    spans = [RawSpan(0, 6, "GPE"), RawSpan(8, 15, "GPE"), RawSpan(21, 26, "GPE"), RawSpan(45, 50, "ORG")]
+    assert cand.joined(Question.read("Which three countries recognised it?"), three, spans)[-1] == RawSpan(0, 26, "GPE")
+    assert RawSpan(21, 50, "GPE") not in cand.joined(Question.read("Which two recognised it?"), three, spans)
+    assert cand.joined(Question.read("Which three-digit number went?"), three, spans) == spans
+
+
+def test_a_place_is_read_with_the_place_it_lies_in():
+    text = "Trump spoke at the forum in Davos, Switzerland, on Wednesday."
+    spans = [RawSpan(0, 5, "PERSON"), RawSpan(28, 33, "GPE"), RawSpan(35, 46, "GPE")]
+    where = cand.joined(Question.read("Where did the forum take place?"), text, spans)
+    assert [text[r.start : r.end] for r in where] == ["Trump", "Davos, Switzerland", "Switzerland"]
+    assert cand.joined(Question.read("Who spoke at the forum?"), text, spans) == spans
+
+
 def test_short_answer_only_when_likelier_than_the_best_sentence():
     from qa.reader import gives_short, short_span
 
