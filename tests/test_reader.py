@@ -37,6 +37,12 @@ from qa.types import Passage
         ("The mission is due to reach the planet when?", "DATE"),
         ("When will the bridge reopen?", "DATE"),
         ("The strike began this week; when did the talks fail?", "DATE"),
+        # a compound naming a person, lower-case: a nationality or a human is not one
+        ("Which music superstar canceled three concerts?", "PERSON"),
+        ("Which US congressman announced his retirement?", "PERSON"),
+        ("Which German carmaker recalled its cars?", "OTHER"),
+        ("Which human organ was printed?", "OTHER"),
+        ("Which German city hosted the final?", "PLACE"),
     ],
 )
 def test_answer_type(question, kind):
@@ -110,6 +116,14 @@ def test_numbers_ner_missed_are_count_candidates():
         RawSpan(9, 12, "NUM"),
         RawSpan(16, 27, "NUM"),
     ]
+
+
+def test_a_sum_keeps_its_currency_sign():
+    text = "The minimum wage rises to $7.25 an hour, and a permit costs £35 or 40 euros."
+    found = [RawSpan(27, 31, "MONEY"), RawSpan(67, 75, "MONEY")]  # spaCy's small model leaves "$" out
+    got = [text[r.start : r.end] for r in cand.with_numbers(text, found)]
+    assert got == ["$7.25", "40 euros", "£35"]
+    assert cand.with_numbers("Up 5%", [RawSpan(3, 5, "PERCENT")]) == [RawSpan(3, 5, "PERCENT")]
 
 
 def test_several_things_asked_for_together_are_one_span():

@@ -48,12 +48,27 @@ for _type, _words in {
         _HEADS[_w] = _type
 
 
+#: Words that end a compound naming a person: "superstar", "congressman", "spokeswoman", "songwriter".
+_PERSON_ENDINGS = ("star", "man", "woman", "writer")
+
+
+def _head_kind(word: str, whole: bool = True) -> str | None:
+    """The kind a head word names; with ``whole`` False, PERSON for a lower-case compound that ends in
+    one of :data:`_PERSON_ENDINGS` after at least three letters ("superstar"; not "human", nor
+    "German", which is capitalised)."""
+    if whole:
+        return _HEADS.get(word.lower())
+    if word.islower() and any(word.endswith(e) and len(word) - len(e) >= 3 for e in _PERSON_ENDINGS):
+        return "PERSON"
+    return None
+
+
 def is_head(word: str, kind: str) -> bool:
     """Whether ``word`` names a thing of ``kind``. Example: is_head("mayor", "PERSON") -> True"""
     return _HEADS.get(re.sub(r"['’]s?$", "", word.lower())) == kind
 
 
-_WH = re.compile(r"\b(which|what)\s+((?:[\w'’-]+\s*){1,5})")
+_WH = re.compile(r"\b(which|what)\s+((?:[\w'’-]+\s*){1,5})", re.IGNORECASE)
 
 
 #: "when" asking for a time: opening the question, before a verb ("when did", "when will") or at its end
@@ -83,13 +98,14 @@ def answer_type(question: str) -> str:
         return "PERSON"
     if re.search(r"\bwhere\b", q):
         return "PLACE"
-    for m in _WH.finditer(q):
-        for word in m.group(2).split():
-            kind = _HEADS.get(re.sub(r"['’]s?$", "", word))
-            if kind:
-                return kind
-            if word in ("is", "was", "are", "were", "did", "does", "do", "has", "have", "will", "of"):
-                break
+    for whole in (True, False):  # a head word itself, else a compound naming a person: "superstar"
+        for m in _WH.finditer(question if not whole else q):
+            for word in m.group(2).split():
+                kind = _head_kind(re.sub(r"['’]s?$", "", word), whole)
+                if kind:
+                    return kind
+                if word in ("is", "was", "are", "were", "did", "does", "do", "has", "have", "will", "of"):
+                    break
     named = re.search(r"\bname of ((?:[\w'’-]+\s*){1,5})", q)
     if named:
         for word in named.group(1).split():
