@@ -51,7 +51,7 @@ from .ingest import indexed_text
 from .reader import Reader, confidence_features, feature_names, short_span
 from .reader import candidates as cand
 from .reader.candidates import Question, Sentence, Span
-from .reader.model import AnswerModel, Trees, matrix
+from .reader.model import RULE_GROUPS, AnswerModel, Trees, matrix
 from .types import Passage
 
 K = 6  # passages a question gets, as the assistant's default
@@ -494,7 +494,7 @@ def _outcome(it: Item, rule: AnswerModel) -> tuple[bool, float, str]:
     """(hit, f1, answer text) of what the reader would say for this item, with the model's short-answer rule."""
     if not it.sentences:
         return False, 0.0, ""
-    short = short_span(rule, it.spans, it.sentences)
+    short = short_span(rule, it.spans, it.sentences, it.question.type)
     if short is not None:
         text = short.text
     else:
@@ -565,20 +565,31 @@ def train(
             held[folds == f] = m.predict(x[folds == f])
         return held
 
-    best: tuple[float, AnswerModel, np.ndarray, np.ndarray, float] | None = None
-    for rule in [_rule(t, r) for t in RULE_THRESHOLDS for r in RULE_RATIOS]:
+    def judged(rule: AnswerModel) -> tuple[float, AnswerModel, np.ndarray, np.ndarray, float]:
         outs = [_outcome(it, rule) for it in items]
         labels = np.array([int(h) for h, _, _ in outs])
         held = held_out(labels)
         threshold = refusal_threshold(held, findable_mask)
         answered = held >= threshold
         quality = float(np.mean(labels * answered) + np.mean(np.array([f for _, f, _ in outs]) * answered))
-        if best is None or quality > best[0]:
-            best = (quality, rule, labels, held, threshold)
-    assert best is not None
+        return quality, rule, labels, held, threshold
+
+    grid = [(t, r) for t in RULE_THRESHOLDS for r in RULE_RATIOS]
+    best = max((judged(_rule(t, r)) for t, r in grid), key=lambda b: b[0])
+    # then each group of questions its own rule, the others' held (one pass, group by group)
+    for group in RULE_GROUPS:
+        base = best[1]
+        for t, r in grid:
+            tried = judged(_rule(base.short_threshold, base.short_ratio, {**base.short_rules, group: (t, r)}))
+            if tried[0] > best[0] + 1e-9:
+                best = tried
     _, rule, labels, held, threshold = best
     short_threshold, short_ratio = rule.short_threshold, rule.short_ratio
-    log(f"short-answer rule: threshold {short_threshold}, ratio {short_ratio}; refusal threshold {threshold}")
+    short_rules = dict(rule.short_rules)
+    log(
+        f"short-answer rule: threshold {short_threshold}, ratio {short_ratio}, by group {short_rules}; "
+        f"refusal threshold {threshold}"
+    )
     np.savez(
         cache / "heldout.npz",
         confidence=held,
@@ -620,7 +631,9 @@ def train(
         "heldout": report["figures"],
     }
     affinity = fit_affinity(items)
-    model = AnswerModel(sentence, span, confidence, threshold, short_threshold, short_ratio, meta, affinity)
+    model = AnswerModel(
+        sentence, span, confidence, threshold, short_threshold, short_ratio, meta, affinity, short_rules
+    )
     model.save(out)
     log(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
     rerank_out = rerank_out or out.with_name(f"{out.stem}.rerank.json")
@@ -644,10 +657,12 @@ def refusal_threshold(confidence: np.ndarray, findable: np.ndarray) -> float:
     return round(float(np.floor(quantile * 100) / 100 + 0.01), 2)
 
 
-def _rule(short_threshold: float, short_ratio: float) -> AnswerModel:
+def _rule(
+    short_threshold: float, short_ratio: float, short_rules: dict[str, tuple[float, float]] | None = None
+) -> AnswerModel:
     """A model that only carries a short-answer rule (what :func:`short_span` reads)."""
     empty = Trees((), ())
-    return AnswerModel(empty, empty, empty, 0.0, short_threshold, short_ratio, {})
+    return AnswerModel(empty, empty, empty, 0.0, short_threshold, short_ratio, {}, {}, short_rules or {})
 
 
 def _report(
@@ -682,8 +697,11 @@ def _report(
         "threshold": threshold,
         "short_threshold": rule.short_threshold,
         "short_ratio": rule.short_ratio,
+        **{f"short_rule_{g}": f"{t} / {r}" for g, (t, r) in rule.short_rules.items()},
         "short_share_answered": float(
-            np.mean([short_span(rule, it.spans, it.sentences) is not None for it in items if it.sentences])
+            np.mean(
+                [short_span(rule, it.spans, it.sentences, it.question.type) is not None for it in items if it.sentences]
+            )
         ),
     }
     lines = ["held-out weeks (5 folds by week), training data:"]

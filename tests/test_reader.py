@@ -169,13 +169,28 @@ def test_short_answer_only_when_likelier_than_the_best_sentence():
     model = AnswerModel(empty, empty, empty, 0.1, 0.2, 1.0, {})
     best = cand.Sentence(0, "Iraq hosts 2,500 US troops.", 0, score=0.6)
     other = cand.Sentence(0, "The Pentagon counts over 180 attacks.", 30, score=0.2)
-    assert gives_short(model, cand.Span(0, 0, "2,500", "CARDINAL", score=0.7), [best, other])
-    assert not gives_short(model, cand.Span(0, 0, "2,500", "CARDINAL", score=0.5), [best, other])
+    assert gives_short(model, cand.Span(0, 0, "2,500", "CARDINAL", score=0.7), [best, other], "COUNT")
+    assert not gives_short(model, cand.Span(0, 0, "2,500", "CARDINAL", score=0.5), [best, other], "COUNT")
     # a span of a weaker sentence is measured against the best sentence, which would answer instead
-    assert not gives_short(model, cand.Span(1, 0, "180", "CARDINAL", score=0.5), [best, other])
-    assert not gives_short(model, cand.Span(0, 0, "2,500", "CARDINAL", score=0.15), [cand.Sentence(0, "x", 0)])
+    assert not gives_short(model, cand.Span(1, 0, "180", "CARDINAL", score=0.5), [best, other], "COUNT")
+    assert not gives_short(model, cand.Span(0, 0, "2,500", "CARDINAL", score=0.15), [cand.Sentence(0, "x", 0)], "COUNT")
     spans = [cand.Span(0, 0, "Austin", "PERSON", score=0.8), cand.Span(1, 0, "Lloyd Austin", "PERSON", score=0.3)]
-    assert short_span(model, spans, [best, other]).text == "Lloyd Austin"  # the fullest form of the name
+    assert short_span(model, spans, [best, other], "PERSON").text == "Lloyd Austin"  # the fullest form of the name
+
+
+def test_a_group_of_questions_may_have_its_own_short_answer_rule():
+    from qa.reader import gives_short
+
+    empty = Trees((), ())
+    model = AnswerModel(empty, empty, empty, 0.1, 0.2, 1.0, {}, {}, {"OTHER": (0.8, 0.0)})
+    best = cand.Sentence(0, "The strike hit the base with rockets.", 0, score=0.6)
+    span = cand.Span(0, 0, "rockets", "NP", score=0.7)
+    assert gives_short(model, span, [best], "COUNT")  # the default rule
+    assert not gives_short(model, span, [best], "OTHER")  # a "what" question's own, stricter rule
+    again = AnswerModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert again.short_rules == {"OTHER": (0.8, 0.0)} and again.short_rule("PERSON") == (0.2, 1.0)
+    older = {k: v for k, v in model.to_json().items() if k != "short_rules"}  # a model saved before the groups
+    assert AnswerModel.from_json(older).short_rule("OTHER") == (0.2, 1.0)
 
 
 def test_trees_match_lightgbm():

@@ -140,7 +140,7 @@ class Reader:
             spans.sort(key=lambda s: -s.score)
         conf = confidence_features(q, sents, spans)
         confidence = float(model.confidence.predict(matrix([conf], model.confidence.features))[0])
-        short = short_span(model, spans, sents)
+        short = short_span(model, spans, sents, q.type)
         if short is None and q.type in STRICT:
             confidence = min(confidence, model.threshold - 1e-6)  # a "how many" needs a number
         reading = Reading(q, sents, spans, confidence, short)
@@ -148,19 +148,20 @@ class Reader:
         return reading
 
 
-def short_span(model: AnswerModel, spans: Sequence[Span], sents: Sequence[Sentence]) -> Span | None:
+def short_span(model: AnswerModel, spans: Sequence[Span], sents: Sequence[Sentence], qtype: str) -> Span | None:
     """The short answer: the best span when it is likely enough (:func:`gives_short`), as the
     fullest form of its name."""
-    if not spans or not gives_short(model, spans[0], sents):
+    if not spans or not gives_short(model, spans[0], sents, qtype):
         return None
     return fuller_name(spans[0], spans)
 
 
-def gives_short(model: AnswerModel, span: Span, sents: Sequence[Sentence]) -> bool:
-    """Whether the best span is likely enough to be shown as the short answer: above the model's
-    threshold, and not much less likely to be right than the best sentence is to hold the answer
-    (else that sentence, shown alone, answers better)."""
-    return span.score >= model.short_threshold and span.score >= model.short_ratio * sents[0].score
+def gives_short(model: AnswerModel, span: Span, sents: Sequence[Sentence], qtype: str) -> bool:
+    """Whether the best span is likely enough to be shown as the short answer: above the threshold of
+    the question's rule (:meth:`AnswerModel.short_rule`), and not much less likely to be right than the
+    best sentence is to hold the answer (else that sentence, shown alone, answers better)."""
+    threshold, ratio = model.short_rule(qtype)
+    return span.score >= threshold and span.score >= ratio * sents[0].score
 
 
 _NAMES = frozenset({"PERSON", "PROPN"})

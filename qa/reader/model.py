@@ -135,6 +135,16 @@ def matrix(rows: Sequence[Mapping[str, float]], features: Sequence[str]) -> np.n
     return np.array([[r[f] for f in features] for r in rows], dtype=np.float64).reshape(len(rows), len(features))
 
 
+#: Questions whose short answers are judged apart: "what"/"how" questions that expect no kind of
+#: thing (OTHER: any noun phrase may be the answer, or none) and those that do (a name, a number, a date).
+RULE_GROUPS = ("OTHER", "typed")
+
+
+def rule_group(qtype: str) -> str:
+    """The :data:`RULE_GROUPS` group of an answer type. Example: rule_group("COUNT") -> "typed"."""
+    return "OTHER" if qtype == "OTHER" else "typed"
+
+
 @dataclass(frozen=True)
 class AnswerModel:
     sentence: Trees
@@ -147,6 +157,13 @@ class AnswerModel:
     #: Smoothed rate at which candidates of a kind answered questions asking for a kind of thing
     #: (see :func:`qa.reader.candidates.add_affinity`), fitted by :mod:`qa.train`.
     affinity: Mapping[str, float] = field(default_factory=dict)
+    #: The short-answer rule (threshold, ratio) of a group of questions (:func:`rule_group`) where it
+    #: differs from the one above; chosen by :mod:`qa.train` on held-out weeks.
+    short_rules: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+    def short_rule(self, qtype: str) -> tuple[float, float]:
+        """(threshold, ratio) of the short-answer rule for a question of answer type ``qtype``."""
+        return self.short_rules.get(rule_group(qtype), (self.short_threshold, self.short_ratio))
 
     def check(
         self,
@@ -179,6 +196,7 @@ class AnswerModel:
             "span": self.span.to_lists(),
             "confidence": self.confidence.to_lists(),
             "affinity": dict(self.affinity),
+            "short_rules": {g: list(r) for g, r in self.short_rules.items()},
         }
 
     @classmethod
@@ -196,6 +214,7 @@ class AnswerModel:
             float(d["short_ratio"]),
             d.get("meta", {}),
             {str(k): float(v) for k, v in d.get("affinity", {}).items()},
+            {str(g): (float(t), float(r)) for g, (t, r) in d.get("short_rules", {}).items()},
         )
 
     def save(self, path: Path) -> None:
