@@ -412,9 +412,10 @@ def _fit_ranker(groups: Sequence[tuple[np.ndarray, np.ndarray]], names: Sequence
     return Trees.from_lightgbm(lgb.train(params, data, num_boost_round=RERANK_ROUNDS).dump_model())
 
 
-def fit_reranker(items: list[Item]) -> tuple[rerank.RerankModel, dict[str, float]]:
+def fit_reranker(items: list[Item], reorder: bool = True) -> tuple[rerank.RerankModel, dict[str, float]]:
     """Fit the reranker on every week, and reorder each question's candidates by a reranker that never saw
-    its week (5 folds of weeks), keeping the best :data:`K` for the reader; (model, held-out figures)."""
+    its week (5 folds of weeks), keeping the best :data:`K` for the reader (with ``reorder`` False, the
+    fused best K); (model, held-out figures)."""
     names = rerank.feature_names()
     rows = [matrix(rerank.features(it.question, it.passages), names) for it in items]
     labels = [np.array([passage_label(p, it.answers) for p in it.passages]) for it in items]
@@ -439,7 +440,7 @@ def fit_reranker(items: list[Item]) -> tuple[rerank.RerankModel, dict[str, float
         for k in (1, K)
     }
     for it, o in zip(items, order):
-        it.passages = [it.passages[i] for i in o[:K]]
+        it.passages = [it.passages[i] for i in (o if reorder else range(len(o)))[:K]]
     full = _fit_ranker([(x, y) for x, y, u in zip(rows, labels, useful) if u], names)
     return rerank.RerankModel(full, {"heldout": figs, "rounds": RERANK_ROUNDS, "params": RERANK_PARAMS}), figs
 
@@ -504,7 +505,12 @@ def _outcome(it: Item, rule: AnswerModel) -> tuple[bool, float, str]:
 
 
 def train(
-    data: Path, out: Path, cache: Path, limit_weeks: int | None = None, rerank_out: Path | None = None
+    data: Path,
+    out: Path,
+    cache: Path,
+    limit_weeks: int | None = None,
+    rerank_out: Path | None = None,
+    read_fused: bool = False,
 ) -> AnswerModel:
     import lightgbm
 
@@ -516,7 +522,7 @@ def train(
         if _unit(it.id) < NO_DATE_SHARE:
             it.question = Question.read(it.question.text, None)
     log("fitting the passage reranker")
-    reranker, rerank_figs = fit_reranker(items)
+    reranker, rerank_figs = fit_reranker(items, reorder=not read_fused)
     for name, value in rerank_figs.items():
         print(f"  {name:34s} {value:.3f}")
     build_sentences(items, cache)
@@ -718,6 +724,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--cache", type=Path, default=None, help="where to keep vectors and spans (default: qa's cache)")
     ap.add_argument("--limit-weeks", type=int, default=None, help="use only this many weeks (a quick check)")
+    ap.add_argument(
+        "--read-fused", action="store_true", help="fit the answer model on the fused order, not the reranked one"
+    )
     args = ap.parse_args(argv)
     if not (args.data / "questions.jsonl").exists():
         print(f"qa train: error: no questions.jsonl in {args.data}", file=sys.stderr)
@@ -728,7 +737,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     package = Path(__file__).parent
     out = args.out or package / "reader" / "answer_model.json"
     rerank_out = args.rerank_out or (package / rerank.MODEL_FILE if args.out is None else None)
-    train(args.data, out, cache, args.limit_weeks, rerank_out)
+    train(args.data, out, cache, args.limit_weeks, rerank_out, args.read_fused)
     return 0
 
 
