@@ -126,6 +126,20 @@ def test_a_sum_keeps_its_currency_sign():
     assert cand.with_numbers("Up 5%", [RawSpan(3, 5, "PERCENT")]) == [RawSpan(3, 5, "PERCENT")]
 
 
+def test_a_name_keeps_the_number_that_completes_it():
+    text = "NASA delayed Artemis II again; Voyager 1 is far, Apple 15% up, Boeing 737-9 grounded, Chiefs 38, Nets 5.5."
+    names = ["Artemis", "Voyager", "Apple", "Boeing", "Chiefs", "Nets"]
+    found = [RawSpan(text.index(n), text.index(n) + len(n), "PROPN") for n in names]
+    got = [text[r.start : r.end] for r in cand.numbered(text, found)]
+    assert got == [*names, "Artemis II", "Voyager 1", "Chiefs 38"]  # not a share, a model code or a decimal
+    assert cand.numbered("In 2 weeks", [RawSpan(3, 4, "CARDINAL")]) == [RawSpan(3, 4, "CARDINAL")]
+    q = Question.read("What is the name of the moon mission that NASA delayed this week?")
+    sents = cand.sentences(q, [_passage(text)])
+    cand.add_dense(sents, [0.5] * len(sents))
+    spans = cand.spans(q, [_passage(text)], list(enumerate(sents)), {s.text: found for s in sents})
+    assert "Artemis II" in {s.text for s in spans}
+
+
 def test_several_things_asked_for_together_are_one_span():
     text = "Minnesota and Illinois, two states targeted for enforcement, sued Kristi Noem on Monday. Texas waited for its court."
     found = {
