@@ -356,6 +356,25 @@ def test_places_tell_countries_from_states_and_cities():
     ]
 
 
+def test_a_city_is_not_answered_by_a_country_nor_a_country_by_a_state():
+    text = "Haniyeh was killed in Tehran in Iran and mourned in Georgia and Ohio and Gaza."
+    found = [
+        RawSpan(text.index(t), text.index(t) + len(t), "GPE") for t in ("Tehran", "Iran", "Georgia", "Ohio", "Gaza")
+    ]
+
+    def answers(question):
+        q = Question.read(question, date(2024, 8, 1))
+        q.head = cand.head_word(question, [])
+        sents = cand.sentences(q, [_passage(text)])
+        cand.add_dense(sents, [0.5] * len(sents))
+        return {sp.text for sp in cand.spans(q, [_passage(text)], list(enumerate(sents)), {text: found})}
+
+    assert answers("In which city was Haniyeh killed?") == {"Tehran", "Georgia", "Ohio", "Gaza"}
+    assert answers("In which state was he mourned?") == {"Tehran", "Georgia", "Ohio", "Gaza"}
+    assert answers("In which country was he killed?") == {"Iran", "Georgia"}  # Georgia: a country and a state
+    assert answers("Where was Haniyeh killed?") == {"Tehran", "Iran", "Georgia", "Ohio", "Gaza"}
+
+
 def test_affinity_is_learned_per_head_word_and_falls_back_to_the_answer_type():
     from qa.train import AFFINITY_MIN, Item, fit_affinity
 

@@ -32,6 +32,7 @@ from itertools import pairwise
 from ..chunk import split_sentences
 from ..cite import content_words
 from ..types import Passage
+from . import places
 from .question import COMPATIBLE, STRICT, TYPES, answer_type, is_head
 
 DENSE_CANDIDATES = 32  # sentences per question that get a vector and the sentence model
@@ -443,6 +444,8 @@ def spans(
                 and not (raw.label == "NP" and is_head(span_text.split()[-1], "PERSON"))
             ):
                 continue  # "who" is answered by a name or a role ("the mayor"), not a phrase or a number
+            if q.head in _PLACE_HEADS and not places.fits(q.head, span_text):
+                continue  # "which city" is not answered by "Iran", nor "which country" by "Ohio"
             norm = norm_span(span_text)
             if (s.passage, norm) in seen:
                 continue
@@ -515,6 +518,9 @@ def spans(
     return out
 
 
+_PLACE_HEADS = places.COUNTRY_HEADS | places.INSIDE_HEADS
+
+
 def affinity_keys(q: Question, span: Span) -> tuple[str, str, str]:
     """The keys of a span's row in the affinity table, most to least specific: the question's head
     word and the span's kind, its answer type and the kind, the kind alone. A place's kind says
@@ -525,9 +531,7 @@ def affinity_keys(q: Question, span: Span) -> tuple[str, str, str]:
     """
     label = span.label
     if label in ("GPE", "LOC", "PROPN", "NP"):
-        from .places import kind
-
-        kinds = {kind(part) for part in _AND.split(span.text)}  # "Minnesota and Illinois": states
+        kinds = {places.kind(part) for part in _AND.split(span.text)}  # "Minnesota and Illinois": states
         place = kinds.pop() if len(kinds) == 1 else ""
         label = f"{label}:{place}" if place else label
     return f"{q.type}|{q.head}|{label}", f"{q.type}||{label}", f"||{label}"
