@@ -390,6 +390,11 @@ def test_a_city_is_not_answered_by_a_country_nor_a_country_by_a_state():
     assert answers("In which state was he mourned?") == {"Tehran", "Georgia", "Ohio", "Gaza"}
     assert answers("In which country was he killed?") == {"Iran", "Georgia"}  # Georgia: a country and a state
     assert answers("Where was Haniyeh killed?") == {"Tehran", "Iran", "Georgia", "Ohio", "Gaza"}
+    assert answers("Which country's ally was killed in Persia, as Iran says?") == {"Georgia"}  # Iran: the question's
+    from qa.reader.places import named_in
+
+    assert named_in("the U.S.", "Which country made a deal with the United States?")
+    assert not named_in("the U.S.", "Which country told us?")  # names, not words
 
 
 def test_affinity_is_learned_per_head_word_and_falls_back_to_the_answer_type():

@@ -449,6 +449,8 @@ def spans(
                 continue  # "who" is answered by a name or a role ("the mayor"), not a phrase or a number
             if q.head in _PLACE_HEADS and not places.fits(q.head, span_text):
                 continue  # "which city" is not answered by "Iran", nor "which country" by "Ohio"
+            if q.type == "PLACE" and places.named_in(span_text, q.text):
+                continue  # "which country made a deal with the US?" is not answered by "the U.S."
             norm = norm_span(span_text)
             if (s.passage, norm) in seen:
                 continue

@@ -5,7 +5,8 @@ of thing (:func:`qa.reader.candidates.add_affinity`); spaCy labels cities, state
 alike as ``GPE``, but "in which city" is not answered by "Iran", nor "which country" by "Crans-Montana".
 
 Example: kind("Iran") -> "COUNTRY"; kind("the U.S.") -> "COUNTRY"; kind("Ohio") -> "STATE";
-kind("Tehran") -> ""; fits("city", "Iran") -> False; fits("country", "Ohio") -> False
+kind("Tehran") -> ""; fits("city", "Iran") -> False; fits("country", "Ohio") -> False;
+named_in("the U.S.", "Which country made a deal with the United States?") -> True
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-#: Names news uses that ISO's names and common names lack.
-_ALIASES = ("Russia", "Turkey", "Britain", "Great Britain", "UK", "U.K", "US", "U.S", "USA", "U.S.A", "America",
-            "United States of America", "England", "Scotland", "Wales", "Northern Ireland", "Czech Republic",
-            "Ivory Coast", "Palestine", "Kosovo", "Holland", "Burma", "Macedonia", "Swaziland")  # fmt: skip
+#: Names news uses that ISO's names and common names lack, by ISO code (the UK's nations apart).
+_ALIASES = {"RU": ("Russia",), "TR": ("Turkey",), "GB": ("Britain", "Great Britain", "UK", "U.K"),
+            "US": ("US", "U.S", "USA", "U.S.A", "America", "United States of America"), "GB-ENG": ("England",),
+            "GB-SCT": ("Scotland",), "GB-WLS": ("Wales",), "GB-NIR": ("Northern Ireland",), "CZ": ("Czech Republic",),
+            "CI": ("Ivory Coast",), "PS": ("Palestine",), "XK": ("Kosovo",), "NL": ("Holland",), "MM": ("Burma",),
+            "MK": ("Macedonia",), "SZ": ("Swaziland",)}  # fmt: skip
 
 
 def _key(text: str) -> str:
@@ -24,24 +27,42 @@ def _key(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _tables() -> tuple[frozenset[str], frozenset[str]]:
+def _tables() -> tuple[dict[str, str], frozenset[str], dict[str, re.Pattern[str]]]:
+    """(each country's name -> its code, the US states' names, each code -> a pattern of its names)."""
     import pycountry
 
-    countries = set(_ALIASES)
+    names: dict[str, set[str]] = {code: set(aliases) for code, aliases in _ALIASES.items()}
     for c in pycountry.countries:
         for attr in ("name", "common_name", "official_name"):
             value = getattr(c, attr, None)
             if value:
-                countries |= {value, value.split(",")[0]}
+                names.setdefault(c.alpha_2, set()).update({value, value.split(",")[0]})
     states = {s.name for s in pycountry.subdivisions.get(country_code="US")}
-    return frozenset(_key(c) for c in countries), frozenset(_key(s) for s in states)
+    codes = {_key(n): code for code, ns in names.items() for n in ns}
+    patterns = {
+        code: re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(n.rstrip(".")) for n in ns) + r")\.?(?!\w)")
+        for code, ns in names.items()
+    }
+    return codes, frozenset(_key(s) for s in states), patterns
 
 
 def kind(text: str) -> str:
     """ "COUNTRY", "STATE" (of the US) or "" (see the module's examples)."""
-    countries, states = _tables()
+    countries, states, _ = _tables()
     key = _key(text)
     return "COUNTRY" if key in countries else "STATE" if key in states else ""
+
+
+def named_in(text: str, question: str) -> bool:
+    """Whether ``text`` names a country that ``question`` names too, by any of its names ("the U.S."
+    and "the United States"): none of the 295 training place questions answered by a country names
+    that country.
+
+    Example: named_in("the United States", "Which country made a deal with the US?") -> True
+    """
+    countries, _, patterns = _tables()
+    code = countries.get(_key(text))
+    return code is not None and patterns[code].search(question) is not None
 
 
 #: Question heads that ask for a country, and those that ask for a place inside one.
@@ -59,7 +80,7 @@ def fits(head: str, text: str) -> bool:
     if head in COUNTRY_HEADS:
         return all(kind(part) == "COUNTRY" for part in _LIST.split(text))
     if head in INSIDE_HEADS:
-        countries, states = _tables()
+        countries, states, _ = _tables()
         key = _key(text)
         return key not in countries or key in states
     return True
