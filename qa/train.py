@@ -81,7 +81,7 @@ NO_DATE_SHARE = 0.15
 REFUSE_UNANSWERABLE = 0.75
 #: The short-answer rules tried (:func:`qa.reader.gives_short`): a span's least probability, and its least
 #: share of the best sentence's probability of holding the answer.
-RULE_THRESHOLDS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
+RULE_THRESHOLDS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 1.01)  # 1.01: never, the sentences answer alone
 RULE_RATIOS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
 #: Pseudo-count pulling a rare key's rate in the affinity table toward its less specific key's.
 AFFINITY_PRIOR = 10.0
