@@ -69,6 +69,9 @@ _CREDIT = re.compile(
 )
 
 
+_GLUED_QUESTION = re.compile(r"[a-z]\?[A-Z]")
+
+
 def is_statement(sentence: str) -> bool:
     """Whether a sentence reports something, rather than being a teaser, heading, credit or byline.
 
@@ -81,8 +84,9 @@ def is_statement(sentence: str) -> bool:
         return False
     if "http://" in s or "https://" in s or "www." in s:
         return False
-    if s[-1] == "?":
-        return False  # a question (an explainer's sub-heading, "Who owns Toys R Us now?"): none of 3,151 evidence sentences
+    if s[-1] == "?" or _GLUED_QUESTION.search(s):
+        return False  # a question (an explainer's sub-heading, "Who owns Toys R Us now?"), or a question glued to
+        # a link's teaser ("Is Iran behind it?What it would mean"): none of the 3,151 evidence sentences is either
     words = s.split()
     if s[-1] not in ".!\"'”’)" and len(words) < 12:
         return False  # a sub-heading or a caption fragment
