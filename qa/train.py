@@ -81,8 +81,10 @@ NO_DATE_SHARE = 0.15
 REFUSE_UNANSWERABLE = 0.75
 #: The short-answer rules tried (:func:`qa.reader.gives_short`): a span's least probability, and its least
 #: share of the best sentence's probability of holding the answer.
-RULE_THRESHOLDS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 1.01)  # 1.01: never, the sentences answer alone
+RULE_THRESHOLDS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
 RULE_RATIOS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
+#: and no short answer at all (no span is more than certain): the sentences answer alone.
+RULE_NEVER = (1.01, 0.0)
 #: Pseudo-count pulling a rare key's rate in the affinity table toward its less specific key's.
 AFFINITY_PRIOR = 10.0
 #: A question head word needs this many candidates in the training questions to get its own row.
@@ -580,7 +582,7 @@ def train(
         quality = float(np.mean(labels * answered) + np.mean(np.array([f for _, f, _ in outs]) * answered))
         return quality, rule, labels, held, threshold
 
-    grid = [(t, r) for t in RULE_THRESHOLDS for r in RULE_RATIOS]
+    grid = [(t, r) for t in RULE_THRESHOLDS for r in RULE_RATIOS] + [RULE_NEVER]
     best = max((judged(_rule(t, r)) for t, r in grid), key=lambda b: b[0])
     # then each group of questions its own rule, the others' held (one pass, group by group)
     for group in RULE_GROUPS:

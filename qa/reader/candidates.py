@@ -451,7 +451,7 @@ def spans(
                 and not (raw.label == "NP" and is_head(span_text.split()[-1], "PERSON"))
             ):
                 continue  # "who" is answered by a name or a role ("the mayor"), not a phrase or a number
-            if q.head in _PLACE_HEADS and not places.fits(q.head, span_text):
+            if not places.fits(q.head, span_text):
                 continue  # "which city" is not answered by "Iran", nor "which country" by "Ohio"
             if q.type == "PLACE" and places.named_in(span_text, q.text):
                 continue  # "which country made a deal with the US?" is not answered by "the U.S."
@@ -521,13 +521,10 @@ def spans(
                 **_onehot("q", q.type, TYPES),
             }
             out.append(Span(index, s.passage, span_text, raw.label, features))
-            together.append(raw not in raws and _AND.search(span_text) is not None)
+            together.append(raw not in raws and places.JOIN.search(span_text) is not None)
     if _SEVERAL.search(q.text) and any(together):  # "which two ...": one name alone answers it nowhere
         out = [sp for sp, t in zip(out, together) if t]
     return out
-
-
-_PLACE_HEADS = places.COUNTRY_HEADS | places.INSIDE_HEADS
 
 
 def affinity_keys(q: Question, span: Span) -> tuple[str, str, str]:
@@ -540,7 +537,7 @@ def affinity_keys(q: Question, span: Span) -> tuple[str, str, str]:
     """
     label = span.label
     if label in ("GPE", "LOC", "PROPN", "NP"):
-        kinds = {places.kind(part) for part in _AND.split(span.text)}  # "Minnesota and Illinois": states
+        kinds = {places.kind(part) for part in places.JOIN.split(span.text)}  # "Minnesota and Illinois": states
         place = kinds.pop() if len(kinds) == 1 else ""
         label = f"{label}:{place}" if place else label
     return f"{q.type}|{q.head}|{label}", f"{q.type}||{label}", f"||{label}"
@@ -628,7 +625,6 @@ _SEVERAL = re.compile(
     r"\b(?:which|what)\s+(?:(two|three|four)\b(?!-)|(?:[\w-]+\s+)?(couple|duo|pair)\b)", re.IGNORECASE
 )
 _COUNTS = {"two": 2, "three": 3, "four": 4, "couple": 2, "duo": 2, "pair": 2}
-_AND = re.compile(r"\s*(?:,|,?\s+and|\s&)\s+")
 _PLACES = ("GPE", "LOC")
 
 
@@ -655,7 +651,7 @@ def joined(q: Question, text: str, found: Sequence[RawSpan]) -> list[RawSpan]:
         several = []
         for i in range(len(names) - n + 1):
             run = names[i : i + n]
-            if all(b.label == run[0].label and _AND.fullmatch(text[a.end : b.start]) for a, b in pairwise(run)):
+            if all(b.label == run[0].label and places.JOIN.fullmatch(text[a.end : b.start]) for a, b in pairwise(run)):
                 several.append(RawSpan(run[0].start, run[-1].end, run[0].label))
         if several:
             return [r for r in found if r not in names] + several

@@ -66,9 +66,10 @@ def named_in(text: str, question: str) -> bool:
 
 
 #: Question heads that ask for a country, and those that ask for a place inside one.
-COUNTRY_HEADS = frozenset({"country", "nation"})
-INSIDE_HEADS = frozenset({"city", "town", "capital", "state"})
-_LIST = re.compile(r"\s*(?:,|,?\s+and|\s&)\s+")
+_COUNTRY_HEADS = frozenset({"country", "nation"})
+_INSIDE_HEADS = frozenset({"city", "town", "capital", "state"})
+#: What joins names in a list: commas, "and" (after a comma or not), "&" ("Minnesota and Illinois").
+JOIN = re.compile(r"\s*(?:,|,?\s+and|\s&)\s+")
 
 
 def fits(head: str, text: str) -> bool:
@@ -77,9 +78,9 @@ def fits(head: str, text: str) -> bool:
     state" not by a country that is not also a US state ("Georgia"). In the training questions, 227
     of 235 country answers are one country and the 8 others lists of them; no city or state answer
     is a country that is not a state."""
-    if head in COUNTRY_HEADS:
-        return all(kind(part) == "COUNTRY" for part in _LIST.split(text))
-    if head in INSIDE_HEADS:
+    if head in _COUNTRY_HEADS:
+        return all(kind(part) == "COUNTRY" for part in JOIN.split(text))
+    if head in _INSIDE_HEADS:
         countries, states, _ = _tables()
         key = _key(text)
         return key not in countries or key in states
