@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from importlib import resources
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +34,7 @@ import numpy as np
 
 from .cite import content_words
 from .errors import QAError
-from .reader.candidates import Question, days_between, found, has_kind, share
+from .reader.candidates import Question, bigrams, days_between, found, has_kind, question_bigrams, share
 from .reader.model import Trees, matrix, mismatch
 from .reader.question import TYPES
 from .types import Passage
@@ -48,21 +46,9 @@ MODEL_FILE = "rerank_model.json"
 FORMAT = 1
 REBUILD = "python -m qa.train --data ../shared/training/realtimeqa-2022-2025"
 
-_WORD = re.compile(r"\w+")
-
 
 class RerankError(QAError):
     pass
-
-
-def _bigrams(text: str) -> set[tuple[str, str]]:
-    words = [w.lower() for w in _WORD.findall(text)]
-    return set(pairwise(words))
-
-
-def _question_bigrams(q: Question) -> set[tuple[str, str]]:
-    """Adjacent word pairs of the question in which at least one word is a content word."""
-    return {(a, b) for a, b in _bigrams(q.text) if a in q.words or b in q.words}
 
 
 def features(q: Question, passages: Sequence[Passage]) -> list[dict[str, float]]:
@@ -72,7 +58,7 @@ def features(q: Question, passages: Sequence[Passage]) -> list[dict[str, float]]
     """
     if not passages:
         return []
-    q_bigrams = _question_bigrams(q)
+    q_bigrams = question_bigrams(q)
     top_keyword = max((p.keyword for p in passages), default=0.0) or 1.0
     gaps = [g for p in passages if (g := days_between(q.as_of, p.date)) is not None]
     newest = max(0.0, min(gaps)) if gaps else 0.0
@@ -86,7 +72,7 @@ def features(q: Question, passages: Sequence[Passage]) -> list[dict[str, float]]
         title_words = _words(p.title)
         words = {**text_words, **title_words}
         keys_missing = sum(1 for k in q.keys if not found(k, words)) / len(q.keys) if q.keys else 0.0
-        bigrams = _bigrams(f"{p.title}. {p.text}")
+        pairs = bigrams(f"{p.title}. {p.text}")
         gap = days_between(q.as_of, p.date)
         rows.append(
             {
@@ -97,7 +83,7 @@ def features(q: Question, passages: Sequence[Passage]) -> list[dict[str, float]]
                 "lex_text": share(q, text_words),
                 "lex_title": share(q, title_words),
                 "missing_keys": keys_missing,
-                "bigrams": len(q_bigrams & bigrams) / len(q_bigrams) if q_bigrams else 0.0,
+                "bigrams": len(q_bigrams & pairs) / len(q_bigrams) if q_bigrams else 0.0,
                 "kind": _kind(p.text, text_words, q),
                 "date_rel": math.log1p(max(0.0, gap - newest)) if gap is not None else 0.0,
                 "date_future": float(gap is not None and gap < -3),

@@ -71,6 +71,7 @@ MONOTONE = {
     **dict.fromkeys(("sent_score", "compatible", "agree_passages", "agree_articles", "agree_sentences"), 1),
     **dict.fromkeys(("window_3", "window_8", "top_sentence", "top_span", "span_margin", "span_compatible"), 1),
     **dict.fromkeys(("span_agree", "max_lex", "max_dense", "best_lex_p", "affinity", "head_near"), 1),
+    **dict.fromkeys(("pairs_s", "slot_before", "slot_after"), 1),
     **dict.fromkeys(("missing_keys", "rank", "article_rank", "dense_rank", "lex_rank", "dense_gap", "rule_gap"), -1),
     **dict.fromkeys(("keyword_zero", "date_rel", "sent_rank", "in_question", "dist", "best_missing_keys"), -1),
 }
@@ -139,7 +140,8 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[
     probe = hashlib.sha1(
         f"{indexed_text('text', 'Title', '2024-08-02')}/{rerank.CANDIDATES}/{DEFAULT_FUSION}".encode()
     ).hexdigest()[:8]
-    retrieved_file = cache / f"retrieved-{probe}-{limit_weeks or 'all'}.pkl"
+    asked = _sha256([data / "questions.jsonl"])[:8]  # another question set (--split-later's), another cache
+    retrieved_file = cache / f"retrieved-{probe}-{asked}-{limit_weeks or 'all'}.pkl"
     if retrieved_file.exists():
         cached: list[Item] = pickle.loads(retrieved_file.read_bytes())
         for it in cached:  # the question's reading follows the code, not the cache
@@ -717,6 +719,43 @@ def _report(
     return {"figures": figs, "lines": lines}
 
 
+def split_later(data: Path, weeks: int, to: Path, per_set: int = 5) -> list[Path]:
+    """Keep the last ``weeks`` weeks of ``data`` out of training, as benchmark folders.
+
+    Writes ``to/train`` (the questions of the earlier weeks, with the articles of all weeks, as
+    ``qa train --data`` reads them) and ``to/later-WEEK`` for each ``per_set`` later weeks, in the
+    practice sets' format (``questions.jsonl`` and ``articles/*.txt``), so that ``qa eval`` measures
+    a model fitted on ``to/train`` on news it never saw, pooled the way a user's index pools it.
+    Returns the later folders. Example: split_later(DIR, 34, OUT) -> [OUT/later-20250509, ...]
+    """
+    questions = [json.loads(line) for line in (data / "questions.jsonl").open(encoding="utf-8")]
+    all_weeks = sorted({q["week"] for q in questions})
+    later = all_weeks[-weeks:] if weeks > 0 else []
+    groups = [later[i : i + per_set] for i in range(0, len(later), per_set)]
+    set_of = {w: g[0] for g in groups for w in g}
+    (to / "train").mkdir(parents=True, exist_ok=True)
+    with (to / "train" / "questions.jsonl").open("w", encoding="utf-8") as f:
+        f.writelines(json.dumps(q) + "\n" for q in questions if q["week"] not in set_of)
+    articles = to / "train" / "articles.jsonl.gz"
+    if not articles.exists():
+        articles.symlink_to((data / "articles.jsonl.gz").resolve())
+    folders = {g[0]: to / f"later-{g[0]}" for g in groups}
+    for first, folder in folders.items():
+        (folder / "articles").mkdir(parents=True, exist_ok=True)
+        with (folder / "questions.jsonl").open("w", encoding="utf-8") as f:
+            for q in questions:
+                if set_of.get(q["week"]) == first:
+                    keep = {k: q[k] for k in ("question_id", "question", "date", "answers")}
+                    f.write(json.dumps(keep) + "\n")
+    with gzip.open(data / "articles.jsonl.gz", "rt", encoding="utf-8") as f:
+        for line in f:
+            a = json.loads(line)
+            if a["week"] in set_of:
+                head = f"title: {a['title'] or ''}\nurl: {a.get('url') or ''}\ndate: {a.get('date') or ''}\n\n"
+                (folders[set_of[a["week"]]] / "articles" / f"{a['id']}.txt").write_text(head + a["text"] + "\n")
+    return list(folders.values())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m qa.train", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True, type=Path, help="the training folder (questions.jsonl, articles.jsonl.gz)")
@@ -729,10 +768,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--read-fused", action="store_true", help="fit the answer model on the fused order, not the reranked one"
     )
+    ap.add_argument(
+        "--split-later",
+        type=int,
+        metavar="WEEKS",
+        default=None,
+        help="write the last WEEKS weeks as benchmark folders and the rest as a training folder (into --to), then stop",
+    )
+    ap.add_argument("--to", type=Path, default=None, help="where --split-later writes")
     args = ap.parse_args(argv)
     if not (args.data / "questions.jsonl").exists():
         print(f"qa train: error: no questions.jsonl in {args.data}", file=sys.stderr)
         return 2
+    if args.split_later is not None:
+        if args.to is None or args.split_later < 1:
+            print("qa train: error: --split-later takes a number of weeks (1 or more) and --to DIR", file=sys.stderr)
+            return 2
+        later = split_later(args.data, args.split_later, args.to)
+        print(f"fit on the earlier weeks: qa train --data {args.to / 'train'} --out M.json --cache {args.to / 'cache'}")
+        for folder in later:
+            print(
+                f"measure: QA_ANSWER_MODEL=M.json qa eval {folder / 'questions.jsonl'} "
+                f"--articles {folder / 'articles'} --index {folder / 'index'}"
+            )
+        return 0
     from .settings import Settings
 
     cache = args.cache or Settings.resolve().cache_path / "train"

@@ -172,7 +172,10 @@ def broken_words(lines: list[str], reference: str) -> list[str]:
 
 @pytest.mark.parametrize("cols", [60, 100])
 def test_answers_quotes_and_titles_wrap_at_words(seed_index, chat_env, cols):
-    script = [*READING, "/sources", "/source 2"]
+    # then one answered from the untitled article, and last one answered from two sources, one of them a
+    # passage that opens with a quotation
+    last = ["When did the rocket attack happen?", "What did the Pentagon say Austin and Gallant agreed?"]
+    script = [*READING, *last, "/sources", "/source 2"]
     piped = run_qa("chat", "--index", str(seed_index), input="".join(f"{line}\n" for line in script))
     assert piped.returncode == 0, piped.stderr
     searched = re.findall(r"^↳ searching: (.*)$", piped.stdout, re.M)

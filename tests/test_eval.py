@@ -203,6 +203,9 @@ def test_seed_set_is_complete_and_quotes_the_articles():
 # The seed set's figures with the default (extractive) generator, set at or a little under what
 # it measures, so a regression fails CI. Raise them when the numbers improve.
 SEED_THRESHOLDS = {
+    # Answer model 24 (the words around the span against the question's frame, the question's word pairs
+    # in the sentence): accuracy 0.333, F1 0.354, accuracy of the sentences 0.778, refusal precision 0.60
+    # / recall 0.75, sources cited 0.822; the gates rose with it. Model 14 gave the figures below.
     # With the passage reranker (qa/rerank.py) in front of answer model 14: accuracy 0.289, F1 0.282,
     # accuracy of the sentences 0.644, refusal precision 0.444 / recall 0.667, sources cited 0.711; the
     # fused order gave F1 0.293 here (one answer's partial F1), so the F1 gate went from 0.29 to 0.28:
@@ -218,14 +221,14 @@ SEED_THRESHOLDS = {
     # Before the learned reader (hand-set sentence choice, no short answers): accuracy 0.822 of whole
     # sentences, F1 0.146, refusal recall 0.417. Accuracy scores the short answer when there is one,
     # so the sentences' accuracy has its own gate.
-    "--min-accuracy": "0.25",
-    "--min-f1": "0.28",
-    "--min-sentence-accuracy": "0.60",
-    "--min-refusal-recall": "0.65",
-    "--min-refusal-precision": "0.40",
+    "--min-accuracy": "0.30",
+    "--min-f1": "0.33",
+    "--min-sentence-accuracy": "0.75",
+    "--min-refusal-recall": "0.70",
+    "--min-refusal-precision": "0.55",
     "--min-citation-recall": "0.95",
     "--min-citation-precision": "0.95",
-    "--min-sources-cited": "0.70",
+    "--min-sources-cited": "0.80",
     "--min-hit-at-k": "0.95",
     "--min-mrr": "0.90",
 }

@@ -143,6 +143,24 @@ def test_a_name_keeps_the_number_that_completes_it():
     assert "Artemis II" in {s.text for s in spans}
 
 
+def test_the_span_that_fills_the_questions_frame_is_told_apart():
+    q = Question.read("The Park Fire has grown to cover an area larger than which city?")
+    q.head = "city"
+    assert cand.slots(q) == ("the park fire has grown to cover an area larger than".split(), [])
+    text = "The Park Fire, which erupted near the city of Chico, has burned an area larger than Los Angeles."
+    found = {text: [RawSpan(46, 51, "GPE"), RawSpan(84, 95, "GPE")]}
+    sents = cand.sentences(q, [_passage(text)])
+    cand.add_dense(sents, [0.5])
+    slot = {s.text: s.features["slot_before"] for s in cand.spans(q, [_passage(text)], list(enumerate(sents)), found)}
+    assert slot == {"Chico": 0.0, "Los Angeles": 3.0}  # "area larger than" stands before it
+    q = Question.read("Which Democratic governor is credited with popularising the term?")
+    q.head = "governor"
+    assert cand.slots(q) == ([], "is credited with popularising the term".split())
+    assert cand.slot_match(cand.slots(q)[1], ["who", "is", "credited", "for"], relative=True) == 2.0
+    assert cand.slot_match(["named"], ["name", "her"]) == 1.0  # by stem
+    assert sents[0].features["pairs_s"] > 0  # "park fire", "area larger", "larger than"
+
+
 def test_a_royal_title_is_part_of_the_name():
     text = "King Charles III and Prince William met Mayor Karen Bass in Kingston."
     found = [RawSpan(5, 16, "PERSON"), RawSpan(28, 35, "PERSON"), RawSpan(46, 56, "PERSON"), RawSpan(60, 68, "GPE")]

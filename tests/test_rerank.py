@@ -101,3 +101,33 @@ def test_rerank_off_keeps_the_fused_order(seed_index, monkeypatch):
     assert [p.score for p in off] == sorted((p.score for p in off), reverse=True)  # fused scores, best first
     assert len(on) == len(off) == 6
     assert any("2,500" in p.text for p in on[:3])
+
+
+def test_later_weeks_are_split_off_as_benchmark_folders(tmp_path):
+    """`qa train --split-later`: the last weeks leave training and become folders `qa eval` reads."""
+    import gzip
+
+    from qa.eval import load_dataset
+    from qa.load import load_file
+    from qa.train import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    weeks = ["20250103", "20250110", "20250117"]
+    with (data / "questions.jsonl").open("w") as f:
+        for n, w in enumerate(weeks):
+            q = {"question_id": f"q{n}", "question": f"Who won in week {n}?", "date": f"{w[:4]}-{w[4:6]}-{w[6:]}"}
+            f.write(json.dumps({**q, "answers": ["Ann"], "week": w, "evidence": None, "articles": [f"a{n}"]}) + "\n")
+    with gzip.open(data / "articles.jsonl.gz", "wt") as f:
+        for n, w in enumerate(weeks):
+            a = {"id": f"a{n}", "week": w, "title": f"Week {n}", "url": None, "date": "2025-01-02", "text": "Ann won."}
+            f.write(json.dumps(a) + "\n")
+    assert main(["--data", str(data), "--split-later", "2", "--to", str(tmp_path / "out")]) == 0
+    out = tmp_path / "out"
+    assert [json.loads(x)["question_id"] for x in (out / "train" / "questions.jsonl").open()] == ["q0"]
+    later = out / "later-20250110"  # both later weeks: one folder of up to five weeks
+    assert sorted(p.name for p in out.iterdir()) == ["later-20250110", "train"]
+    assert [q.id for q in load_dataset(later / "questions.jsonl")] == ["q1", "q2"]
+    articles, problems = load_file(later / "articles" / "a2.txt")
+    assert not problems and articles[0].title == "Week 2" and articles[0].date == "2025-01-02"
+    assert main(["--data", str(data), "--split-later", "0", "--to", str(out)]) == 2  # one line, no traceback

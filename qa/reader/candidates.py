@@ -249,6 +249,19 @@ def share(q: Question, words: set[str] | dict[str, float]) -> float:
     return sum(v for w, v in q.words.items() if found(w, words)) / total if total else 0.0
 
 
+_PAIR_WORD = re.compile(r"\w+")
+
+
+def bigrams(text: str) -> set[tuple[str, str]]:
+    """Adjacent word pairs, lower-cased. Example: bigrams("Larger than LA") -> {("larger", "than"), ("than", "la")}"""
+    return set(pairwise(w.lower() for w in _PAIR_WORD.findall(text)))
+
+
+def question_bigrams(q: Question) -> set[tuple[str, str]]:
+    """Adjacent word pairs of the question in which at least one word is a content word."""
+    return {(a, b) for a, b in bigrams(q.text) if a in q.words or b in q.words}
+
+
 def has_kind(sentence: str, qtype: str, q: Question) -> float:
     if qtype in ("COUNT", "MONEY", "PERCENT", "NUMBER"):
         return float(any(m.group(0).lower() not in q.words for m in _NUMBER_WORDS.finditer(sentence)))
@@ -289,6 +302,7 @@ def sentences(q: Question, passages: Sequence[Passage]) -> list[Sentence]:
         articles.setdefault(p.article_id, len(articles) + 1)
     gaps = [g for p in passages if (g := days_between(q.as_of, p.date)) is not None]
     newest = max(0.0, min(gaps)) if gaps else 0.0  # asked today about an old archive: its newest article is "now"
+    q_pairs = question_bigrams(q)
     for n, p in enumerate(passages):
         p_words = content_words(f"{p.title}. {p.text}")
         t_words = content_words(p.title)
@@ -323,6 +337,7 @@ def sentences(q: Question, passages: Sequence[Passage]) -> list[Sentence]:
                 "lex_title": lex_title,
                 "missing_keys": missing,
                 "keys_s": keys_s,
+                "pairs_s": len(q_pairs & bigrams(s)) / len(q_pairs) if q_pairs else 0.0,
                 "kind": has_kind(s, q.type, q),
                 "position": math.log1p(p.start + a),
                 "words": float(len(s.split())),
@@ -422,6 +437,8 @@ def spans(
     q_norm = f" {norm_span(q.text)} "
     q_tokens = {w for w in q.words}
     mods = head_modifiers(q.text, q.head) if q.head and " " not in q.head else []
+    before_q, after_q = slots(q)
+    before_q.reverse()  # nearest the question phrase first, as read leftwards from a span
     seen: set[tuple[int, str]] = set()
     together: list[bool] = []  # per span: several names joined (:func:`joined`)
     for rank, (index, s) in enumerate(chosen, start=1):
@@ -516,6 +533,8 @@ def spans(
                 "capitalised": float(span_text[:1].isupper()),
                 "relative_position": raw.start / max(len(text), 1),
                 "head_near": head_near,
+                "slot_before": slot_match(before_q, folded[max(0, first - 4) : first][::-1]),
+                "slot_after": slot_match(after_q, folded[last + 1 : last + 5], relative=True),
                 "affinity": 0.0,  # set by add_affinity, from the model's table
                 **_onehot("label", raw.label, SPAN_LABELS),
                 **_onehot("q", q.type, TYPES),
@@ -662,6 +681,53 @@ def joined(q: Question, text: str, found: Sequence[RawSpan]) -> list[RawSpan]:
         if a.label in _PLACES and b.label in _PLACES and text[a.end : b.start] == ", ":
             out[out.index(a)] = RawSpan(a.start, b.end, a.label)
     return out
+
+
+def slots(q: Question) -> tuple[list[str], list[str]]:
+    """The question's words (folded) before its question phrase and after it: the frame an answer fills.
+
+    The phrase is the question word, with "which"/"what" up to the head word (:func:`head_word`).
+    Example, head "city": slots("The fire is larger than which city?") -> (["the", "fire", "is",
+    "larger", "than"], []); head "governor": slots("Which governor is credited with it?") -> ([], ["is",
+    "credited", "with", "it"])
+    """
+    m = _WH_WORD.search(q.text)
+    if not m:
+        return [], []
+    words = [(w.start(), _fold(w.group(0))) for w in _WORD.finditer(q.text)]
+    at = next((i for i, (start, _) in enumerate(words) if start >= m.start()), len(words))
+    after = at + len(m.group(1).split())
+    if m.group(1).lower() in ("which", "what") and q.head and " " not in q.head:
+        after = next(
+            (i + 1 for i in range(after, min(after + 6, len(words))) if singular(words[i][1]) == q.head), after
+        )
+    return [w for _, w in words[:at]], [w for _, w in words[after:]]
+
+
+_RELATIVE = frozenset({"who", "which", "that"})
+
+
+def _stem(word: str) -> str:
+    """A crude stem, enough to match a question's wording to a sentence's: "named" and "name" -> "nam"."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
+def slot_match(frame: Sequence[str], words: Sequence[str], relative: bool = False) -> float:
+    """How many words of ``frame`` (up to 3) ``words`` repeats in order from its start, by stem.
+
+    Example: slot_match(["is", "credited", "with"], ["who", "is", "credited", "for"], relative=True) -> 2.0
+    (with ``relative``, a relative pronoun opening ``words`` is passed over: the words after a span).
+    """
+    if relative and words and words[0] in _RELATIVE and (not frame or frame[0] != words[0]):
+        words = words[1:]
+    n = 0
+    while n < min(3, len(frame), len(words)) and _stem(frame[n]) == _stem(words[n]):
+        n += 1
+    return float(n)
 
 
 def _window(q: Question, words: Sequence[str], first: int, last: int, w: int) -> float:
