@@ -732,28 +732,28 @@ def split_later(data: Path, weeks: int, to: Path, per_set: int = 5) -> list[Path
     all_weeks = sorted({q["week"] for q in questions})
     later = all_weeks[-weeks:] if weeks > 0 else []
     groups = [later[i : i + per_set] for i in range(0, len(later), per_set)]
-    set_of = {w: g[0] for g in groups for w in g}
+    folder_of = {w: to / f"later-{g[0]}" for g in groups for w in g}
+    folders = list(dict.fromkeys(folder_of.values()))
     (to / "train").mkdir(parents=True, exist_ok=True)
     with (to / "train" / "questions.jsonl").open("w", encoding="utf-8") as f:
-        f.writelines(json.dumps(q) + "\n" for q in questions if q["week"] not in set_of)
+        f.writelines(json.dumps(q) + "\n" for q in questions if q["week"] not in folder_of)
     articles = to / "train" / "articles.jsonl.gz"
     if not articles.exists():
         articles.symlink_to((data / "articles.jsonl.gz").resolve())
-    folders = {g[0]: to / f"later-{g[0]}" for g in groups}
-    for first, folder in folders.items():
+    for folder in folders:
         (folder / "articles").mkdir(parents=True, exist_ok=True)
         with (folder / "questions.jsonl").open("w", encoding="utf-8") as f:
             for q in questions:
-                if set_of.get(q["week"]) == first:
+                if folder_of.get(q["week"]) == folder:
                     keep = {k: q[k] for k in ("question_id", "question", "date", "answers")}
                     f.write(json.dumps(keep) + "\n")
     with gzip.open(data / "articles.jsonl.gz", "rt", encoding="utf-8") as f:
         for line in f:
             a = json.loads(line)
-            if a["week"] in set_of:
+            if a["week"] in folder_of:
                 head = f"title: {a['title'] or ''}\nurl: {a.get('url') or ''}\ndate: {a.get('date') or ''}\n\n"
-                (folders[set_of[a["week"]]] / "articles" / f"{a['id']}.txt").write_text(head + a["text"] + "\n")
-    return list(folders.values())
+                (folder_of[a["week"]] / "articles" / f"{a['id']}.txt").write_text(head + a["text"] + "\n")
+    return folders
 
 
 def main(argv: Sequence[str] | None = None) -> int:
