@@ -35,7 +35,7 @@ import pickle
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -317,7 +317,8 @@ def span_label(text: str, answers: Sequence[str]) -> int:
     return int(any(best_f1(text, [a]) >= 0.5 and (occurs(a, text) or occurs(text, a)) for a in answers))
 
 
-def build_sentences(items: list[Item], cache: Path) -> None:
+def build_sentences(items: list[Item], cache: Path) -> VectorCache:
+    """Each question's candidate sentences with their cosines; returns the vector cache it filled."""
     from .embed import MiniLMEmbeddings
 
     vectors = VectorCache(cache / "vectors.npz")
@@ -329,6 +330,7 @@ def build_sentences(items: list[Item], cache: Path) -> None:
     reader = Reader(_CachedEmbedder(vectors))
     for it in items:
         it.sentences = reader.sentence_candidates(it.question, it.passages)
+    return vectors
 
 
 def build_spans(items: list[Item], cache: Path) -> None:
@@ -378,14 +380,30 @@ def fit_affinity(items: Sequence[Item]) -> dict[str, float]:
     return table
 
 
-def add_heldout_affinity(items: Sequence[Item]) -> None:
-    """Each question's spans get the affinity of a table fitted on the other folds' weeks."""
+def head_vectors(vectors: VectorCache) -> Callable[[Sequence[str]], np.ndarray]:
+    """Texts -> their cached MiniLM vectors (head words are filled in by :func:`fill_heads`)."""
+    return lambda texts: np.vstack([vectors.get(t) for t in texts])
+
+
+def fill_heads(items: Sequence[Item], vectors: VectorCache) -> None:
+    from .embed import MiniLMEmbeddings
+
+    vectors.fill(MiniLMEmbeddings(), sorted({it.question.head for it in items} - {""}))
+
+
+def add_heldout_affinity(items: Sequence[Item], vectors: VectorCache) -> None:
+    """Each question's spans get the affinity of a table fitted on the other folds' weeks, a head
+    word that table lacks read through its head words most like it."""
     folds = _folds(items)
+    fill_heads(items, vectors)
     for f in range(FOLDS):
         table = fit_affinity([it for it, fi in zip(items, folds) if fi != f])
+        heads = cand.HeadWords.of(table, head_vectors(vectors))
         for it, fi in zip(items, folds):
             if fi == f:
-                cand.add_affinity(it.question, it.spans, table)
+                h = it.question.head
+                near = [] if heads.knows(h) else heads.near(vectors.get(h))
+                cand.add_affinity(it.question, it.spans, table, near)
 
 
 # -- the passage reranker ---------------------------------------------------------------------------
@@ -529,7 +547,7 @@ def train(
     reranker, rerank_figs = fit_reranker(items, reorder=not read_fused)
     for name, value in rerank_figs.items():
         print(f"  {name:34s} {value:.3f}")
-    build_sentences(items, cache)
+    vectors = build_sentences(items, cache)
 
     # 1. sentence model, held-out scores
     _score_oof(
@@ -543,7 +561,7 @@ def train(
     for it in items:
         it.sentences.sort(key=lambda s: -s.score)
     build_spans(items, cache)
-    add_heldout_affinity(items)
+    add_heldout_affinity(items, vectors)
 
     # 2. span model, held-out scores
     _score_oof(
@@ -641,8 +659,9 @@ def train(
         "heldout": report["figures"],
     }
     affinity = fit_affinity(items)
+    heads = cand.HeadWords.of(affinity, head_vectors(vectors))
     model = AnswerModel(
-        sentence, span, confidence, threshold, short_threshold, short_ratio, meta, affinity, short_rules
+        sentence, span, confidence, threshold, short_threshold, short_ratio, meta, affinity, short_rules, heads
     )
     model.save(out)
     log(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")

@@ -353,6 +353,10 @@ def test_spacy_spans_in_a_worker_process_match_in_process():
         ("Which two states sued?", [], "state"),
         ("How many moons does Saturn have?", [], "how many"),
         ("What does the almanac predict?", [], "what"),
+        ("What is the filing deadline for taxpayers?", [RawSpan(8, 27, "NP"), RawSpan(32, 41, "NP")], "deadline"),
+        ("What was the name of the storms?", [RawSpan(9, 17, "NP"), RawSpan(21, 31, "NP")], "storm"),
+        ("What are the names?", [RawSpan(9, 18, "NP")], "name"),
+        ("What is it?", [], "what"),  # no noun phrase after the verb
         ("Who won?", [], "who"),
     ],
 )
@@ -416,7 +420,8 @@ def test_a_city_is_not_answered_by_a_country_nor_a_country_by_a_state():
     assert not named_in("the U.S.", "Which country told us?")  # names, not words
 
 
-def test_affinity_is_learned_per_head_word_and_falls_back_to_the_answer_type():
+def _city_and_country_table() -> dict[str, float]:
+    """The affinity table of training questions where "which city" took a city, "which country" a country."""
     from qa.train import AFFINITY_MIN, Item, fit_affinity
 
     def item(question, answer, candidates):
@@ -427,7 +432,11 @@ def test_affinity_is_learned_per_head_word_and_falls_back_to_the_answer_type():
 
     city = [item("In which city was he?", "Tehran", [("Tehran", "GPE"), ("Iran", "GPE")])] * AFFINITY_MIN
     country = [item("In which country was he?", "Iran", [("Tehran", "GPE"), ("Iran", "GPE")])] * AFFINITY_MIN
-    table = fit_affinity(city + country)
+    return fit_affinity(city + country)
+
+
+def test_affinity_is_learned_per_head_word_and_falls_back_to_the_answer_type():
+    table = _city_and_country_table()
     q = Question.read("In which city did it happen?")
     q.head = "city"
     spans = [cand.Span(0, 0, "Kyiv", "GPE"), cand.Span(0, 0, "Ukraine", "GPE")]
@@ -437,6 +446,29 @@ def test_affinity_is_learned_per_head_word_and_falls_back_to_the_answer_type():
     cand.add_affinity(q, spans, table)
     assert spans[0].features["affinity"] == table["PLACE||GPE"]
     assert spans[1].features["affinity"] == table["PLACE||GPE:COUNTRY"]
+
+
+def test_a_head_word_never_seen_is_read_through_the_head_words_most_like_it():
+    table = _city_and_country_table()
+    axes = {"city": [1.0, 0.0, 0.0], "country": [0.0, 1.0, 0.0], "town": [0.9, 0.1, 0.42], "tune": [0.0, 0.0, 1.0]}
+
+    def vectors(words):
+        v = np.array([axes[w] for w in words], dtype=np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    heads = cand.HeadWords.of(table, vectors)
+    assert heads.words == ("city", "country") and heads.knows("city") and not heads.knows("town")
+    near = heads.near(vectors(["town"])[0])
+    assert [w for w, _ in near] == ["city"]  # "country" is not like it enough
+    assert heads.near(vectors(["tune"])[0]) == []  # like nothing: the answer type's rates, as before
+    q = Question.read("In which town did it happen?")
+    q.head = "town"
+    spans = [cand.Span(0, 0, "Kyiv", "GPE"), cand.Span(0, 0, "Ukraine", "GPE")]
+    cand.add_affinity(q, spans, table, near)
+    assert spans[0].features["affinity"] == pytest.approx(table["PLACE|city|GPE"])  # read as "in which city"
+    assert spans[1].features["affinity"] == pytest.approx(table["PLACE|city|GPE:COUNTRY"])
+    stored = cand.HeadWords.from_json(json.loads(json.dumps(heads.to_json())))
+    assert stored.words == heads.words and np.allclose(stored.vectors, heads.vectors)
 
 
 def test_sentence_vector_cache_survives_being_full(monkeypatch):
@@ -459,3 +491,13 @@ def test_spacy_results_cache_survives_being_full(monkeypatch):
     for n in range(4):  # the cache fills, is emptied, and every text asked for still gets its spans
         texts = [f"text {n} {i}" for i in range(3)] + ["text 0 0"]
         assert set(nlp.find_spans(texts)) == set(texts)
+
+
+def test_the_shipped_model_reads_a_head_word_it_lacks_through_its_likes():
+    from qa.embed import MiniLMEmbeddings
+
+    model = load()
+    assert model.heads is not None and model.heads.knows("actor") and not model.heads.knows("actress")
+    reader = Reader(MiniLMEmbeddings(), model)
+    assert "actor" in [w for w, _ in reader.near_heads("actress", model.heads)]  # the real MiniLM's vectors
+    assert reader.near_heads("actor", model.heads) == []  # a row of its own

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..types import Passage
 from . import candidates as cand
-from .candidates import Question, RawSpan, Sentence, Span
+from .candidates import HeadWords, Question, RawSpan, Sentence, Span
 from .model import AnswerModel, matrix
 from .question import STRICT, TYPES
 
@@ -105,6 +105,12 @@ class Reader:
         rows = [vectors[i] for i in range(len(head))] + [self._vectors[t] for t in texts[cache_from:]]
         return np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
 
+    def near_heads(self, head: str, heads: HeadWords | None) -> list[tuple[str, float]]:
+        """The known head words through which ``head`` is read when the affinity table lacks it."""
+        if heads is None or heads.knows(head):
+            return []
+        return heads.near(self.embed([head])[0])
+
     @staticmethod
     def span_texts(sents: Sequence[Sentence]) -> list[str]:
         """The texts the NLP step must read: the best sentences."""
@@ -133,7 +139,7 @@ class Reader:
         found = find_spans([*self.span_texts(sents), q.text])
         q.head = cand.head_word(q.text, found.get(q.text, []))
         spans = self.span_candidates(q, sents, passages, found)
-        cand.add_affinity(q, spans, dict(model.affinity))
+        cand.add_affinity(q, spans, model.affinity, self.near_heads(q.head, model.heads))
         if spans:
             for sp, p in zip(spans, model.span.predict(matrix([s.features for s in spans], model.span.features))):
                 sp.score = float(p)

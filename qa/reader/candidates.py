@@ -21,13 +21,17 @@ The way of a question through it:
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import pairwise
+from typing import Any
+
+import numpy as np
 
 from ..chunk import split_sentences
 from ..cite import content_words
@@ -140,7 +144,9 @@ _WH_WORD = re.compile(r"\b(how many|how much|who(?:m|se)?|where|when|why|which|w
 def head_word(question: str, found: Sequence[RawSpan]) -> str:
     """The word naming what is asked for, singular: in the noun phrase that opens with "which" or
     "what" (as the NLP step found it), its owner if it has one ("which country's team" asks for a
-    country), else its last word; else the word after "which"/"what"; else the question word.
+    country), else its last word; else, after "what is"/"which was", the last word of the noun phrase
+    that follows ("what is the filing deadline": "deadline"; "the name of the storm": "storm"); else
+    the word after "which"/"what"; else the question word.
 
     Example: head_word("Which NFL team won?", [RawSpan(0, 14, "NP")]) -> "team";
     head_word("In which city?", []) -> "city"; head_word("Which two states sued?", []) -> "state";
@@ -156,12 +162,21 @@ def head_word(question: str, found: Sequence[RawSpan]) -> str:
     if not m:
         return ""
     wh = m.group(1).lower()
+    copula = _COPULA.match(question, m.end()) if wh in ("which", "what") else None
+    if copula:  # "What is the filing deadline ...": the noun phrase after the verb; "the name of X": X
+        phrase = next((r for r in found if r.start == copula.end() and r.label == "NP"), None)
+        if phrase and question[phrase.start : phrase.end].split()[-1].lower() in ("name", "names"):
+            of = re.compile(r"\s+of\s+").match(question, phrase.end)
+            phrase = next((r for r in found if of and r.start == of.end() and r.label == "NP"), phrase)
+        if phrase:
+            return singular(_POSSESSIVE.sub("", question[phrase.start : phrase.end].split()[-1].lower()))
     after = [w for w in re.findall(r"[a-z][\w'’-]*", question[m.end() :].lower())[:3] if not _NUMBER_WORDS.fullmatch(w)]
     if wh in ("which", "what") and after and after[0] not in _NOT_HEAD:
         return singular(_POSSESSIVE.sub("", after[0]))
     return wh
 
 
+_COPULA = re.compile(r"\s+(?:is|was|are|were|will be)\s+", re.IGNORECASE)
 _NOT_HEAD = frozenset("is was are were did does do has have had will would can could should may might must of to in on at "
                       "for by with from about happened the a an this that these those it they he she".split())  # fmt: skip
 
@@ -562,12 +577,74 @@ def affinity_keys(q: Question, span: Span) -> tuple[str, str, str]:
     return f"{q.type}|{q.head}|{label}", f"{q.type}||{label}", f"||{label}"
 
 
-def add_affinity(q: Question, spans: Sequence[Span], table: dict[str, float]) -> None:
+def add_affinity(
+    q: Question, spans: Sequence[Span], table: Mapping[str, float], near: Sequence[tuple[str, float]] = ()
+) -> None:
     """Each span's ``affinity``: how often, in the training questions, a candidate of its kind was
     the answer to a question asking for what this one asks for (a smoothed rate; the most specific
-    key the table holds). Example: "city" questions are rarely answered by a country's name."""
+    key the table holds). Example: "city" questions are rarely answered by a country's name.
+
+    A head word the table has no row for is read through ``near``, the table's head words most like it
+    with their weights (:meth:`HeadWords.near`): the span's affinity is their weighted mean, each
+    read as if the question asked for it ("which governor" as "which senator" and "which leader").
+    """
     for sp in spans:
-        sp.features["affinity"] = next((table[k] for k in affinity_keys(q, sp) if k in table), 0.0)
+        if near:
+            rows = [(_affinity(table, affinity_keys(replace(q, head=h), sp)), w) for h, w in near]
+            sp.features["affinity"] = sum(v * w for v, w in rows) / sum(w for _, w in rows)
+        else:
+            sp.features["affinity"] = _affinity(table, affinity_keys(q, sp))
+
+
+def _affinity(table: Mapping[str, float], keys: Sequence[str]) -> float:
+    return next((table[k] for k in keys if k in table), 0.0)
+
+
+#: Head words read through their neighbours: this many at most, each at least this like the question's.
+NEAR_HEADS, NEAR_COSINE = 3, 0.5
+
+
+@dataclass(frozen=True)
+class HeadWords:
+    """The head words the affinity table has rows for, with their MiniLM vectors (unit length), so
+    that a head word it lacks ("gymnast") is read as the ones most like it ("athlete", "skater").
+
+    Stored in the answer model as 8-bit integers (:meth:`to_json`); fitted by :mod:`qa.train`.
+    """
+
+    words: tuple[str, ...]
+    vectors: np.ndarray  # one unit row a word
+
+    @classmethod
+    def of(cls, table: Mapping[str, float], vector: Callable[[Sequence[str]], np.ndarray]) -> HeadWords:
+        """The head words with a row in ``table``, their vectors from ``vector`` (texts -> unit rows)."""
+        words = tuple(sorted({k.split("|")[1] for k in table} - {""}))
+        fitted = cls(words, vector(words) if words else np.zeros((0, 384), dtype=np.float32))
+        return cls.from_json(fitted.to_json())  # as stored: training reads what answering will
+
+    def knows(self, head: str) -> bool:
+        """Whether ``head`` has rows of its own (or there is no head word to read)."""
+        return not head or head in self.words
+
+    def near(self, vector: np.ndarray) -> list[tuple[str, float]]:
+        """The :data:`NEAR_HEADS` words most like ``vector`` with their cosines, those of at least
+        :data:`NEAR_COSINE`."""
+        if not self.words:
+            return []
+        cos = self.vectors @ vector
+        best = np.argsort(-cos)[:NEAR_HEADS]
+        return [(self.words[i], float(cos[i])) for i in best if cos[i] >= NEAR_COSINE]
+
+    def to_json(self) -> dict[str, Any]:
+        q8 = np.clip(np.round(self.vectors * 127), -127, 127).astype(np.int8)
+        return {"words": list(self.words), "int8": base64.b64encode(q8.tobytes()).decode()}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> HeadWords:
+        words = tuple(d["words"])
+        q8 = np.frombuffer(base64.b64decode(d["int8"]), dtype=np.int8).reshape(len(words), -1)
+        v = q8.astype(np.float32)
+        return cls(words, v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9))
 
 
 def with_numbers(text: str, found: Sequence[RawSpan]) -> list[RawSpan]:
@@ -707,17 +784,9 @@ def slots(q: Question) -> tuple[list[str], list[str]]:
 _RELATIVE = frozenset({"who", "which", "that"})
 
 
-def _stem(word: str) -> str:
-    """A crude stem, enough to match a question's wording to a sentence's: "named" and "name" -> "nam"."""
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    return word[:-1] if word.endswith("e") and len(word) > 3 else word
-
-
 def slot_match(frame: Sequence[str], words: Sequence[str], relative: bool = False) -> float:
-    """How many words of ``frame`` (up to 3) ``words`` repeats in order from its start, by stem.
+    """How many words of ``frame`` (up to 3) ``words`` repeats in order from its start, up to inflection
+    (:func:`found`: "credited" is "credit", "larger" is "large").
 
     Example: slot_match(["is", "credited", "with"], ["who", "is", "credited", "for"], relative=True) -> 2.0
     (with ``relative``, a relative pronoun opening ``words`` is passed over: the words after a span).
@@ -725,7 +794,7 @@ def slot_match(frame: Sequence[str], words: Sequence[str], relative: bool = Fals
     if relative and words and words[0] in _RELATIVE and (not frame or frame[0] != words[0]):
         words = words[1:]
     n = 0
-    while n < min(3, len(frame), len(words)) and _stem(frame[n]) == _stem(words[n]):
+    while n < min(3, len(frame), len(words)) and found(frame[n], {words[n]}):
         n += 1
     return float(n)
 

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import QAError
+from .candidates import HeadWords
 
 MODEL_FILE = "answer_model.json"
 FORMAT = 2
@@ -160,6 +161,8 @@ class AnswerModel:
     #: The short-answer rule (threshold, ratio) of a group of questions (:func:`rule_group`) where it
     #: differs from the one above; chosen by :mod:`qa.train` on held-out weeks.
     short_rules: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    #: The affinity table's head words with their vectors, through which a head word it lacks is read.
+    heads: HeadWords | None = None
 
     def short_rule(self, qtype: str) -> tuple[float, float]:
         """(threshold, ratio) of the short-answer rule for a question of answer type ``qtype``."""
@@ -197,6 +200,7 @@ class AnswerModel:
             "confidence": self.confidence.to_lists(),
             "affinity": dict(self.affinity),
             "short_rules": {g: list(r) for g, r in self.short_rules.items()},
+            **({"heads": self.heads.to_json()} if self.heads is not None else {}),
         }
 
     @classmethod
@@ -215,6 +219,7 @@ class AnswerModel:
             d.get("meta", {}),
             {str(k): float(v) for k, v in d.get("affinity", {}).items()},
             {str(g): (float(t), float(r)) for g, (t, r) in d.get("short_rules", {}).items()},
+            HeadWords.from_json(d["heads"]) if "heads" in d else None,
         )
 
     def save(self, path: Path) -> None:
