@@ -35,7 +35,7 @@ import pickle
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -380,30 +380,21 @@ def fit_affinity(items: Sequence[Item]) -> dict[str, float]:
     return table
 
 
-def head_vectors(vectors: VectorCache) -> Callable[[Sequence[str]], np.ndarray]:
-    """Texts -> their cached MiniLM vectors (head words are filled in by :func:`fill_heads`)."""
-    return lambda texts: np.vstack([vectors.get(t) for t in texts])
-
-
-def fill_heads(items: Sequence[Item], vectors: VectorCache) -> None:
-    from .embed import MiniLMEmbeddings
-
-    vectors.fill(MiniLMEmbeddings(), sorted({it.question.head for it in items} - {""}))
-
-
 def add_heldout_affinity(items: Sequence[Item], vectors: VectorCache) -> None:
     """Each question's spans get the affinity of a table fitted on the other folds' weeks, a head
     word that table lacks read through its head words most like it."""
+    from .embed import MiniLMEmbeddings
+
+    vectors.fill(MiniLMEmbeddings(), sorted({it.question.head for it in items} - {""}))
+    cached = _CachedEmbedder(vectors)
+    reader = Reader(cached)
     folds = _folds(items)
-    fill_heads(items, vectors)
     for f in range(FOLDS):
         table = fit_affinity([it for it, fi in zip(items, folds) if fi != f])
-        heads = cand.HeadWords.of(table, head_vectors(vectors))
+        heads = cand.HeadWords.of(table, cached.embed)
         for it, fi in zip(items, folds):
             if fi == f:
-                h = it.question.head
-                near = [] if heads.knows(h) else heads.near(vectors.get(h))
-                cand.add_affinity(it.question, it.spans, table, near)
+                cand.add_affinity(it.question, it.spans, table, reader.near_heads(it.question.head, heads))
 
 
 # -- the passage reranker ---------------------------------------------------------------------------
@@ -659,7 +650,7 @@ def train(
         "heldout": report["figures"],
     }
     affinity = fit_affinity(items)
-    heads = cand.HeadWords.of(affinity, head_vectors(vectors))
+    heads = cand.HeadWords.of(affinity, _CachedEmbedder(vectors).embed)  # head words filled in above
     model = AnswerModel(
         sentence, span, confidence, threshold, short_threshold, short_ratio, meta, affinity, short_rules, heads
     )

@@ -469,6 +469,8 @@ def test_a_head_word_never_seen_is_read_through_the_head_words_most_like_it():
     assert spans[1].features["affinity"] == pytest.approx(table["PLACE|city|GPE:COUNTRY"])
     stored = cand.HeadWords.from_json(json.loads(json.dumps(heads.to_json())))
     assert stored.words == heads.words and np.allclose(stored.vectors, heads.vectors)
+    none = cand.HeadWords.of({"PLACE||GPE": 0.5}, vectors)  # a table with no head word's row (a tiny fit)
+    assert none.words == () and none.near(vectors(["town"])[0]) == []
 
 
 def test_sentence_vector_cache_survives_being_full(monkeypatch):

@@ -165,11 +165,13 @@ def head_word(question: str, found: Sequence[RawSpan]) -> str:
     copula = _COPULA.match(question, m.end()) if wh in ("which", "what") else None
     if copula:  # "What is the filing deadline ...": the noun phrase after the verb; "the name of X": X
         phrase = next((r for r in found if r.start == copula.end() and r.label == "NP"), None)
-        if phrase and question[phrase.start : phrase.end].split()[-1].lower() in ("name", "names"):
-            of = re.compile(r"\s+of\s+").match(question, phrase.end)
-            phrase = next((r for r in found if of and r.start == of.end() and r.label == "NP"), phrase)
-        if phrase:
-            return singular(_POSSESSIVE.sub("", question[phrase.start : phrase.end].split()[-1].lower()))
+        last = question[phrase.start : phrase.end].split()[-1].lower() if phrase else ""
+        of = _OF.match(question, phrase.end) if phrase and last in ("name", "names") else None
+        if phrase and of:
+            then = next((r for r in found if r.start == of.end() and r.label == "NP"), None)
+            last = question[then.start : then.end].split()[-1].lower() if then else last
+        if last:
+            return singular(_POSSESSIVE.sub("", last))
     after = [w for w in re.findall(r"[a-z][\w'’-]*", question[m.end() :].lower())[:3] if not _NUMBER_WORDS.fullmatch(w)]
     if wh in ("which", "what") and after and after[0] not in _NOT_HEAD:
         return singular(_POSSESSIVE.sub("", after[0]))
@@ -177,6 +179,7 @@ def head_word(question: str, found: Sequence[RawSpan]) -> str:
 
 
 _COPULA = re.compile(r"\s+(?:is|was|are|were|will be)\s+", re.IGNORECASE)
+_OF = re.compile(r"\s+of\s+")
 _NOT_HEAD = frozenset("is was are were did does do has have had will would can could should may might must of to in on at "
                       "for by with from about happened the a an this that these those it they he she".split())  # fmt: skip
 
@@ -642,7 +645,7 @@ class HeadWords:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> HeadWords:
         words = tuple(d["words"])
-        q8 = np.frombuffer(base64.b64decode(d["int8"]), dtype=np.int8).reshape(len(words), -1)
+        q8 = np.frombuffer(base64.b64decode(d["int8"]), dtype=np.int8).reshape(len(words), -1 if words else 384)
         v = q8.astype(np.float32)
         return cls(words, v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9))
 
