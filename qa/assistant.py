@@ -281,6 +281,7 @@ class Assistant:
             k=self.k,
             fusion=self.fusion,
             rerank=self.settings.rerank,
+            rerank_model=self.settings.rerank_model,
         )
 
     @property

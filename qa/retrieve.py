@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from langchain_core.documents import Document
     from langchain_core.retrievers import BaseRetriever
 
+    from .rerank import RerankModel
+
 _TOKEN_PATTERN = r"(?u)\b\w+\b"
 
 
@@ -407,7 +409,9 @@ class HybridRetriever:
     k: int = 6
     fusion: Fusion = DEFAULT_FUSION
     rerank: bool = True  # reorder the fused candidates with the learned reranker (qa/rerank.py)
+    rerank_model: Path | None = None  # its file (default: the shipped one)
     _keyword: KeywordIndex | None = field(default=None, repr=False)
+    _rerank_loaded: RerankModel | None = field(default=None, repr=False)
 
     def keyword_index(self) -> KeywordIndex:
         generation = f"{self.store.chunks.id}/{int(self.store.state().get('generation', 0))}"
@@ -431,9 +435,8 @@ class HybridRetriever:
         k = k or self.k
         day = parse_as_of(as_of)
         fetch = self.fetch_k * (4 if filter else 1)
-        dense = self.store.dense_search(
-            self.embedder.embed_query(question), fetch, where=filter.where() if filter else None
-        )
+        vector = self.embedder.embed_query(question)
+        dense = self.store.dense_search(vector, fetch, where=filter.where() if filter else None)
         keyword = self.keyword_index().search(question, fetch)
         by_id: dict[str, Passage] = {p.id: p for p in dense}
         missing = [cid for cid, _ in keyword if cid not in by_id]
@@ -471,8 +474,6 @@ class HybridRetriever:
             rec = live.get(p.article_id)
             if rec is None:
                 continue
-            if p.dense == 0.0:  # keyword-only hit: its cosine is still wanted for relevance checks
-                p = replace(p, dense=-1.0)
             out.append(
                 replace(
                     p,
@@ -487,9 +488,23 @@ class HybridRetriever:
             )
             if len(out) == want:
                 break
+        # A keyword-only hit's cosine, from its stored vector: the reranker and the relevance gate read it.
+        found_by_keyword = [p.id for p in out if p.dense_rank is None]
+        cosines = self.store.cosines(vector, found_by_keyword)
+        out = [replace(p, dense=cosines.get(p.id, -1.0)) if p.dense_rank is None else p for p in out]
         if self.rerank:
-            out = rerank(question, out, day)
+            out = rerank(question, out, day, model=self._reranker())
         return out[:k]
+
+    def _reranker(self) -> RerankModel | None:
+        """The reranker of :attr:`rerank_model`, read once (None: the shipped one)."""
+        if self.rerank_model is None:
+            return None
+        if self._rerank_loaded is None:
+            from .rerank import load
+
+            self._rerank_loaded = load(self.rerank_model)
+        return self._rerank_loaded
 
     def as_langchain(self) -> BaseRetriever:
         """A LangChain retriever: ``invoke(question)`` returns Documents."""

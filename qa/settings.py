@@ -130,6 +130,7 @@ class Settings:
     rerank: bool = setting(
         True, "QA_RERANK", "reorder the fused passages with the reranker learned from news questions (qa/rerank.py)"
     )
+    rerank_model: Path | None = setting(None, "QA_RERANK_MODEL", "the reranker file (default: the shipped one)")
 
     #: Where each value came from: "argument", "environment" or "default".
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)

@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlparse
 
+import numpy as np
+
 from .config import setup_offline
 from .errors import QAError
 from .text import mask_credentials
@@ -465,6 +467,25 @@ class Store:
         got = self.chunks.get(ids=list(ids), include=["metadatas", "documents"])
         by_id = {id: to_passage(id, m, d) for id, m, d in zip(got["ids"], got["metadatas"], got["documents"])}
         return [by_id[i] for i in ids if i in by_id]
+
+    def cosines(self, vector: Sequence[float], ids: Sequence[str]) -> dict[str, float]:
+        """The cosine between ``vector`` and the stored vector of each chunk in ``ids`` (those the store holds).
+
+        Dense search returns its best ``k``; a chunk that only keyword search found still has a vector.
+        Stored vectors are unit length (the embedders normalise), so the cosine is their dot product.
+        """
+        if not ids:
+            return {}
+        try:
+            got = self.chunks.get(ids=list(ids), include=["embeddings"])
+        except QAError:
+            # An ingest running beside us removed one of them: Chroma fails the whole call on a vector it
+            # cannot find, so ask one by one and leave that one out (it belongs to no live article now).
+            if len(ids) == 1:
+                return {}
+            return {k: v for id in ids for k, v in self.cosines(vector, [id]).items()}
+        q = np.asarray(vector, dtype=np.float32)
+        return {id: float(np.asarray(v, dtype=np.float32) @ q) for id, v in zip(got["ids"], got["embeddings"])}
 
     def dense_search(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[Passage]:
         # No count() first: Chroma returns fewer than k when it holds fewer, and one call is faster.

@@ -795,10 +795,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("qa train: error: --split-later takes a number of weeks (1 or more) and --to DIR", file=sys.stderr)
             return 2
         later = split_later(args.data, args.split_later, args.to)
-        print(f"fit on the earlier weeks: qa train --data {args.to / 'train'} --out M.json --cache {args.to / 'cache'}")
+        print(
+            f"fit on the earlier weeks: qa train --data {args.to / 'train'} --out M.json --rerank-out R.json "
+            f"--cache {args.to / 'cache'}"
+        )
         for folder in later:
             print(
-                f"measure: QA_ANSWER_MODEL=M.json qa eval {folder / 'questions.jsonl'} "
+                f"measure: QA_ANSWER_MODEL=M.json QA_RERANK_MODEL=R.json qa eval {folder / 'questions.jsonl'} "
                 f"--articles {folder / 'articles'} --index {folder / 'index'}"
             )
         return 0

@@ -131,3 +131,21 @@ def test_later_weeks_are_split_off_as_benchmark_folders(tmp_path):
     articles, problems = load_file(later / "articles" / "a2.txt")
     assert not problems and articles[0].title == "Week 2" and articles[0].date == "2025-01-02"
     assert main(["--data", str(data), "--split-later", "0", "--to", str(out)]) == 2  # one line, no traceback
+
+
+def test_qa_rerank_model_picks_the_reranker_and_a_bad_file_is_one_line(seed_index, tmp_path, monkeypatch):
+    """A reranker fitted elsewhere (`qa train --rerank-out R.json`) is tried with QA_RERANK_MODEL=R.json."""
+    from .conftest import run_qa
+    from .test_cli import assert_clean_error
+
+    data = rerank.shipped().to_json()
+    data["meta"] = {"fitted": "elsewhere"}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(data))
+    monkeypatch.setenv("QA_RERANK_MODEL", str(path))
+    a = Assistant(seed_index)
+    assert a.search("How many US troops are in Iraq?", k=3)
+    assert a.retriever._reranker().meta == {"fitted": "elsewhere"}
+    path.write_text("{not json")
+    r = run_qa("ask", "--index", str(seed_index), "How many US troops are in Iraq?", env={"QA_RERANK_MODEL": str(path)})
+    assert_clean_error(r, 1, "rerank model", "damaged", "python -m qa.train")

@@ -63,6 +63,49 @@ def test_keyword_and_dense_search_see_the_title_but_passages_quote_the_chunk(tmp
     assert not np.allclose(stored, a.embedder.embed([hit.text])[0], atol=1e-3)
 
 
+def test_a_keyword_only_hit_carries_its_own_cosine(tmp_path):
+    """The dense list is the best ``fetch_k``; a chunk only BM25 found gets its cosine from its stored vector."""
+    folder = tmp_path / "in"
+    for n in range(6):
+        write(
+            folder, f"f{n}.txt", f"Ferry news {n}", "2024-08-02", f"The harbor ferry number {n} sailed on time today."
+        )
+    write(folder, "z.txt", "Budget", "2024-08-01", "The council passed the Quorvex budget after a long night.")
+    a = Assistant(tmp_path / "index")
+    a.ingest([folder])
+    a.retriever.fusion = replace(a.retriever.fusion, fetch_k=2)
+    question = "When did the harbor ferry sail? Quorvex"  # the ferries by cosine, the budget by its rare word
+    hits = a.search(question, k=3)
+    keyword_only = [p for p in hits if p.dense_rank is None]
+    assert keyword_only and any("Quorvex" in p.text for p in keyword_only)
+    q = a.embedder.embed([question])[0]
+    for p in hits:
+        assert p.dense == pytest.approx(
+            float(a.embedder.embed([indexed_text(p.text, p.title, p.date)])[0] @ q), abs=1e-4
+        )
+
+
+def test_cosines_leave_out_a_chunk_whose_vector_an_ingest_just_removed(seed_index, monkeypatch):
+    """Chroma fails a whole get when one id's vector is gone mid-write: the others still get their cosine."""
+    from types import SimpleNamespace
+
+    from qa.errors import QAError
+
+    a = Assistant(seed_index)
+    question = "How many US troops are in Iraq?"
+    ids = [p.id for p in a.search(question, k=3)]
+    real = a.store.chunks.get
+
+    def get(ids, include):
+        if "gone:0" in ids:
+            raise QAError("the index is damaged (Error executing plan: Internal error: Error finding id)")
+        return real(ids=ids, include=include)
+
+    monkeypatch.setattr(a.store, "chunks", SimpleNamespace(get=get))
+    vector = a.embedder.embed_query(question)
+    assert set(a.store.cosines(vector, [*ids, "gone:0"])) == set(ids)
+
+
 def test_a_new_title_gives_new_vectors(tmp_path):
     folder = tmp_path / "in"
     f = write(folder, "a.txt", "Harbor vote", "2024-08-02", "The council approved twelve new ferries for the harbor.")
