@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -411,7 +412,6 @@ class HybridRetriever:
     rerank: bool = True  # reorder the fused candidates with the learned reranker (qa/rerank.py)
     rerank_model: Path | None = None  # its file (default: the shipped one)
     _keyword: KeywordIndex | None = field(default=None, repr=False)
-    _rerank_loaded: RerankModel | None = field(default=None, repr=False)
 
     def keyword_index(self) -> KeywordIndex:
         generation = f"{self.store.chunks.id}/{int(self.store.state().get('generation', 0))}"
@@ -488,23 +488,20 @@ class HybridRetriever:
             )
             if len(out) == want:
                 break
-        # A keyword-only hit's cosine, from its stored vector: the reranker and the relevance gate read it.
+        # A keyword-only hit's cosine, from its stored vector: the relevance gate reads it.
         found_by_keyword = [p.id for p in out if p.dense_rank is None]
         cosines = self.store.cosines(vector, found_by_keyword)
         out = [replace(p, dense=cosines.get(p.id, -1.0)) if p.dense_rank is None else p for p in out]
         if self.rerank:
-            out = rerank(question, out, day, model=self._reranker())
+            out = rerank(question, out, day, model=self.reranker)
         return out[:k]
 
-    def _reranker(self) -> RerankModel | None:
+    @cached_property
+    def reranker(self) -> RerankModel | None:
         """The reranker of :attr:`rerank_model`, read once (None: the shipped one)."""
-        if self.rerank_model is None:
-            return None
-        if self._rerank_loaded is None:
-            from .rerank import load
+        from .rerank import load
 
-            self._rerank_loaded = load(self.rerank_model)
-        return self._rerank_loaded
+        return load(self.rerank_model) if self.rerank_model else None
 
     def as_langchain(self) -> BaseRetriever:
         """A LangChain retriever: ``invoke(question)`` returns Documents."""

@@ -145,7 +145,7 @@ def test_qa_rerank_model_picks_the_reranker_and_a_bad_file_is_one_line(seed_inde
     monkeypatch.setenv("QA_RERANK_MODEL", str(path))
     a = Assistant(seed_index)
     assert a.search("How many US troops are in Iraq?", k=3)
-    assert a.retriever._reranker().meta == {"fitted": "elsewhere"}
+    assert a.retriever.reranker.meta == {"fitted": "elsewhere"}
     path.write_text("{not json")
     r = run_qa("ask", "--index", str(seed_index), "How many US troops are in Iraq?", env={"QA_RERANK_MODEL": str(path)})
     assert_clean_error(r, 1, "rerank model", "damaged", "python -m qa.train")
