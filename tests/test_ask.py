@@ -47,6 +47,33 @@ def test_answers_fact_with_citation_quoting_it(seed_backend, article_texts, ques
         assert f"[{c.n}]" in answer.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "short"),
+    [
+        ("How many US troops does Iraq host?", "2,500"),
+        ("How many U.S. troops were killed in the January attack on Tower 22 in Jordan?", "Three"),
+        ("Which carrier strike group has the U.S. moved to the Middle East?", "USS Abraham Lincoln"),
+        ("In which city was Ismail Haniyeh when he was assassinated?", "Tehran"),
+        ("Which top Hezbollah military leader did Israeli forces strike?", "Fuad Shukr"),
+        pytest.param(
+            "Which airbase in western Iraq was attacked?",
+            "Al-Asad",
+            # The sentences hold "Al-Asad Airbase" (the test above passes), but the short answer is
+            # "personnel" (0.29) over "Al-Asad Airbase" (0.16): the span repeats the question's word
+            # "airbase", which counts against it. A feature for a span naming the question's head word
+            # fixes it (0.51), but the fit carrying it was level on the practice sets and the later
+            # weeks and lost a refusal here (README, "Measured, not shipped"), so it is not shipped.
+            marks=pytest.mark.xfail(strict=True, reason="answer model 25 answers 'personnel' (issue 16)"),
+        ),
+    ],
+)
+def test_short_answer_names_the_fact_and_is_quoted_from_its_citation(seed_backend, question, short):
+    answer = seed_backend.assistant.ask(question)
+    assert answer.short_answer is not None and short in answer.short_answer
+    cited = next(c for c in answer.citations if c.n == answer.short_citation)
+    assert answer.short_answer in cited.quote or answer.short_answer in cited.title
+
+
 @pytest.mark.parametrize("question", ["What is the capital of France?", "Who won the 2022 FIFA World Cup?"])
 def test_refuses_what_the_articles_cannot_answer(seed_backend, question):
     answer = seed_backend.assistant.ask(question)
