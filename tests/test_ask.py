@@ -62,7 +62,7 @@ def test_answers_fact_with_citation_quoting_it(seed_backend, article_texts, ques
             # "personnel" (0.29) over "Al-Asad Airbase" (0.16): the span repeats the question's word
             # "airbase", which counts against it. A feature for a span naming the question's head word
             # fixes it (0.51), but the fit carrying it was level on the practice sets and the later
-            # weeks and lost a refusal here (README, "Measured, not shipped"), so it is not shipped.
+            # weeks and lost a refusal here (README, "How answers are chosen"), so it is not shipped.
             marks=pytest.mark.xfail(strict=True, reason="answer model 25 answers 'personnel' (issue 16)"),
         ),
     ],
