@@ -228,6 +228,35 @@ def test_short_answer_only_when_likelier_than_the_best_sentence():
     assert short_span(model, spans, [best, other], "PERSON").text == "Lloyd Austin"  # the fullest form of the name
 
 
+@pytest.mark.parametrize(
+    "sentence, span, credit",
+    [
+        ("(CNN) The 74th Emmy Awards were presented Monday in Los Angeles.", "CNN", True),
+        ("New York (CNN Business) Subway is launching a new menu.", "CNN Business", True),
+        ("New York (CNN Business) KFC is trying out a new nugget.", "New York (CNN Business) KFC", True),
+        ("NEW YORK (AP) — The Brooklyn Nets refused to fire Steve Nash.", "AP", True),
+        ("New York (CNN Business) Subway is launching a new menu.", "New York", False),  # the dateline's place
+        ("New York (CNN Business) Subway is launching a new menu.", "Subway", False),
+        ("(CNN) CNN reported that the storm had passed.", "CNN", False),  # said again: the sentence is about it
+        ("EL PASO, TX – The airspace over this border city's airport was closed.", "EL PASO", False),
+        ("The AP reported that (AP) photographers were there.", "AP", False),  # no credit opens it
+    ],
+)
+def test_a_news_agencys_credit_is_not_an_answer(sentence, span, credit):
+    assert cand.in_credit(sentence, span) is credit
+
+
+def test_the_short_answer_passes_over_a_credit_to_the_next_span():
+    from qa.reader import short_span
+
+    empty = Trees((), ())
+    model = AnswerModel(empty, empty, empty, 0.1, 0.05, 0.0, {})
+    sent = cand.Sentence(0, "New York (CNN Business) Subway is launching a new menu.", 0, score=0.6)
+    spans = [cand.Span(0, 0, "CNN Business", "ORG", score=0.5), cand.Span(0, 0, "Subway", "ORG", score=0.3)]
+    assert short_span(model, spans, [sent], "ORG").text == "Subway"
+    assert short_span(model, spans[:1], [sent], "ORG") is None  # nothing else: the sentence answers alone
+
+
 def test_a_group_of_questions_may_have_its_own_short_answer_rule():
     from qa.reader import gives_short
 

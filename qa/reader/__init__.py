@@ -155,11 +155,12 @@ class Reader:
 
 
 def short_span(model: AnswerModel, spans: Sequence[Span], sents: Sequence[Sentence], qtype: str) -> Span | None:
-    """The short answer: the best span when it is likely enough (:func:`gives_short`), as the
-    fullest form of its name."""
-    if not spans or not gives_short(model, spans[0], sents, qtype):
+    """The short answer: the best span that is not a news agency's credit (:func:`~qa.reader.candidates.in_credit`:
+    "(CNN Business)") when it is likely enough (:func:`gives_short`), as the fullest form of its name."""
+    best = next((sp for sp in spans if not cand.in_credit(sents[sp.sentence].text, sp.text)), None)
+    if best is None or not gives_short(model, best, sents, qtype):
         return None
-    return fuller_name(spans[0], spans)
+    return fuller_name(best, spans)
 
 
 def gives_short(model: AnswerModel, span: Span, sents: Sequence[Sentence], qtype: str) -> bool:

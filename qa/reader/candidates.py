@@ -74,6 +74,8 @@ _CREDIT = re.compile(
 
 
 _GLUED_QUESTION = re.compile(r"[a-z]\?[A-Z]")
+# A news agency's credit opening a sentence ("(CNN)", "London (CNN Business)", "NEW YORK (AP) —"): who wrote it.
+_AGENCY = re.compile(r"^\s*(?:[A-Z][\w.'’]*(?:[ ,]+[A-Z][\w.'’]*){0,4}\s*)?\((CNN[\w ]*|AP|Reuters|AFP)\)")
 
 
 def is_statement(sentence: str) -> bool:
@@ -95,6 +97,22 @@ def is_statement(sentence: str) -> bool:
     if s[-1] not in ".!\"'”’)" and len(words) < 12:
         return False  # a sub-heading or a caption fragment
     return any(ch.islower() for ch in s)
+
+
+def in_credit(sentence: str, span: str) -> bool:
+    """Whether ``span`` is read from the news agency's credit that opens ``sentence`` ("(CNN)",
+    "New York (CNN Business)", "NEW YORK (AP) —") and the sentence does not say it again: who wrote
+    the story is no answer to what it says. The dateline's place is kept: it is where the story happens
+    ("EL PASO, TX – The airspace over this border city's airport ...").
+
+    Example: in_credit("New York (CNN Business) Subway is launching a new menu.", "CNN Business") -> True;
+    in_credit("New York (CNN Business) Subway is launching a new menu.", "New York") -> False
+    """
+    m = _AGENCY.match(sentence)
+    if m is None:
+        return False
+    at = sentence.find(span)
+    return at >= 0 and at < m.end(1) + 1 and at + len(span) > m.start(1) - 1 and span not in sentence[m.end() :]
 
 
 @dataclass
