@@ -244,6 +244,40 @@ def _contains(text: str, needle: str) -> bool:
     return contains(text, needle)
 
 
+def own_sources(data: Path, items: Sequence[Item]) -> np.ndarray:
+    """Per item, whether a gold answer occurs in one of the articles that the question's own web
+    search returned (``articles`` in questions.jsonl): the quiz's sources, where the answer is not a
+    chance mention in another week's story. All False when the data names none.
+
+    Example: for "Which food chain launched a redesigned menu?" (gold "Subway") whose search returned
+    "Subway is launching a new menu": True; another story of the pool saying "the subway" does not count.
+    """
+    own: dict[str, list[str]] = {}
+    for line in (data / "questions.jsonl").open(encoding="utf-8"):
+        q = json.loads(line)
+        own[q["question_id"]] = q.get("articles") or []
+    wanted = {a for ids in own.values() for a in ids}
+    texts: dict[str, str] = {}
+    if wanted:
+        with gzip.open(data / "articles.jsonl.gz", "rt", encoding="utf-8") as f:
+            for line in f:
+                a = json.loads(line)
+                if a["id"] in wanted:
+                    texts[a["id"]] = normalize(a["text"])
+    return np.array(
+        [
+            any(
+                _contains(texts.get(a, ""), normalize(x))
+                for a in own.get(it.id, [])
+                for x in it.answers
+                if normalize(x)
+            )
+            for it in items
+        ],
+        dtype=bool,
+    )
+
+
 def _with(p: Passage, keyword: float, score: float) -> Passage:
     return replace(p, keyword=keyword, score=score)
 
@@ -617,7 +651,7 @@ def train(
         span=np.array([it.spans[0].score if it.spans else 0.0 for it in items]),
         weeks=np.array([it.week for it in items]),
     )
-    report = _report(items, held, threshold, rule, labels, answerable, findable_mask)
+    report = _report(items, held, threshold, rule, labels, answerable, findable_mask, own_sources(data, items))
     for line in report["lines"]:
         print(line)
 
@@ -693,6 +727,7 @@ def _report(
     labels: np.ndarray,
     answerable: np.ndarray,
     findable: np.ndarray,
+    own: np.ndarray | None = None,
 ) -> dict[str, Any]:
     answered = held >= threshold
     outs = [_outcome(it, rule) for it in items]
@@ -724,6 +759,20 @@ def _report(
             )
         ),
     }
+    if own is not None and own.any():
+        # where the answers are lost, on the questions whose own search results hold the answer
+        mine = [(it, o, a) for it, o, a, m in zip(items, outs, answered, own) if m]
+        holds = [[any(occurs(x, s.text) for x in it.answers) for s in it.sentences] for it, _, _ in mine]
+        figs |= {
+            "own_sources_share": float(own.mean()),
+            "own_passage_hit_at_k": float(
+                np.mean([any(occurs(x, p.text) for x in it.answers for p in it.passages) for it, _, _ in mine])
+            ),
+            "own_sentence_hit_at_6": float(np.mean([any(h[: cand.SPAN_SENTENCES]) for h in holds])),
+            "own_sentence_hit_at_1": float(np.mean([any(h[:1]) for h in holds])),
+            "own_short_accuracy": float(np.mean([o[0] for _, o, _ in mine])),
+            "own_accuracy_answered": float(np.mean([o[0] and a for _, o, a in mine])),
+        }
     lines = ["held-out weeks (5 folds by week), training data:"]
     lines += [f"  {k:34s} {v:.3f}" if isinstance(v, float) else f"  {k:34s} {v}" for k, v in figs.items()]
     return {"figures": figs, "lines": lines}

@@ -133,6 +133,34 @@ def test_later_weeks_are_split_off_as_benchmark_folders(tmp_path):
     assert main(["--data", str(data), "--split-later", "0", "--to", str(out)]) == 2  # one line, no traceback
 
 
+def test_own_sources_count_only_the_articles_the_questions_search_returned(tmp_path):
+    """The report's "own" figures: a gold answer in one of the question's own search results, not in
+    another story of the pool."""
+    import gzip
+
+    from qa.reader.candidates import Question
+    from qa.train import Item, own_sources
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [
+        ("q0", ["a0"], ["Subway"]),
+        ("q1", ["a1"], ["Subway"]),
+        ("q2", [], ["Subway"]),
+        ("q3", ["a0", "zz"], ["Ann"]),
+    ]
+    with (data / "questions.jsonl").open("w") as f:
+        for qid, arts, answers in rows:
+            q = {"question_id": qid, "question": "Which chain?", "date": "2025-01-02", "answers": answers}
+            f.write(json.dumps({**q, "week": "20250103", "articles": arts}) + "\n")
+    with gzip.open(data / "articles.jsonl.gz", "wt") as f:
+        for aid, text in [("a0", "Subway is launching a new menu."), ("a1", "The mayor spoke.")]:
+            a = {"id": aid, "week": "20250103", "title": "", "url": None, "date": "2025-01-02", "text": text}
+            f.write(json.dumps(a) + "\n")
+    items = [Item(qid, "20250103", Question.read("Which chain?"), answers, [], True) for qid, _, answers in rows]
+    assert own_sources(data, items).tolist() == [True, False, False, False]
+
+
 def test_qa_rerank_model_picks_the_reranker_and_a_bad_file_is_one_line(seed_index, tmp_path, monkeypatch):
     """A reranker fitted elsewhere (`qa train --rerank-out R.json`) is tried with QA_RERANK_MODEL=R.json."""
     from .conftest import run_qa
