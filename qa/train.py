@@ -264,18 +264,11 @@ def own_sources(data: Path, items: Sequence[Item]) -> np.ndarray:
                 a = json.loads(line)
                 if a["id"] in wanted:
                     texts[a["id"]] = normalize(a["text"])
-    return np.array(
-        [
-            any(
-                _contains(texts.get(a, ""), normalize(x))
-                for a in own.get(it.id, [])
-                for x in it.answers
-                if normalize(x)
-            )
-            for it in items
-        ],
-        dtype=bool,
-    )
+    found = []
+    for it in items:
+        needles = [n for n in map(normalize, it.answers) if n]
+        found.append(any(_contains(texts.get(a, ""), n) for a in own.get(it.id, []) for n in needles))
+    return np.array(found, dtype=bool)
 
 
 def _with(p: Passage, keyword: float, score: float) -> Passage:
@@ -762,11 +755,11 @@ def _report(
     if own is not None and own.any():
         # where the answers are lost, on the questions whose own search results hold the answer
         mine = [(it, o, a) for it, o, a, m in zip(items, outs, answered, own) if m]
-        holds = [[any(occurs(x, s.text) for x in it.answers) for s in it.sentences] for it, _, _ in mine]
+        holds = [[sentence_label(s, it.answers) for s in it.sentences] for it, _, _ in mine]
         figs |= {
             "own_sources_share": float(own.mean()),
             "own_passage_hit_at_k": float(
-                np.mean([any(occurs(x, p.text) for x in it.answers for p in it.passages) for it, _, _ in mine])
+                np.mean([any(passage_label(p, it.answers) for p in it.passages) for it, _, _ in mine])
             ),
             "own_sentence_hit_at_6": float(np.mean([any(h[: cand.SPAN_SENTENCES]) for h in holds])),
             "own_sentence_hit_at_1": float(np.mean([any(h[:1]) for h in holds])),
