@@ -26,7 +26,7 @@ import re
 from collections.abc import Sequence
 
 from .chunk import split_sentences
-from .text import LEADING_MARKERS, MARKER
+from .text import LEADING_MARKERS, MARKER, ends_in_abbreviation
 from .types import REFUSAL, SHORT_PREFIX, Answer, Citation, Conflict, ConflictValue, Passage, Sentence
 
 SUPPORT_THRESHOLD = 0.6
@@ -148,8 +148,8 @@ def split_short(draft: str) -> tuple[str | None, list[int], str]:
     line, _, rest = text[len(SHORT_PREFIX) :].partition("\n")
     ns = [n for _, _, found in parse_markers(line) for n in found]
     short = MARKER.sub("", line).strip()
-    if not short.endswith(("Jr.", "Sr.", "Inc.", "Co.")):
-        short = short.rstrip(".")
+    if not (short.endswith(".") and ends_in_abbreviation(short[:-1])):
+        short = short.rstrip(".")  # a sentence's stop, not the one of "U.S." or "Jr."
     short = short.strip().strip('*"“”').strip()
     return short or None, ns, rest
 

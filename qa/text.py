@@ -74,6 +74,25 @@ def is_date_word(word: str) -> bool:
     return bool(_DATE_WORD.match(word))
 
 
+#: Weekdays and months as news shortens them too: "Mon", "Tues", "Jan", "Sept".
+CALENDAR_WORDS = frozenset(
+    {*WEEKDAYS, *MONTHS, *(w[:3] for w in WEEKDAYS + MONTHS), "tues", "wednes", "thur", "thurs", "sept"}
+)
+
+# -- abbreviations -----------------------------------------------------------------------------
+
+_ABBREVIATION = re.compile(r"(?:\b[A-Za-z]\.[A-Za-z]|\b(?:Jr|Sr|Inc|Corp|Co|Ltd|St|Mt|Ft))$")
+
+
+def ends_in_abbreviation(text: str) -> bool:
+    """Whether ``text`` ends in an abbreviation whose full stop belongs to it (the stop left off).
+
+    Example: ends_in_abbreviation("the U.S") -> True; ends_in_abbreviation("8 p.m") -> True;
+    ends_in_abbreviation("Martin Luther King Jr") -> True; ends_in_abbreviation("Iraq") -> False
+    """
+    return _ABBREVIATION.search(text) is not None
+
+
 # -- URLs --------------------------------------------------------------------------------------
 
 

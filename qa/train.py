@@ -535,7 +535,7 @@ def _outcome(it: Item, rule: AnswerModel) -> tuple[bool, float, str]:
     """(hit, f1, answer text) of what the reader would say for this item, with the model's short-answer rule."""
     if not it.sentences:
         return False, 0.0, ""
-    short = short_span(rule, it.spans, it.sentences, it.question.type)
+    short = short_span(rule, it.spans, it.sentences, it.question.type, it.question.head)
     if short is not None:
         text = short.text
     else:
@@ -748,7 +748,11 @@ def _report(
         **{f"short_rule_{g}": f"{t} / {r}" for g, (t, r) in rule.short_rules.items()},
         "short_share_answered": float(
             np.mean(
-                [short_span(rule, it.spans, it.sentences, it.question.type) is not None for it in items if it.sentences]
+                [
+                    short_span(rule, it.spans, it.sentences, it.question.type, it.question.head) is not None
+                    for it in items
+                    if it.sentences
+                ]
             )
         ),
     }

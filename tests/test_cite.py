@@ -77,6 +77,9 @@ def test_split_short_worked_examples():
     )
     assert split_short("short answer: **Lloyd Austin**.\nHe spoke [2].")[:2] == ("Lloyd Austin", [])
     assert split_short("Iraq hosts 2,500 US troops [1].") == (None, [], "Iraq hosts 2,500 US troops [1].")
+    assert split_short("Short answer: the U.S. [1]\nx")[0] == "the U.S."  # an abbreviation keeps its stop
+    assert split_short("Short answer: Martin Luther King Jr. [1]\nx")[0] == "Martin Luther King Jr."
+    assert split_short("Short answer: Baghdad. [1]\nx")[0] == "Baghdad"  # a sentence's stop goes
 
 
 def test_short_answer_is_kept_only_when_a_cited_passage_holds_it():

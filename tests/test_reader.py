@@ -257,6 +257,65 @@ def test_the_short_answer_passes_over_a_credit_to_the_next_span():
     assert short_span(model, spans[:1], [sent], "ORG") is None  # nothing else: the sentence answers alone
 
 
+def test_a_span_keeps_the_full_stop_of_its_abbreviation():
+    q = Question.read("Which country's team came to watch her?")
+    text = "The U.S. men's basketball team came to watch, as did Washington, D.C. fans and Martin Luther King Jr."
+    sents = cand.sentences(q, [_passage(text)])
+    cand.add_dense(sents, [0.5] * len(sents))
+    found = {
+        text: [
+            RawSpan(text.index(t), text.index(t) + len(t), label)
+            for t, label in (("U.S.", "GPE"), ("Washington, D.C.", "GPE"), ("Martin Luther King Jr", "PERSON"))
+        ]
+    }  # the last as spaCy may cut it, before the sentence's own stop
+    texts = sorted(s.text for s in cand.spans(q, [_passage(text)], list(enumerate(sents)), found))
+    assert texts == ["Martin Luther King Jr.", "U.S.", "Washington, D.C."]  # the stops kept
+    assert all(t in text for t in texts)  # still verbatim copies
+    assert cand.with_abbreviation("Iraq", "the base in Iraq.") == "Iraq"  # a sentence's own full stop stays out
+    assert cand.norm_span("U.S.") == cand.norm_span("U.S")  # agreement and features read them alike
+
+
+@pytest.mark.parametrize(
+    "short, candidates, shown",
+    [
+        (("Golden Knights", "ORG"), [("Vegas Golden Knights", "ORG")], "Vegas Golden Knights"),
+        (("Virginia", "GPE"), [("Richmond, Virginia", "GPE")], "Richmond, Virginia"),
+        (("Bed Bath", "PROPN"), [("Bed Bath & Beyond", "ORG")], "Bed Bath & Beyond"),  # a cut run of names
+        (("Voyager", "PROPN"), [("Voyager 1", "PRODUCT")], "Voyager 1"),
+        (("Joe Biden", "PERSON"), [("President Joe Biden", "NP")], "President Joe Biden"),
+        (("Trump", "PERSON"), [("Trump Media", "ORG")], "Trump"),  # another thing, not a fuller name
+        (("Instagram", "ORG"), [("Facebook, Instagram", "ORG")], "Instagram"),  # a list, not a name
+        (("milk", "NP"), [("whole milk", "NP")], "milk"),  # lower-case words are not part of a name
+        (("Kentucky State Fair", "ORG"), [("The Kentucky State Fair", "ORG")], "Kentucky State Fair"),
+        (("Golden Knights", "ORG"), [("the Vegas Golden Knights fans", "NP")], "Golden Knights"),  # too many words
+        (("$11 million", "MONEY"), [("$11 million Sanders", "NP")], "$11 million"),  # a number is whole
+        (("Syria", "GPE"), [("Turkey, Syria", "GPE")], "Syria"),  # two countries, not a city in one
+        (("Davos", "GPE"), [("Davos Jan", "NP")], "Davos"),  # a date is not part of a name
+        (("Amazon", "ORG"), [("Amazon Web Services", "ORG")], "Amazon"),  # a part of the company
+        (("Mount Etna", "LOC"), [("Italy's Mount Etna", "NP")], "Mount Etna"),  # its owner, not its name
+        (("Kamala Harris", "PERSON"), [("51 53 Kamala Harris", "NP")], "Kamala Harris"),  # a poll's columns
+        (("Aaron", "PERSON"), [("Aaron Judge", "PERSON")], "Aaron Judge"),
+    ],
+)
+def test_the_short_answer_is_the_whole_name_its_sentence_gives(short, candidates, shown):
+    from qa.reader import completed
+
+    best = cand.Span(0, 0, *short, score=0.6)
+    others = [cand.Span(0, 0, *c, score=0.2) for c in candidates]
+    elsewhere = [cand.Span(1, 1, *c, score=0.9) for c in candidates]  # another sentence's words are not its own
+    assert completed(best, [best, *others]).text == shown
+    assert completed(best, [best, *elsewhere]).text == short[0]
+
+
+def test_a_state_asked_for_is_not_widened_to_a_city_in_it():
+    from qa.reader import completed
+
+    best = cand.Span(0, 0, "Mississippi", "GPE", score=0.6)
+    city = cand.Span(0, 0, "Jackson, Mississippi", "GPE", score=0.2)
+    assert completed(best, [best, city], head="state").text == "Mississippi"
+    assert completed(best, [best, city], head="city").text == "Jackson, Mississippi"
+
+
 def test_a_group_of_questions_may_have_its_own_short_answer_rule():
     from qa.reader import gives_short
 

@@ -13,6 +13,7 @@ span model -> confidence. The same functions make the features at training time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,8 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from ..text import CALENDAR_WORDS
 from ..types import Passage
 from . import candidates as cand
+from . import places
 from .candidates import HeadWords, Question, RawSpan, Sentence, Span
 from .model import AnswerModel, matrix
 from .question import STRICT, TYPES
@@ -146,7 +149,7 @@ class Reader:
             spans.sort(key=lambda s: -s.score)
         conf = confidence_features(q, sents, spans)
         confidence = float(model.confidence.predict(matrix([conf], model.confidence.features))[0])
-        short = short_span(model, spans, sents, q.type)
+        short = short_span(model, spans, sents, q.type, q.head)
         if short is None and q.type in STRICT:
             confidence = min(confidence, model.threshold - 1e-6)  # a "how many" needs a number
         reading = Reading(q, sents, spans, confidence, short)
@@ -154,13 +157,16 @@ class Reader:
         return reading
 
 
-def short_span(model: AnswerModel, spans: Sequence[Span], sents: Sequence[Sentence], qtype: str) -> Span | None:
+def short_span(
+    model: AnswerModel, spans: Sequence[Span], sents: Sequence[Sentence], qtype: str, head: str = ""
+) -> Span | None:
     """The short answer: the best span that is not a news agency's credit (:func:`~qa.reader.candidates.in_credit`:
-    "(CNN Business)") when it is likely enough (:func:`gives_short`), as the fullest form of its name."""
+    "(CNN Business)") when it is likely enough (:func:`gives_short`), as the fullest form of its name
+    (:func:`fuller_name`, then :func:`completed`)."""
     best = next((sp for sp in spans if not cand.in_credit(sents[sp.sentence].text, sp.text)), None)
     if best is None or not gives_short(model, best, sents, qtype):
         return None
-    return fuller_name(best, spans)
+    return completed(fuller_name(best, spans), spans, head)
 
 
 def gives_short(model: AnswerModel, span: Span, sents: Sequence[Sentence], qtype: str) -> bool:
@@ -189,6 +195,60 @@ def fuller_name(short: Span, spans: Sequence[Span]) -> Span:
         and s.text.endswith(f" {short.text}")
         and len(s.text.split()) <= len(short.text.split()) + 2
     ]
+    return max(longer, key=lambda s: s.score) if longer else short
+
+
+_LEADING = frozenset("The A An This That These Those Its His Her Their Our".split())
+_POSSESSIVE = re.compile(r"['’]s?$")  # "Italy's Mount Etna": the owner, not the name
+_NAMED = frozenset({"PERSON", "PROPN", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "NP"})
+
+
+def completed(short: Span, spans: Sequence[Span], head: str = "") -> Span:
+    """A name completed by the words its own sentence reads with it: the best candidate of the same
+    sentence that holds the span and at most two more capitalised words or numbers ("of", "&" too, and
+    a comma after a place), when that candidate is a name of the same kind or a noun phrase, or the
+    span was a bare run of proper nouns. The eval counts an answer right when it holds the gold, so a
+    cut name ("Golden Knights", "Aaron") loses where the whole one wins. A month or a weekday is not
+    part of a name, nor is the city before a state or country that the question's ``head`` asks for.
+
+    Examples: "Golden Knights" -> "Vegas Golden Knights"; "Virginia" -> "Richmond, Virginia";
+    "Bed Bath" -> "Bed Bath & Beyond"; "Voyager" -> "Voyager 1"; "Joe Biden" -> "President Joe Biden";
+    not "Trump" -> "Trump Media", "Amazon" -> "Amazon Web Services" or "Mount Etna" -> "Italy's Mount Etna".
+    """
+    if short.label not in _NAMED:
+        return short  # a number or a date is whole as it is ("$11 million", not "$11 million Sanders")
+    pattern = re.compile(rf"(?<!\w){re.escape(short.text)}(?!\w)")
+    place = places.kind(short.text)
+    asked = place in {"country": ("COUNTRY",), "nation": ("COUNTRY",), "state": ("STATE",)}.get(head, ())
+
+    def part_of_name(word: str, after: bool) -> bool:
+        if word in _LEADING or word.endswith(",") or word.rstrip(".").lower() in CALENDAR_WORDS:
+            return False
+        if word.isdigit():
+            return after  # "Voyager 1", "S&P 500"; numbers before a name are another column's
+        if word in ("of", "&"):
+            return True
+        return word[:1].isupper() and (after or not _POSSESSIVE.search(word))
+
+    def completes(s: Span) -> bool:
+        same_kind = s.label == short.label or s.label == "NP" or short.label == "PROPN"
+        m = pattern.search(s.text) if s is not short and s.sentence == short.sentence and same_kind else None
+        if m is None:
+            return False
+        before, after = s.text[: m.start()].split(), s.text[m.end() :].split()
+        if after and (short.label == "ORG" or (short.label == "PERSON" and s.label != "PERSON")):
+            return False  # "Amazon Web Services" is a part of Amazon, "Trump Media" not Trump
+        if before and before[-1].endswith(","):
+            if not place or asked or places.kind(" ".join(before)[:-1]):
+                return False  # "Richmond, Virginia"; not "Turkey, Syria", nor a city when a state is asked for
+            before[-1] = before[-1][:-1]
+        return (
+            1 <= len(before) + len(after) <= 2
+            and all(part_of_name(w, False) for w in before)
+            and all(part_of_name(w, True) for w in after)
+        )
+
+    longer = [s for s in spans if completes(s)]
     return max(longer, key=lambda s: s.score) if longer else short
 
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from ..chunk import split_sentences
 from ..cite import content_words
+from ..text import ends_in_abbreviation
 from ..types import Passage
 from . import places
 from .question import COMPATIBLE, STRICT, TYPES, answer_type, is_head
@@ -438,6 +439,18 @@ _DROP = re.compile(r"^(the|a|an|this|that|these|those|its|his|her|their|our|some
                    re.IGNORECASE)  # fmt: skip
 
 
+def with_abbreviation(span: str, text: str) -> str:
+    """A span cut from ``text`` keeps the full stop that ends its abbreviation: trimming a span's
+    punctuation must not leave "U.S" or "Jr" (the stop is in the text, so the span stays a verbatim copy).
+
+    Examples: with_abbreviation("the U.S", "the U.S. team") -> "the U.S."; with_abbreviation("8 p.m", "at 8 p.m.")
+    -> "8 p.m."; with_abbreviation("Iraq", "in Iraq.") -> "Iraq"
+    """
+    if not ends_in_abbreviation(span) or f"{span}." not in text:
+        return span
+    return f"{span}."
+
+
 def norm_span(text: str) -> str:
     """A span as compared for agreement: lower case, words only.
 
@@ -488,7 +501,9 @@ def spans(
         q_positions = [i for i, w in enumerate(folded) if found(w, q_tokens)]
         raws = titled(text, numbered(text, with_numbers(text, found_spans.get(text, ()))))
         for raw in joined(q, text, raws):
-            span_text = _POSSESSIVE.sub("", text[raw.start : raw.end]).strip(" ,.;:!?\"'“”‘’()[]")
+            span_text = with_abbreviation(
+                _POSSESSIVE.sub("", text[raw.start : raw.end]).strip(" ,.;:!?\"'“”‘’()[]"), text
+            )
             dropped = _DROP.sub("", span_text)
             if dropped != span_text and raw.label == "NP":
                 span_text = dropped
