@@ -307,6 +307,16 @@ def test_the_short_answer_is_the_whole_name_its_sentence_gives(short, candidates
     assert completed(best, [best, *elsewhere]).text == short[0]
 
 
+def test_a_name_is_not_completed_by_the_end_of_a_cut_title():
+    from qa.reader import completed
+
+    sentence = "Director of National Intelligence Tulsi Gabbard testified, as did Kennedy Jr."
+    best = cand.Span(0, 0, "Tulsi Gabbard", "PROPN", score=0.6)
+    cut = cand.Span(0, 0, "National Intelligence Tulsi Gabbard", "ORG", score=0.2)  # as spaCy reads it
+    assert completed(best, [best, cut], sentence).text == "Tulsi Gabbard"
+    assert completed(best, [best, cut], "National Intelligence Tulsi Gabbard testified.").text == cut.text
+
+
 def test_a_state_asked_for_is_not_widened_to_a_city_in_it():
     from qa.reader import completed
 

@@ -166,7 +166,8 @@ def short_span(
     best = next((sp for sp in spans if not cand.in_credit(sents[sp.sentence].text, sp.text)), None)
     if best is None or not gives_short(model, best, sents, qtype):
         return None
-    return completed(fuller_name(best, spans), spans, head)
+    full = fuller_name(best, spans)
+    return completed(full, spans, sents[full.sentence].text, head)
 
 
 def gives_short(model: AnswerModel, span: Span, sents: Sequence[Sentence], qtype: str) -> bool:
@@ -199,17 +200,20 @@ def fuller_name(short: Span, spans: Sequence[Span]) -> Span:
 
 
 _LEADING = frozenset("The A An This That These Those Its His Her Their Our".split())
+_CUT = re.compile(r"\b(?:of|and|&)\s+$")
 _POSSESSIVE = re.compile(r"['’]s?$")  # "Italy's Mount Etna": the owner, not the name
 _NAMED = frozenset({"PERSON", "PROPN", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "NP"})
 
 
-def completed(short: Span, spans: Sequence[Span], head: str = "") -> Span:
+def completed(short: Span, spans: Sequence[Span], sentence: str = "", head: str = "") -> Span:
     """A name completed by the words its own sentence reads with it: the best candidate of the same
     sentence that holds the span and at most two more capitalised words or numbers ("of", "&" too, and
     a comma after a place), when that candidate is a name of the same kind or a noun phrase, or the
     span was a bare run of proper nouns. The eval counts an answer right when it holds the gold, so a
     cut name ("Golden Knights", "Aaron") loses where the whole one wins. A month or a weekday is not
-    part of a name, nor is the city before a state or country that the question's ``head`` asks for.
+    part of a name, nor is the city before a state or country that the question's ``head`` asks for,
+    nor the end of a title that ``sentence`` (the span's own) starts before it: "Director of National
+    Intelligence Tulsi Gabbard" is not read as "National Intelligence Tulsi Gabbard".
 
     Examples: "Golden Knights" -> "Vegas Golden Knights"; "Virginia" -> "Richmond, Virginia";
     "Bed Bath" -> "Bed Bath & Beyond"; "Voyager" -> "Voyager 1"; "Joe Biden" -> "President Joe Biden";
@@ -236,6 +240,9 @@ def completed(short: Span, spans: Sequence[Span], head: str = "") -> Span:
         if m is None:
             return False
         before, after = s.text[: m.start()].split(), s.text[m.end() :].split()
+        at = sentence.find(s.text)
+        if before and at > 0 and _CUT.search(sentence, 0, at):
+            return False  # "Secretary of [Defense Lloyd Austin]": the title's words before it are cut off
         if after and (short.label == "ORG" or (short.label == "PERSON" and s.label != "PERSON")):
             return False  # "Amazon Web Services" is a part of Amazon, "Trump Media" not Trump
         if before and before[-1].endswith(","):
