@@ -201,7 +201,6 @@ def fuller_name(short: Span, spans: Sequence[Span]) -> Span:
 
 _LEADING = frozenset("The A An This That These Those Its His Her Their Our".split())
 _CUT = re.compile(r"\b(?:of|and|&)\s+$")
-_POSSESSIVE = re.compile(r"['’]s?$")  # "Italy's Mount Etna": the owner, not the name
 _NAMED = frozenset({"PERSON", "PROPN", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "NP"})
 
 
@@ -232,7 +231,7 @@ def completed(short: Span, spans: Sequence[Span], sentence: str = "", head: str 
             return after  # "Voyager 1", "S&P 500"; numbers before a name are another column's
         if word in ("of", "&"):
             return True
-        return word[:1].isupper() and (after or not _POSSESSIVE.search(word))
+        return word[:1].isupper() and (after or not cand.POSSESSIVE.search(word))  # "Italy's Mount Etna": its owner
 
     def completes(s: Span) -> bool:
         same_kind = s.label == short.label or s.label == "NP" or short.label == "PROPN"

@@ -175,8 +175,8 @@ def head_word(question: str, found: Sequence[RawSpan]) -> str:
     for r in found:
         words = question[r.start : r.end].split()
         if len(words) > 1 and words[0].lower() in ("which", "what"):
-            owner = next((w for w in words[1:] if _POSSESSIVE.search(w)), words[-1])
-            return singular(_POSSESSIVE.sub("", owner.lower()))
+            owner = next((w for w in words[1:] if POSSESSIVE.search(w)), words[-1])
+            return singular(POSSESSIVE.sub("", owner.lower()))
     m = _WH_WORD.search(question)
     if not m:
         return ""
@@ -190,10 +190,10 @@ def head_word(question: str, found: Sequence[RawSpan]) -> str:
             then = next((r for r in found if r.start == of.end() and r.label == "NP"), None)
             last = question[then.start : then.end].split()[-1].lower() if then else last
         if last:
-            return singular(_POSSESSIVE.sub("", last))
+            return singular(POSSESSIVE.sub("", last))
     after = [w for w in re.findall(r"[a-z][\w'’-]*", question[m.end() :].lower())[:3] if not _NUMBER_WORDS.fullmatch(w)]
     if wh in ("which", "what") and after and after[0] not in _NOT_HEAD:
-        return singular(_POSSESSIVE.sub("", after[0]))
+        return singular(POSSESSIVE.sub("", after[0]))
     return wh
 
 
@@ -215,7 +215,7 @@ def head_modifiers(question: str, head: str) -> list[str]:
         if w not in ("which", "what"):
             continue
         for j in range(i + 1, min(i + 5, len(words))):
-            if singular(_POSSESSIVE.sub("", words[j])) == head:
+            if singular(POSSESSIVE.sub("", words[j])) == head:
                 return [m for m in words[i + 1 : j] if m not in _NOT_HEAD and not _NUMBER_WORDS.fullmatch(m)]
     return []
 
@@ -434,7 +434,7 @@ _NUMBER = re.compile(r"(?<![\w.,])\d(?:[\d,.]*\d)?(?:\s(?:thousand|million|billi
                      re.IGNORECASE)  # fmt: skip
 _YEAR_OR_DAY = re.compile(r"((1[89]|20)\d\d|[0-3]?\d)$")  # in a date entity, a year or a day is the date's
 _NUMERIC = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
-_POSSESSIVE = re.compile(r"['’]s?$")
+POSSESSIVE = re.compile(r"['’]s?$")  # a possessive ending: "Italy's", "the players'"
 _DROP = re.compile(r"^(the|a|an|this|that|these|those|its|his|her|their|our|some|about|nearly|almost|over|only)\s+",
                    re.IGNORECASE)  # fmt: skip
 
@@ -502,7 +502,7 @@ def spans(
         raws = titled(text, numbered(text, with_numbers(text, found_spans.get(text, ()))))
         for raw in joined(q, text, raws):
             span_text = with_abbreviation(
-                _POSSESSIVE.sub("", text[raw.start : raw.end]).strip(" ,.;:!?\"'“”‘’()[]"), text
+                POSSESSIVE.sub("", text[raw.start : raw.end]).strip(" ,.;:!?\"'“”‘’()[]"), text
             )
             dropped = _DROP.sub("", span_text)
             if dropped != span_text and raw.label == "NP":
