@@ -317,6 +317,17 @@ def test_a_name_is_not_completed_by_the_end_of_a_cut_title():
     assert completed(best, [best, cut], "National Intelligence Tulsi Gabbard testified.").text == cut.text
 
 
+def test_an_organisations_short_name_is_shown_in_full():
+    from qa.reader import fuller_name
+
+    short = cand.Span(0, 0, "Bills", "ORG", score=0.6)
+    full = cand.Span(3, 1, "Buffalo Bills", "ORG", score=0.2)  # another sentence, another passage
+    assert fuller_name(short, [short, full]).text == "Buffalo Bills"
+    lower = cand.Span(3, 1, "team's Bills", "ORG", score=0.2)
+    place = cand.Span(3, 1, "Buffalo Bills", "GPE", score=0.2)
+    assert fuller_name(short, [short, lower, place]).text == "Bills"  # not capitalised; not an organisation
+
+
 def test_a_state_asked_for_is_not_widened_to_a_city_in_it():
     from qa.reader import completed
 

@@ -182,19 +182,26 @@ _NAMES = frozenset({"PERSON", "PROPN"})
 
 
 def fuller_name(short: Span, spans: Sequence[Span]) -> Span:
-    """A name as its fullest form among the candidates: news gives the full name once, then the surname.
+    """A name as its fullest form among the candidates: news gives the full name once, then the surname,
+    or an organisation's short name (a team's: "the Bills"), read in any of the sentences.
 
-    Example: "Austin" (from "Secretary Austin and Minister Gallant agreed ...") -> "Lloyd Austin"
-    (from "US Secretary of Defense Lloyd Austin spoke ...") when both are candidates.
+    Examples: "Austin" (from "Secretary Austin and Minister Gallant agreed ...") -> "Lloyd Austin"
+    (from "US Secretary of Defense Lloyd Austin spoke ...") when both are candidates; "Bills" ->
+    "Buffalo Bills", an organisation too, the words before it capitalised ("the team's Bills" is not).
     """
-    if short.label not in _NAMES:
+    if short.label == "ORG":
+        kinds, capitalised = frozenset({"ORG"}), True
+    elif short.label in _NAMES:
+        kinds, capitalised = _NAMES, False
+    else:
         return short
     longer = [
         s
         for s in spans
-        if s.label in _NAMES
+        if s.label in kinds
         and s.text.endswith(f" {short.text}")
         and len(s.text.split()) <= len(short.text.split()) + 2
+        and (not capitalised or all(w[:1].isupper() for w in s.text[: -len(short.text)].split()))
     ]
     return max(longer, key=lambda s: s.score) if longer else short
 
