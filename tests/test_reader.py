@@ -328,6 +328,20 @@ def test_an_organisations_short_name_is_shown_in_full():
     assert fuller_name(short, [short, lower, place]).text == "Bills"  # not capitalised; not an organisation
 
 
+def test_a_given_name_alone_is_shown_as_the_full_name():
+    from qa.reader import fuller_name
+
+    short = cand.Span(0, 0, "LeBron", "PERSON", score=0.6)
+    full = cand.Span(2, 1, "LeBron James", "PERSON", score=0.1)
+    assert fuller_name(short, [short, full]).text == "LeBron James"
+    assert fuller_name(short, [short, cand.Span(2, 1, "LeBron James Jr Foundation", "ORG")]).text == "LeBron"
+    trump = cand.Span(0, 0, "Trump", "PERSON", score=0.6)
+    spans = [trump, cand.Span(1, 0, "Trump Accounts", "PERSON", score=0.5), cand.Span(2, 1, "Donald Trump", "PERSON")]
+    assert fuller_name(trump, spans).text == "Donald Trump"  # a surname first: spaCy calls "Trump Accounts" a person
+    two = cand.Span(0, 0, "Joe Biden", "PERSON", score=0.6)  # a whole name is not a given name
+    assert fuller_name(two, [two, cand.Span(2, 1, "Joe Biden Jr", "PERSON")]).text == "Joe Biden"
+
+
 def test_a_state_asked_for_is_not_widened_to_a_city_in_it():
     from qa.reader import completed
 

@@ -182,12 +182,14 @@ _NAMES = frozenset({"PERSON", "PROPN"})
 
 
 def fuller_name(short: Span, spans: Sequence[Span]) -> Span:
-    """A name as its fullest form among the candidates: news gives the full name once, then the surname,
-    or an organisation's short name (a team's: "the Bills"), read in any of the sentences.
+    """A name as its fullest form among the candidates: news gives the full name once, then the surname
+    (now and then the given name), or an organisation's short name (a team's: "the Bills"), read in any
+    of the sentences.
 
     Examples: "Austin" (from "Secretary Austin and Minister Gallant agreed ...") -> "Lloyd Austin"
-    (from "US Secretary of Defense Lloyd Austin spoke ...") when both are candidates; "Bills" ->
-    "Buffalo Bills", an organisation too, the words before it capitalised ("the team's Bills" is not).
+    (from "US Secretary of Defense Lloyd Austin spoke ...") when both are candidates; "LeBron" ->
+    "LeBron James" (a given name alone); "Bills" -> "Buffalo Bills", an organisation too, the words
+    before it capitalised ("the team's Bills" is not).
     """
     if short.label == "ORG":
         kinds, capitalised = frozenset({"ORG"}), True
@@ -203,6 +205,15 @@ def fuller_name(short: Span, spans: Sequence[Span]) -> Span:
         and len(s.text.split()) <= len(short.text.split()) + 2
         and (not capitalised or all(w[:1].isupper() for w in s.text[: -len(short.text)].split()))
     ]
+    if not longer and short.label == "PERSON" and " " not in short.text:  # a given name: "LeBron" -> "LeBron James"
+        longer = [
+            s
+            for s in spans
+            if s.label == "PERSON"
+            and s.text.startswith(f"{short.text} ")
+            and len(s.text.split()) <= 3
+            and all(w[:1].isupper() for w in s.text.split())
+        ]
     return max(longer, key=lambda s: s.score) if longer else short
 
 
