@@ -240,7 +240,7 @@ def completed(short: Span, spans: Sequence[Span], sentence: str = "", head: str 
         return short  # a number or a date is whole as it is ("$11 million", not "$11 million Sanders")
     pattern = re.compile(rf"(?<!\w){re.escape(short.text)}(?!\w)")
     place = places.kind(short.text)
-    asked = place in {"country": ("COUNTRY",), "nation": ("COUNTRY",), "state": ("STATE",)}.get(head, ())
+    asked = places.asked_for(head, short.text)
 
     def part_of_name(word: str, after: bool) -> bool:
         if word in _LEADING or word.endswith(",") or word.rstrip(".").lower() in CALENDAR_WORDS:

@@ -85,3 +85,12 @@ def fits(head: str, text: str) -> bool:
         key = _key(text)
         return key not in countries or key in states
     return True
+
+
+def asked_for(head: str, text: str) -> bool:
+    """Whether ``text`` is the very kind of place that ``head`` asks for: a country for "which country"
+    or "which nation", a US state for "which state".
+
+    Example: asked_for("state", "Mississippi") -> True; asked_for("city", "Mississippi") -> False
+    """
+    return (head in _COUNTRY_HEADS and kind(text) == "COUNTRY") or (head == "state" and kind(text) == "STATE")
