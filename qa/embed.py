@@ -184,6 +184,20 @@ class MiniLMEmbeddings:
         out[:] = vectors[where]
         return out
 
+    def token_vectors(self, texts: Sequence[str]) -> list[tuple[list[tuple[int, int]], np.ndarray]]:
+        """Each text's word pieces, special tokens left out: their character offsets and contextual
+        vectors (the model's last layer, unpooled), one text at a time. The reader compares a candidate
+        answer with the question's words by them (:func:`qa.reader.candidates.add_context`)."""
+        session, tok = self._load()
+        out = []
+        for e in tok.encode_batch(list(texts), add_special_tokens=True):
+            ids = np.array([e.ids], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+            hidden = session.run(None, feed)[0][0]
+            keep = [j for j, special in enumerate(e.special_tokens_mask) if not special]
+            out.append(([e.offsets[j] for j in keep], hidden[keep]))
+        return out
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed(texts).tolist()
 

@@ -381,6 +381,19 @@ def build_spans(items: list[Item], cache: Path) -> None:
         it.spans = Reader.span_candidates(it.question, it.sentences, it.passages, found)
 
 
+def build_context(items: list[Item]) -> None:
+    """Each span's cosines to the question in MiniLM's token vectors (:func:`qa.reader.candidates.add_context`),
+    read as answering reads them; two questions at a time (about two minutes on 2 cores)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .embed import MiniLMEmbeddings
+
+    reader = Reader(MiniLMEmbeddings())
+    log("reading spans in context")
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda it: reader.add_context(it.question, it.sentences, it.spans), items))
+
+
 def fit_affinity(items: Sequence[Item]) -> dict[str, float]:
     """The affinity table (:func:`qa.reader.candidates.add_affinity`) from the spans of questions
     whose answer is in their articles: each key's share of right candidates, smoothed toward its
@@ -551,10 +564,11 @@ def train(
     limit_weeks: int | None = None,
     rerank_out: Path | None = None,
     read_fused: bool = False,
+    span_context: bool = False,
 ) -> AnswerModel:
     import lightgbm
 
-    s_names, sp_names, c_names = feature_names()
+    s_names, sp_names, c_names = feature_names(context=span_context)
     cache.mkdir(parents=True, exist_ok=True)
     items = load_items(data, cache, limit_weeks)
     log(f"{len(items)} questions, {sum(it.in_articles for it in items)} with an answer in their articles")
@@ -580,6 +594,8 @@ def train(
         it.sentences.sort(key=lambda s: -s.score)
     build_spans(items, cache)
     add_heldout_affinity(items, vectors)
+    if span_context:
+        build_context(items)
 
     # 2. span model, held-out scores
     _score_oof(
@@ -825,6 +841,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--read-fused", action="store_true", help="fit the answer model on the fused order, not the reranked one"
     )
     ap.add_argument(
+        "--span-context",
+        action="store_true",
+        help="read each span in its sentence against the question (four more span features, MiniLM's token vectors)",
+    )
+    ap.add_argument(
         "--split-later",
         type=int,
         metavar="WEEKS",
@@ -857,7 +878,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     package = Path(__file__).parent
     out = args.out or package / "reader" / "answer_model.json"
     rerank_out = args.rerank_out or (package / rerank.MODEL_FILE if args.out is None else None)
-    train(args.data, out, cache, args.limit_weeks, rerank_out, args.read_fused)
+    train(args.data, out, cache, args.limit_weeks, rerank_out, args.read_fused, args.span_context)
     return 0
 
 

@@ -380,10 +380,10 @@ def test_trees_match_lightgbm():
     assert np.allclose(trees.predict(x), booster.predict(x), atol=1e-9)
 
 
-def _tiny_model(tmp_path):
+def _tiny_model(tmp_path, context: bool = False):
     """A model fitted on a fixture the test writes itself: the right span has the compatible label."""
     lgb = pytest.importorskip("lightgbm")
-    s_names, sp_names, c_names = feature_names()
+    s_names, sp_names, c_names = feature_names(context)
     rng = np.random.default_rng(1)
     rows, labels = [], []
     for _ in range(300):
@@ -434,6 +434,66 @@ def test_tiny_model_ranks_the_compatible_span_first(tmp_path, monkeypatch):
     reading = Reader(_FakeEmbedder(), model).read("Who met officials?", [_passage(text, title="Talks")])
     assert reading.short is not None and reading.short.text == "Lloyd Austin"
     assert 0.5 < reading.confidence <= 1.0
+
+
+def test_a_span_is_read_in_its_sentence_against_what_the_question_asks():
+    """ctx_*: MiniLM's token vectors of a span, read in its sentence, against the question's head word,
+    its wh-word and the whole question; training computes them with the same method."""
+    from qa.embed import MiniLMEmbeddings
+    from qa.train import Item, build_context
+
+    q = Question.read("Which airline cancelled thousands of flights?", date(2024, 8, 2))
+    q.head = "airline"
+    text = "Southwest Airlines cancelled thousands of flights in Denver, Colorado on Monday."
+    sents = [cand.Sentence(0, text, 0)]
+
+    def candidates() -> list[cand.Span]:
+        names = ("Southwest Airlines", "Denver", "Colorado", "Monday", "Airline news")  # the last from a title
+        return [cand.Span(0, 0, t, "ORG") for t in names]
+
+    spans = candidates()
+    Reader(MiniLMEmbeddings()).add_context(q, sents, spans)
+    head = {sp.text: sp.features["ctx_head"] for sp in spans}
+    assert head["Southwest Airlines"] > 0.5 > max(head["Denver"], head["Colorado"], head["Monday"])
+    assert all(sp.features["ctx_none"] == 0.0 and -1 <= sp.features["ctx_q"] <= 1 for sp in spans[:4])
+    assert spans[4].features == {"ctx_head": 0.0, "ctx_wh": 0.0, "ctx_q": 0.0, "ctx_none": 1.0}  # not in its sentence
+    assert tuple(spans[0].features) == feature_names(context=True)[1][-4:]
+
+    trained = Item("q1", "2024-08-02", q, ["Southwest Airlines"], [], True, sents, candidates())
+    build_context([trained])
+    assert [sp.features for sp in trained.spans] == [sp.features for sp in spans]
+
+    unread = candidates()
+    Reader(_FakeEmbedder()).add_context(q, sents, unread)  # an embedder without token vectors
+    assert {sp.features["ctx_none"] for sp in unread} == {1.0}
+
+
+class _TokenEmbedder(_FakeEmbedder):
+    """A fake embedder that also gives token vectors, and counts the texts it read for them."""
+
+    def __init__(self):
+        self.read: list[str] = []
+
+    def token_vectors(self, texts):
+        self.read += texts
+        return [([(0, len(t))], np.ones((1, 384), dtype=np.float32)) for t in texts]
+
+
+def test_only_a_model_fitted_on_spans_in_context_reads_them(tmp_path, monkeypatch):
+    from qa.reader import nlp
+
+    text = "Defense Secretary Lloyd Austin met officials in Baghdad on Monday."
+    found = [RawSpan(18, 30, "PERSON"), RawSpan(48, 55, "GPE"), RawSpan(59, 65, "DATE")]
+    monkeypatch.setattr(nlp, "find_spans", lambda texts: {t: found if t == text else [] for t in texts})
+    assert not load().reads_context  # the shipped model does not
+    for context in (False, True):
+        model = load(_tiny_model(tmp_path, context))
+        assert model.reads_context == context
+        embedder = _TokenEmbedder()
+        reading = Reader(embedder, model).read("Who met officials?", [_passage(text, title="Talks")])
+        assert reading.short is not None and reading.short.text == "Lloyd Austin"
+        assert bool(embedder.read) == context and all(("ctx_q" in sp.features) == context for sp in reading.spans)
+    assert embedder.read == ["Who met officials?", text]
 
 
 def test_model_with_other_features_is_refused(tmp_path):

@@ -84,7 +84,8 @@ class Reader:
             from .model import load, shipped
 
             self._model = shipped() if self.model_path is None else load(self.model_path)
-            self._model.check(*feature_names(), where=str(self.model_path or "qa/reader/answer_model.json"))
+            names = feature_names(context=self._model.reads_context)
+            self._model.check(*names, where=str(self.model_path or "qa/reader/answer_model.json"))
         return self._model
 
     # -- the steps, shared with training ----------------------------------------------------------
@@ -126,6 +127,14 @@ class Reader:
         chosen = list(enumerate(sents[: cand.SPAN_SENTENCES]))
         return cand.spans(q, passages, chosen, found)
 
+    def add_context(self, q: Question, sents: Sequence[Sentence], spans: Sequence[Span]) -> None:
+        """The spans' meaning in their sentences against the question's (:func:`cand.add_context`), read
+        with the embedder's token vectors; an embedder without them gives every span ``ctx_none``."""
+        token_vectors = getattr(self.embedder, "token_vectors", None)
+        texts = list(dict.fromkeys([q.text, *self.span_texts(sents)]))
+        states = dict(zip(texts, token_vectors(texts))) if token_vectors is not None and spans else {}
+        cand.add_context(q, spans, sents, states)
+
     # -- answering --------------------------------------------------------------------------------
 
     def read(self, question: str, passages: Sequence[Passage], as_of: date | None = None) -> Reading:
@@ -143,6 +152,8 @@ class Reader:
         q.head = cand.head_word(q.text, found.get(q.text, []))
         spans = self.span_candidates(q, sents, passages, found)
         cand.add_affinity(q, spans, model.affinity, self.near_heads(q.head, model.heads))
+        if model.reads_context:
+            self.add_context(q, sents, spans)
         if spans:
             for sp, p in zip(spans, model.span.predict(matrix([s.features for s in spans], model.span.features))):
                 sp.score = float(p)
@@ -294,9 +305,10 @@ def answer_sentences(r: Reading) -> list[Sentence]:
     return chosen
 
 
-@lru_cache(maxsize=1)
-def feature_names() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """(sentence, span, confidence) feature names, as the code computes them, read off a tiny example."""
+@lru_cache(maxsize=2)
+def feature_names(context: bool = False) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(sentence, span, confidence) feature names, as the code computes them, read off a tiny example;
+    with ``context``, the span's also those of a model that reads spans in context (``qa train --span-context``)."""
     p = Passage(
         "a:0", "a", "Lloyd Austin spoke in Baghdad on Monday about 2,500 troops.", 0, 58, "Austin", "2024-08-01", "x"
     )
@@ -305,5 +317,7 @@ def feature_names() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     cand.add_dense(sents, [0.5] * len(sents))
     spans = cand.spans(q, [p], list(enumerate(sents)), {sents[0].text: [RawSpan(0, 12, "PERSON")]})
     cand.add_affinity(q, spans, {})
+    if context:
+        cand.add_context(q, spans, sents, {})
     conf = confidence_features(q, sents, spans)
     return tuple(sents[0].features), tuple(spans[0].features), tuple(conf)

@@ -188,6 +188,11 @@ class AnswerModel:
                     f"rebuild it with: {REBUILD}"
                 )
 
+    @property
+    def reads_context(self) -> bool:
+        """Whether its span model reads each span in its sentence (:func:`qa.reader.candidates.add_context`)."""
+        return "ctx_none" in self.span.features
+
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
