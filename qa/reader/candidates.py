@@ -644,9 +644,9 @@ def add_context(
     (``ctx_head``, its wh-word when it has none), to its wh-word (``ctx_wh``) and to the whole
     question (``ctx_q``): for "Which airline cancelled thousands of flights?", "Southwest Airlines"
     in "Southwest Airlines cancelled thousands of flights in Denver" reads near "airline" (0.66) and
-    "Denver" does not (0.17), whatever their entity labels say. ``states`` holds
-    the question's and the best sentences' token states; a span read from a title, or with no states
-    (an embedder without token vectors), has ``ctx_none`` 1 and the cosines 0.
+    "Denver" does not (0.17), whatever their entity labels say. ``states`` holds the question's and
+    the best sentences' token states; a span read from a title, or with no states (an embedder
+    without token vectors), has ``ctx_none`` 1 and the cosines 0.
     """
     question = states.get(q.text)
     wh_match = _WH_WORD.search(q.text)
@@ -661,7 +661,7 @@ def add_context(
         text = sents[sp.sentence].text if sp.sentence < len(sents) else ""
         at = text.find(sp.text)
         v = _mean_state(states.get(text), at, at + len(sp.text)) if at >= 0 and whole is not None else None
-        if v is not None and whole is not None:
+        if v is not None:
             f = {
                 "ctx_head": float(v @ head) if head is not None else 0.0,
                 "ctx_wh": float(v @ wh) if wh is not None else 0.0,
