@@ -564,7 +564,7 @@ def train(
     limit_weeks: int | None = None,
     rerank_out: Path | None = None,
     read_fused: bool = False,
-    span_context: bool = False,
+    span_context: bool = True,
 ) -> AnswerModel:
     import lightgbm
 
@@ -842,8 +842,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument(
         "--span-context",
-        action="store_true",
-        help="read each span in its sentence against the question (four more span features, MiniLM's token vectors)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="read each span in its sentence against the question (four span features from MiniLM's token vectors;"
+        " the shipped model does)",
     )
     ap.add_argument(
         "--split-later",

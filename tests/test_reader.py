@@ -485,7 +485,7 @@ def test_only_a_model_fitted_on_spans_in_context_reads_them(tmp_path, monkeypatc
     text = "Defense Secretary Lloyd Austin met officials in Baghdad on Monday."
     found = [RawSpan(18, 30, "PERSON"), RawSpan(48, 55, "GPE"), RawSpan(59, 65, "DATE")]
     monkeypatch.setattr(nlp, "find_spans", lambda texts: {t: found if t == text else [] for t in texts})
-    assert not load().reads_context  # the shipped model does not
+    assert load().reads_context  # the shipped model does (answer model 26)
     for context in (False, True):
         model = load(_tiny_model(tmp_path, context))
         assert model.reads_context == context
