@@ -70,11 +70,14 @@ def test_answers_fact_with_citation_quoting_it(seed_backend, article_texts, ques
             "Al-Asad",
             # The sentences hold "Al-Asad Airbase" (the test above passes), but the short answer is
             # "personnel" (0.29) over "Al-Asad Airbase" (0.16; model 26: "At least five US personnel",
-            # 0.26): the span repeats the question's word
-            # "airbase", which counts against it. A feature for a span naming the question's head word
-            # fixes it (0.51), but the fit carrying it was level on the practice sets and the later
-            # weeks and lost a refusal here (README, "How answers are chosen"), so it is not shipped.
-            marks=pytest.mark.xfail(strict=True, reason="answer models 25 and 26 answer 'personnel' (issue 16)"),
+            # 0.26): the span repeats the question's word "airbase", which counts against it. A feature
+            # for a span naming the question's head word fixes it (0.51), but the fit carrying it was
+            # level on the practice sets and the later weeks and lost a refusal here (README, "How
+            # answers are chosen"), so it is not shipped.
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="answer model 25 answers 'personnel', model 26 'At least five US personnel' (issue 16)",
+            ),
         ),
     ],
 )
