@@ -433,6 +433,35 @@ class QuestionResult:
         cites_ok = self.citation_recall in (None, 1.0) and self.citation_precision in (None, 1.0)
         return self.verdict not in ("correct", "refused") or not cites_ok
 
+    @property
+    def lost(self) -> str | None:
+        """Where an answerable question's answer went (one of :data:`LOST`); None for one to refuse."""
+        return lost_at(self)
+
+
+#: Where an answerable question's answer went, along the data's way; the first that applies.
+LOST = ("right", "in no article", "not retrieved", "refused", "wrong sentence", "wrong short answer")
+
+
+def lost_at(r: QuestionResult) -> str | None:
+    """The first of :data:`LOST` that applies to an answerable question's result, None otherwise:
+    right; no article holds an accepted answer (when the run knows the articles); none of the
+    passages read holds it; refused though they did; the answer's sentences lack it; only the short
+    answer misses it. Example: retrieved at rank 2, answered, sentence right, short answer wrong ->
+    "wrong short answer".
+    """
+    if r.hit is None:
+        return None
+    if r.hit:
+        return "right"
+    if r.in_articles is False:
+        return "in no article"
+    if r.retrieval_rank is None:
+        return "not retrieved"
+    if r.refused:
+        return "refused"
+    return "wrong short answer" if r.sentence_hit else "wrong sentence"
+
 
 def judge(q: EvalQuestion, answer: Answer, seconds: float, check: SupportCheck = supported) -> QuestionResult:
     """Score one answer against its question: its short answer when it has one, else its text.
@@ -573,6 +602,7 @@ def figures(results: Sequence[QuestionResult], k: int, total_seconds: float) -> 
         "latency_p95": percentile(seconds, 95),
         "total_seconds": total_seconds,
         "coverage": coverage_curve(answerable),
+        "lost": {stage: sum(r.lost == stage for r in answerable) for stage in LOST} if answerable else None,
     }
 
 

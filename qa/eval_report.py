@@ -69,6 +69,15 @@ def change(new: Any, old: Any, key: str) -> tuple[str, str]:
     return f"{d:+.3f}", "green" if better else "red"
 
 
+def lost_line(figs: dict[str, Any]) -> str | None:
+    """Where the answerable questions' answers went, as one line.
+
+    Example: {"lost": {"right": 3, "in no article": 1, "not retrieved": 0, ...}} -> "3 right · 1 in no article"
+    """
+    lost = figs.get("lost")
+    return " · ".join(f"{n} {stage}" for stage, n in lost.items() if n) if lost else None
+
+
 def print_table(out: Console, figs: dict[str, Any], title: str, baseline: dict[str, Any] | None = None) -> None:
     table = Table(title=title, title_justify="left")
     table.add_column("figure")
@@ -91,6 +100,8 @@ def print_table(out: Console, figs: dict[str, Any], title: str, baseline: dict[s
             + ", ".join(f"{p['answered']:.0%} answered → {p['accuracy']:.3f}" for p in figs["coverage"])
         )
     out.print(f"{figs['questions']} questions: {figs['answerable']} answerable, {figs['unanswerable']} unanswerable")
+    if lost_line(figs):
+        out.print(f"where the answerable went: {lost_line(figs)}")
     if figs.get("claim_check"):
         c = figs["claim_check"]
         out.print(f"claim check: {c['pairs']} labelled claims ({c['changed']} changed), {len(c['misses'])} misjudged")
@@ -115,7 +126,7 @@ def print_failures(out: Console, results: Sequence[QuestionResult], limit: int =
 def write_json(path: str | Path, meta: dict[str, Any], figs: dict[str, Any], results: Sequence[QuestionResult]) -> None:
     from dataclasses import asdict
 
-    data = {**meta, "figures": figs, "questions": [{**asdict(r), "failed": r.failed} for r in results]}
+    data = {**meta, "figures": figs, "questions": [{**asdict(r), "failed": r.failed, "lost": r.lost} for r in results]}
     Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
@@ -144,6 +155,8 @@ def render_html(meta: dict[str, Any], figs: dict[str, Any], results: Sequence[Qu
     rows = "".join(
         f"<tr><td>{_e(label)}</td><td>{_e(fmt(figs.get(key), kind))}</td></tr>" for key, label, kind in FIGURES
     )
+    if lost_line(figs):
+        rows += f"<tr><td>where the answerable went</td><td>{_e(lost_line(figs))}</td></tr>"
     n_failed = sum(r.failed for r in results)
     curve = "".join(
         f"<tr><td>{p['threshold']:.2f}</td><td>{p['answered']:.3f}</td><td>{p['accuracy']:.3f}</td></tr>"
@@ -188,6 +201,8 @@ def _question_html(r: QuestionResult) -> str:
     if r.hit is not None:
         rank = "not retrieved" if r.retrieval_rank is None else f"first relevant passage #{r.retrieval_rank}"
         tags.append(f"<span class=tag>{_e(rank)}</span>")
+    if r.lost not in (None, "right"):
+        tags.append(f"<span class='tag bad'>lost: {_e(r.lost)}</span>")
     if r.confidence is not None:
         tags.append(f"<span class=tag>confidence {r.confidence:.2f}</span>")
     tags.append(f"<span class=tag>{r.seconds:.2f} s</span>")

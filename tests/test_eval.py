@@ -267,6 +267,11 @@ def test_seed_eval_meets_thresholds(tmp_path):
             assert c["quote"] in c["passage"]
     html = page.read_text()
     assert html.count("<section") == figs["questions"] and "show only the" in html
+    # where each answerable question's answer went: every one counted once, the same in the table and the page
+    assert sum(figs["lost"].values()) == figs["answerable"]
+    assert figs["lost"]["right"] == sum(q["verdict"] == "correct" for q in data["questions"])
+    assert all((q["lost"] is None) == (not q["answers"]) for q in data["questions"])
+    assert "where the answerable went:" in r.stdout and "where the answerable went" in html
 
     # a second run compared with the first: the change of each figure, and a threshold it misses
     r = run_qa(
@@ -372,6 +377,35 @@ def test_coverage_curve_worked_example():
     assert curve[0] == {"threshold": 0.0, "answered": 2 / 3, "accuracy": 0.5}
     assert curve[-1] == {"threshold": 0.9, "answered": 1 / 3, "accuracy": 1.0}
     assert coverage_curve([_result(True)]) == []  # no confidences: no curve
+
+
+def test_lost_at_names_the_first_stage_that_missed():
+    from dataclasses import replace
+
+    from qa.eval import LOST, figures, lost_at
+    from qa.eval_report import lost_line
+
+    base = replace(_result(False, short="Gallant"), in_articles=True, retrieval_rank=2, sentence_hit=True)
+    cases = {
+        "right": replace(base, hit=True),
+        "in no article": replace(base, in_articles=False, retrieval_rank=None),
+        "not retrieved": replace(base, retrieval_rank=None),
+        "refused": replace(base, refused=True, sentence_hit=False, short_answer=None),
+        "wrong sentence": replace(base, sentence_hit=False),
+        "wrong short answer": base,
+    }
+    assert [lost_at(r) for r in cases.values()] == list(cases) == list(LOST)
+    assert lost_at(replace(base, hit=None)) is None  # a question to refuse has no answer to lose
+    # a run that cannot tell whether the articles hold the answer goes on to the next stage
+    assert lost_at(replace(base, in_articles=None, retrieval_rank=None)) == "not retrieved"
+    assert replace(base, hit=True).lost == "right"
+    figs = figures([*cases.values(), cases["right"], replace(base, hit=None)], 6, 1.0)
+    assert figs["lost"] == {"right": 2, **dict.fromkeys(LOST[1:], 1)}
+    assert (
+        lost_line(figs)
+        == "2 right · 1 in no article · 1 not retrieved · 1 refused · 1 wrong sentence · 1 wrong short answer"
+    )
+    assert lost_line(figures([replace(base, hit=None)], 6, 1.0)) is None  # nothing answerable, no line
 
 
 def test_judge_scores_the_short_answer_and_reports_the_sentences():
