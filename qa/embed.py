@@ -134,11 +134,21 @@ class MiniLMEmbeddings:
     def _load(self):
         return _session(self.max_tokens)
 
-    def embed(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+    #: :meth:`embed` can hand back the token states it computes (its ``states`` argument).
+    gives_states = True
+
+    def embed(
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+        states: dict[str, tuple[list[tuple[int, int]], np.ndarray]] | None = None,
+    ) -> np.ndarray:
         """Vectors for ``texts`` as a float32 array (n, 384); ``progress(k)`` after each batch, from this thread.
 
         Batches run on :attr:`threads` workers at once; an exception from ``progress`` (a stop) leaves
-        the batches not yet begun undone."""
+        the batches not yet begun undone. With ``states``, each text run alone in its batch also leaves
+        there what :meth:`token_vectors` would give for it, computed once: the reader reads a question's
+        best sentences by them."""
         session, tok = self._load()
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         if not texts:
@@ -162,6 +172,8 @@ class MiniLMEmbeddings:
             hidden = session.run(
                 None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
             )[0]
+            if states is not None and len(idx) == 1:  # unpadded, so the very numbers token_vectors gives
+                states[unique[idx[0]]] = _token_states(encodings[idx[0]], hidden[0])
             summed = (hidden * mask[:, :, None]).sum(axis=1)
             vecs = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
             return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
@@ -193,9 +205,7 @@ class MiniLMEmbeddings:
         for e in tok.encode_batch(list(texts), add_special_tokens=True):
             ids = np.array([e.ids], dtype=np.int64)
             feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-            hidden = session.run(None, feed)[0][0]
-            keep = [j for j, special in enumerate(e.special_tokens_mask) if not special]
-            out.append(([e.offsets[j] for j in keep], hidden[keep]))
+            out.append(_token_states(e, session.run(None, feed)[0][0]))
         return out
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -207,6 +217,12 @@ class MiniLMEmbeddings:
     def as_langchain(self) -> Embeddings:
         """This embedder as a LangChain ``Embeddings`` instance (same model session)."""
         return _as_langchain(self)
+
+
+def _token_states(encoding: Any, hidden: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """One text's word pieces without the special tokens: their character offsets and vectors."""
+    keep = [j for j, special in enumerate(encoding.special_tokens_mask) if not special]
+    return [encoding.offsets[j] for j in keep], hidden[keep]
 
 
 # -- the seam ---------------------------------------------------------------------------------------

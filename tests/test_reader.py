@@ -463,6 +463,14 @@ def test_a_span_is_read_in_its_sentence_against_what_the_question_asks():
     build_context([trained])
     assert [sp.features for sp in trained.spans] == [sp.features for sp in spans]
 
+    # answering keeps the token states its sentence vectors were computed from, and reads them, not the model again
+    kept = Reader(MiniLMEmbeddings())
+    kept.embed([q.text, text], cache_from=1)  # as sentence_candidates embeds a question's sentences
+    kept.embedder.token_vectors = lambda texts: pytest.fail(f"read again: {texts}")
+    again = candidates()
+    kept.add_context(q, sents, again)
+    assert [sp.features for sp in again] == [sp.features for sp in spans]
+
     unread = candidates()
     Reader(_FakeEmbedder()).add_context(q, sents, unread)  # an embedder without token vectors
     assert {sp.features["ctx_none"] for sp in unread} == {1.0}

@@ -14,7 +14,8 @@ span model -> confidence. The same functions make the features at training time.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -33,6 +34,8 @@ from .question import STRICT, TYPES
 
 SECOND_SENTENCE_MARGIN = 0.15  # another article's sentence this close to the best one is shown too
 CACHE_SIZE = 20_000
+#: Texts whose MiniLM token states the reader keeps (a question's candidate sentences are ~50; a few MB).
+STATE_CACHE_SIZE = 256
 
 
 @dataclass
@@ -77,6 +80,7 @@ class Reader:
         self._model = model
         self.model_path = model_path
         self._vectors: dict[str, np.ndarray] = {}
+        self._states: OrderedDict[str, cand.TokenStates] = OrderedDict()  # the latest texts' token states
 
     @property
     def model(self) -> AnswerModel:
@@ -104,7 +108,13 @@ class Reader:
             self._vectors.clear()  # before choosing what to embed: every text asked for is then embedded or kept
         todo = [t for t in dict.fromkeys(texts[cache_from:]) if t not in self._vectors]
         head = list(texts[:cache_from])
-        vectors = self.embedder.embed(head + todo) if head or todo else np.zeros((0, 384), dtype=np.float32)
+        vectors = np.zeros((0, 384), dtype=np.float32)
+        if (head or todo) and getattr(self.embedder, "gives_states", False):
+            fresh: dict[str, cand.TokenStates] = {}  # what the run computes anyway, kept for add_context
+            vectors = self.embedder.embed(head + todo, states=fresh)
+            self._remember(fresh)
+        elif head or todo:
+            vectors = self.embedder.embed(head + todo)
         self._vectors.update(zip(todo, vectors[len(head) :]))
         rows = [vectors[i] for i in range(len(head))] + [self._vectors[t] for t in texts[cache_from:]]
         return np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
@@ -132,8 +142,20 @@ class Reader:
         with the embedder's token vectors; an embedder without them gives every span ``ctx_none``."""
         token_vectors = getattr(self.embedder, "token_vectors", None)
         texts = list(dict.fromkeys([q.text, *self.span_texts(sents)]))
-        states = dict(zip(texts, token_vectors(texts))) if token_vectors is not None and spans else {}
+        states: dict[str, cand.TokenStates] = {}
+        if token_vectors is not None and spans:
+            missing = [t for t in texts if t not in self._states]  # most were kept when the sentences were embedded
+            self._remember(dict(zip(missing, token_vectors(missing))) if missing else {})
+            states = {t: self._states[t] for t in texts if t in self._states}
         cand.add_context(q, spans, sents, states)
+
+    def _remember(self, states: Mapping[str, cand.TokenStates]) -> None:
+        """Keep the latest :data:`STATE_CACHE_SIZE` texts' token states."""
+        for text, value in states.items():
+            self._states[text] = value
+            self._states.move_to_end(text)
+        while len(self._states) > STATE_CACHE_SIZE:
+            self._states.popitem(last=False)
 
     # -- answering --------------------------------------------------------------------------------
 
