@@ -102,6 +102,8 @@ def print_table(out: Console, figs: dict[str, Any], title: str, baseline: dict[s
     out.print(f"{figs['questions']} questions: {figs['answerable']} answerable, {figs['unanswerable']} unanswerable")
     if lost_line(figs):
         out.print(f"where the answerable went: {lost_line(figs)}")
+    if baseline is not None and lost_line(baseline):
+        out.print(f"  in the baseline: {lost_line(baseline)}")
     if figs.get("claim_check"):
         c = figs["claim_check"]
         out.print(f"claim check: {c['pairs']} labelled claims ({c['changed']} changed), {len(c['misses'])} misjudged")

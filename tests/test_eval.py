@@ -252,6 +252,8 @@ SEED_THRESHOLDS = {
 
 
 def test_seed_eval_meets_thresholds(tmp_path):
+    from qa.eval_report import lost_line
+
     report, page = tmp_path / "seed.json", tmp_path / "seed.html"
     args = [x for kv in SEED_THRESHOLDS.items() for x in kv]
     r = run_qa("eval", "--json", str(report), "--html", str(page), *args, timeout=900)
@@ -279,6 +281,7 @@ def test_seed_eval_meets_thresholds(tmp_path):
     )
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "baseline" in r.stdout and "change" in r.stdout
+    assert f"in the baseline: {lost_line(figs)}" in r.stdout  # where the answers went, then and now
     [line] = [x for x in r.stderr.splitlines() if x.startswith("qa: error")]
     assert "below threshold" in line and "refusal_recall is not measured" in line
 
