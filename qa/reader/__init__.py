@@ -14,6 +14,7 @@ span model -> confidence. The same functions make the features at training time.
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -81,6 +82,7 @@ class Reader:
         self.model_path = model_path
         self._vectors: dict[str, np.ndarray] = {}
         self._states: OrderedDict[str, cand.TokenStates] = OrderedDict()  # the latest texts' token states
+        self._lock = threading.Lock()
 
     @property
     def model(self) -> AnswerModel:
@@ -144,18 +146,22 @@ class Reader:
         texts = list(dict.fromkeys([q.text, *self.span_texts(sents)]))
         states: dict[str, cand.TokenStates] = {}
         if token_vectors is not None and spans:
-            missing = [t for t in texts if t not in self._states]  # most were kept when the sentences were embedded
-            self._remember(dict(zip(missing, token_vectors(missing))) if missing else {})
-            states = {t: self._states[t] for t in texts if t in self._states}
+            states = {t: v for t in texts if (v := self._states.get(t)) is not None}  # kept when embedded
+            missing = [t for t in texts if t not in states]
+            if missing:
+                fresh = dict(zip(missing, token_vectors(missing)))
+                self._remember(fresh)
+                states.update(fresh)
         cand.add_context(q, spans, sents, states)
 
     def _remember(self, states: Mapping[str, cand.TokenStates]) -> None:
         """Keep the latest :data:`STATE_CACHE_SIZE` texts' token states."""
-        for text, value in states.items():
-            self._states[text] = value
-            self._states.move_to_end(text)
-        while len(self._states) > STATE_CACHE_SIZE:
-            self._states.popitem(last=False)
+        with self._lock:  # readers on several threads share it (a server, the MCP tools)
+            for text, value in states.items():
+                self._states[text] = value
+                self._states.move_to_end(text)
+            while len(self._states) > STATE_CACHE_SIZE:
+                self._states.popitem(last=False)
 
     # -- answering --------------------------------------------------------------------------------
 
