@@ -294,7 +294,11 @@ class Assistant:
 
     @cached_property
     def generator(self) -> Generator:
-        return get_generator(self.llm, self.settings, self.reader_embedder, self.generator_options)
+        generator = get_generator(self.llm, self.settings, self.reader_embedder, self.generator_options)
+        reader = getattr(generator, "reader", None)
+        if reader is not None:  # the extractive reader weighs a candidate by how common its words are here
+            reader.word_shares = lambda texts: self.retriever.word_shares(texts)
+        return generator
 
     # -- ingest -------------------------------------------------------------------------------
 

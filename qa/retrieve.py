@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -318,6 +319,32 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     )
 
 
+def word_shares(texts: Sequence[str], count: Callable[[str], int | None], total: int) -> list[tuple[float, float]]:
+    """Each text's rarest and commonest word's share of ``total`` chunks, ``count(word)`` of which hold
+    it; words as keyword search reads them (stemmed, no stop words). A text of stop words alone is as
+    common as can be. The reader weighs a candidate answer by it: "US" stands in a third of a news
+    pool's chunks and is seldom what a question asks for.
+
+    Example: word_shares(["Iraq", "US troops", "the"], {"iraq": 8, "us": 5, "troop": 2}.get, 10)
+    -> [(0.8, 0.8), (0.2, 0.5), (1.0, 1.0)]
+    """
+    out = []
+    for words in tokenize(list(texts)) if texts else []:
+        shares = [(count(w) or 0) / total for w in words if w] if total else []
+        out.append((min(shares), max(shares)) if shares else (1.0, 1.0))
+    return out
+
+
+def passage_shares(passages: Sequence[Passage]) -> Callable[[Sequence[str]], list[tuple[float, float]]]:
+    """:func:`word_shares` counted over ``passages`` alone (as indexed), for a reader given no index."""
+    from collections import Counter
+
+    counts = Counter(
+        w for words in tokenize([indexed_text(p.text, p.title, p.date) for p in passages]) for w in set(words)
+    )
+    return lambda texts: word_shares(texts, counts.get, len(passages))
+
+
 class KeywordIndex:
     """BM25 over every chunk, saved beside the index and rebuilt when the index's generation moves.
 
@@ -381,6 +408,20 @@ class KeywordIndex:
             return None
         return cls(bm25, meta["ids"], str(meta["generation"]))
 
+    def word_shares(self, texts: Sequence[str]) -> list[tuple[float, float]] | None:
+        """:func:`word_shares` over every chunk of the index; None when it has no words to count."""
+        vocab = getattr(self.bm25, "vocab_dict", None)
+        scores = getattr(self.bm25, "scores", None)
+        if not self.ids or not vocab or not isinstance(scores, dict) or "indptr" not in scores:
+            return None
+        indptr = scores["indptr"]  # bm25s keeps each word's chunks as a column: their count is its length
+
+        def count(word: str) -> int:
+            i = vocab.get(word)
+            return int(indptr[i + 1] - indptr[i]) if i is not None and i + 1 < len(indptr) else 0
+
+        return word_shares(texts, count, len(self.ids))
+
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         if not self.ids:
             return []
@@ -426,6 +467,11 @@ class HybridRetriever:
     @property
     def fetch_k(self) -> int:
         return self.fusion.fetch_k
+
+    def word_shares(self, texts: Sequence[str]) -> list[tuple[float, float]] | None:
+        """How common each text's words are in the index (:meth:`KeywordIndex.word_shares`), counted by the
+        keyword index the last search read."""
+        return (self._keyword or self.keyword_index()).word_shares(texts)
 
     def search(
         self, question: str, k: int | None = None, filter: Filter | None = None, as_of: dt.date | str | None = None

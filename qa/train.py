@@ -124,6 +124,15 @@ def _sha256(paths: Sequence[Path]) -> str:
     return h.hexdigest()
 
 
+def _probe() -> str:
+    """A new indexed text or fusion, a new cache."""
+    from .retrieve import DEFAULT_FUSION
+
+    return hashlib.sha1(
+        f"{indexed_text('text', 'Title', '2024-08-02')}/{rerank.CANDIDATES}/{DEFAULT_FUSION}".encode()
+    ).hexdigest()[:8]
+
+
 def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[Item]:
     """Questions with their BM25-retrieved candidates, the reranker's :data:`qa.rerank.CANDIDATES`
     (chunks and keyword search cached)."""
@@ -136,10 +145,7 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[
     if limit_weeks:
         keep = set(weeks[:: max(1, len(weeks) // limit_weeks)][:limit_weeks])
         questions = [q for q in questions if q["week"] in keep]
-    # a new indexed text or fusion, a new cache
-    probe = hashlib.sha1(
-        f"{indexed_text('text', 'Title', '2024-08-02')}/{rerank.CANDIDATES}/{DEFAULT_FUSION}".encode()
-    ).hexdigest()[:8]
+    probe = _probe()
     asked = _sha256([data / "questions.jsonl"])[:8]  # another question set (--split-later's), another cache
     retrieved_file = cache / f"retrieved-{probe}-{asked}-{limit_weeks or 'all'}.pkl"
     if retrieved_file.exists():
@@ -394,6 +400,27 @@ def build_context(items: list[Item]) -> None:
         list(pool.map(lambda it: reader.add_context(it.question, it.sentences, it.spans), items))
 
 
+def add_pool_commonness(items: Sequence[Item], cache: Path) -> None:
+    """Each span's commonness (:func:`qa.reader.candidates.add_commonness`) in its question's pool: the
+    chunks of its week and the weeks either side, as :func:`load_items` searched them (their BM25 words,
+    cached), as answering counts them over the index searched."""
+    from collections import Counter
+
+    from .retrieve import word_shares
+
+    tokens_by_week: dict[str, list[list[str]]] = pickle.loads((cache / f"tokens-{_probe()}.pkl").read_bytes())
+    weeks = sorted(tokens_by_week)
+    chunks_with = {w: Counter(t for words in tokens_by_week[w] for t in set(words)) for w in weeks}
+    pools: dict[str, tuple[Counter[str], int]] = {}
+    for it in items:
+        if it.week not in pools:
+            i = weeks.index(it.week)
+            pool = weeks[max(0, i - 1) : i + 2]
+            pools[it.week] = (sum((chunks_with[w] for w in pool), Counter()), sum(len(tokens_by_week[w]) for w in pool))
+        counts, total = pools[it.week]
+        cand.add_commonness(it.spans, word_shares([sp.text for sp in it.spans], counts.get, total))
+
+
 def fit_affinity(items: Sequence[Item]) -> dict[str, float]:
     """The affinity table (:func:`qa.reader.candidates.add_affinity`) from the spans of questions
     whose answer is in their articles: each key's share of right candidates, smoothed toward its
@@ -565,10 +592,11 @@ def train(
     rerank_out: Path | None = None,
     read_fused: bool = False,
     span_context: bool = True,
+    commonness: bool = False,
 ) -> AnswerModel:
     import lightgbm
 
-    s_names, sp_names, c_names = feature_names(context=span_context)
+    s_names, sp_names, c_names = feature_names(context=span_context, commonness=commonness)
     cache.mkdir(parents=True, exist_ok=True)
     items = load_items(data, cache, limit_weeks)
     log(f"{len(items)} questions, {sum(it.in_articles for it in items)} with an answer in their articles")
@@ -596,6 +624,8 @@ def train(
     add_heldout_affinity(items, vectors)
     if span_context:
         build_context(items)
+    if commonness:
+        add_pool_commonness(items, cache)
 
     # 2. span model, held-out scores
     _score_oof(
@@ -848,6 +878,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         " the shipped model does)",
     )
     ap.add_argument(
+        "--commonness",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="weigh each span by how common its words are in the articles searched (two span features)",
+    )
+    ap.add_argument(
         "--split-later",
         type=int,
         metavar="WEEKS",
@@ -880,7 +916,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     package = Path(__file__).parent
     out = args.out or package / "reader" / "answer_model.json"
     rerank_out = args.rerank_out or (package / rerank.MODEL_FILE if args.out is None else None)
-    train(args.data, out, cache, args.limit_weeks, rerank_out, args.read_fused, args.span_context)
+    train(args.data, out, cache, args.limit_weeks, rerank_out, args.read_fused, args.span_context, args.commonness)
     return 0
 
 

@@ -380,10 +380,10 @@ def test_trees_match_lightgbm():
     assert np.allclose(trees.predict(x), booster.predict(x), atol=1e-9)
 
 
-def _tiny_model(tmp_path, context: bool = False):
+def _tiny_model(tmp_path, context: bool = False, commonness: bool = False):
     """A model fitted on a fixture the test writes itself: the right span has the compatible label."""
     lgb = pytest.importorskip("lightgbm")
-    s_names, sp_names, c_names = feature_names(context)
+    s_names, sp_names, c_names = feature_names(context, commonness)
     rng = np.random.default_rng(1)
     rows, labels = [], []
     for _ in range(300):
@@ -502,6 +502,56 @@ def test_only_a_model_fitted_on_spans_in_context_reads_them(tmp_path, monkeypatc
         assert reading.short is not None and reading.short.text == "Lloyd Austin"
         assert bool(embedder.read) == context and all(("ctx_q" in sp.features) == context for sp in reading.spans)
     assert embedder.read == ["Who met officials?", text]
+
+
+def test_a_model_fitted_on_commonness_counts_the_index_or_else_the_passages(tmp_path, monkeypatch):
+    from qa.reader import nlp
+
+    text = "Defense Secretary Lloyd Austin met officials in Baghdad on Monday."
+    found = [RawSpan(18, 30, "PERSON"), RawSpan(48, 55, "GPE"), RawSpan(59, 65, "DATE")]
+    monkeypatch.setattr(nlp, "find_spans", lambda texts: {t: found if t == text else [] for t in texts})
+    model = load(_tiny_model(tmp_path, commonness=True))
+    assert model.reads_commonness and not load().reads_commonness
+    reader = Reader(_FakeEmbedder(), model)
+    passages = [_passage(text, title="Talks")]
+    counted = {
+        sp.text: (sp.features["common_min"], sp.features["common_max"])
+        for sp in reader.read("Who met officials?", passages).spans
+    }
+    assert counted["Lloyd Austin"] == (1.0, 1.0)  # no index given: its one passage holds every word
+    asked: list[str] = []
+    reader.word_shares = lambda texts: asked.extend(texts) or [(0.1, 0.2)] * len(texts)
+    reading = reader.read("Who met officials?", passages)
+    assert set(asked) == {sp.text for sp in reading.spans}
+    assert {(sp.features["common_min"], sp.features["common_max"]) for sp in reading.spans} == {(0.1, 0.2)}
+    assert reading.short is not None and reading.short.text == "Lloyd Austin"
+
+
+def test_commonness_is_counted_alike_in_training_and_answering(tmp_path):
+    """Training counts a span's words over its question's pool (its week and the weeks either side,
+    from the cached BM25 words); answering over the index searched. The same pool gives the same numbers."""
+    import pickle
+
+    from qa.ingest import indexed_text
+    from qa.retrieve import KeywordIndex, tokenize
+    from qa.train import Item, _probe, add_pool_commonness
+
+    weeks = {
+        "20240802": ["Iraq hosts 2,500 US troops.", "The US said nothing."],
+        "20240809": ["Troops in Iraq were attacked at Al-Asad."],
+        "20240816": ["Hamas named a new leader."],
+        "20240823": ["Iraq and the US talked again."],  # not in the pool
+    }
+    texts = {w: [indexed_text(t, f"Story of {w}", None) for t in ts] for w, ts in weeks.items()}
+    (tmp_path / f"tokens-{_probe()}.pkl").write_bytes(pickle.dumps({w: tokenize(ts) for w, ts in texts.items()}))
+    spans = [cand.Span(0, 0, t, "GPE") for t in ("Iraq", "Al-Asad", "US troops", "talked")]
+    item = Item("q", "20240809", Question.read("Where were troops attacked?"), ["Al-Asad"], [], True, [], spans)
+    add_pool_commonness([item], tmp_path)
+    pool = [t for w in ("20240802", "20240809", "20240816") for t in texts[w]]
+    index = KeywordIndex.from_texts([str(i) for i in range(len(pool))], pool)
+    counted = [(sp.features["common_min"], sp.features["common_max"]) for sp in spans]
+    assert counted == index.word_shares([sp.text for sp in spans])
+    assert counted[0] == (0.5, 0.5) and counted[3] == (0.0, 0.0)
 
 
 def test_model_with_other_features_is_refused(tmp_path):

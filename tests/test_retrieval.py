@@ -257,3 +257,30 @@ def test_new_index_records_its_format(tmp_path):
     a = Assistant(tmp_path / "index")
     assert a.store.chunks.metadata["index_format"] == INDEX_FORMAT
     assert f'"index_format": {INDEX_FORMAT}' in (tmp_path / "index" / "qa-index.json").read_text()
+
+
+def test_word_shares_count_chunks_as_keyword_search_reads_words():
+    """How common a candidate answer's words are: the index's chunks that hold its rarest and its
+    commonest word (stemmed, no stop words), the same from the keyword index and from passages."""
+    from qa.retrieve import KeywordIndex, passage_shares
+    from qa.types import Passage
+
+    texts = ["Iraq hosts 2,500 US troops.", "Troops in Iraq were attacked at Al-Asad.", "The US said nothing."]
+    asked = ["Iraq", "US troops", "Al-Asad Airbase", "the"]
+    index = KeywordIndex.from_texts(["a", "b", "c"], [indexed_text(t, "", None) for t in texts])
+    third = 1 / 3
+    assert index.word_shares(asked) == [(2 * third, 2 * third), (2 * third, 2 * third), (0.0, third), (1.0, 1.0)]
+    passages = [Passage(f"{i}:0", str(i), t, 0, len(t), "", None, "x") for i, t in enumerate(texts)]
+    assert passage_shares(passages)(asked) == index.word_shares(asked)
+    assert (
+        KeywordIndex.from_texts([], []).word_shares(asked) is None
+    )  # nothing to count: the reader counts its passages
+
+
+def test_seed_assistant_reader_counts_words_over_the_whole_index(seed_assistant):
+    reader = seed_assistant.generator.reader
+    [(rarest, commonest)] = reader.word_shares(["Lloyd Austin"])
+    assert 0 < rarest <= commonest < 0.5  # in a few of the seed index's chunks, not in most
+    assert reader.word_shares(["Lloyd Austin"]) == seed_assistant.retriever.keyword_index().word_shares(
+        ["Lloyd Austin"]
+    )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -83,6 +83,9 @@ class Reader:
         self._vectors: dict[str, np.ndarray] = {}
         self._states: OrderedDict[str, cand.TokenStates] = OrderedDict()  # the latest texts' token states
         self._lock = threading.Lock()
+        #: Word counts of the index searched (:meth:`qa.retrieve.KeywordIndex.word_shares`), set by the
+        #: assistant; without them (or when they return None) the passages read are counted instead.
+        self.word_shares: Callable[[Sequence[str]], list[tuple[float, float]] | None] | None = None
 
     @property
     def model(self) -> AnswerModel:
@@ -90,7 +93,7 @@ class Reader:
             from .model import load, shipped
 
             self._model = shipped() if self.model_path is None else load(self.model_path)
-            names = feature_names(context=self._model.reads_context)
+            names = feature_names(context=self._model.reads_context, commonness=self._model.reads_commonness)
             self._model.check(*names, where=str(self.model_path or "qa/reader/answer_model.json"))
         return self._model
 
@@ -154,6 +157,14 @@ class Reader:
                 states.update(fresh)
         cand.add_context(q, spans, sents, states)
 
+    def add_commonness(self, spans: Sequence[Span], passages: Sequence[Passage]) -> None:
+        """How common each span's words are in the index (:func:`cand.add_commonness`), or in the passages."""
+        from ..retrieve import passage_shares
+
+        texts = [sp.text for sp in spans]
+        shares = self.word_shares(texts) if self.word_shares is not None and texts else None
+        cand.add_commonness(spans, shares if shares is not None else passage_shares(passages)(texts))
+
     def _remember(self, states: Mapping[str, cand.TokenStates]) -> None:
         """Keep the latest :data:`STATE_CACHE_SIZE` texts' token states."""
         with self._lock:  # readers on several threads share it (a server, the MCP tools)
@@ -182,6 +193,8 @@ class Reader:
         cand.add_affinity(q, spans, model.affinity, self.near_heads(q.head, model.heads))
         if model.reads_context:
             self.add_context(q, sents, spans)
+        if model.reads_commonness:
+            self.add_commonness(spans, passages)
         if spans:
             for sp, p in zip(spans, model.span.predict(matrix([s.features for s in spans], model.span.features))):
                 sp.score = float(p)
@@ -334,9 +347,12 @@ def answer_sentences(r: Reading) -> list[Sentence]:
 
 
 @lru_cache(maxsize=2)
-def feature_names(context: bool = False) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def feature_names(
+    context: bool = False, commonness: bool = False
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(sentence, span, confidence) feature names, as the code computes them, read off a tiny example;
-    with ``context``, the span's also those of a model that reads spans in context (``qa train --span-context``)."""
+    with ``context``, the span's also those of a model that reads spans in context (``qa train --span-context``),
+    with ``commonness`` those of one that weighs how common its words are (``qa train --commonness``)."""
     p = Passage(
         "a:0", "a", "Lloyd Austin spoke in Baghdad on Monday about 2,500 troops.", 0, 58, "Austin", "2024-08-01", "x"
     )
@@ -347,5 +363,7 @@ def feature_names(context: bool = False) -> tuple[tuple[str, ...], tuple[str, ..
     cand.add_affinity(q, spans, {})
     if context:
         cand.add_context(q, spans, sents, {})
+    if commonness:
+        cand.add_commonness(spans, [(0.0, 0.0)] * len(spans))
     conf = confidence_features(q, sents, spans)
     return tuple(sents[0].features), tuple(spans[0].features), tuple(conf)

@@ -632,6 +632,17 @@ def add_affinity(
             sp.features["affinity"] = _affinity(table, affinity_keys(q, sp))
 
 
+def add_commonness(spans: Sequence[Span], shares: Sequence[tuple[float, float]]) -> None:
+    """Each span's ``common_min`` and ``common_max``: the share of the searched chunks holding its rarest
+    and its commonest word (:func:`qa.retrieve.word_shares`, ``shares`` in the spans' order). Held out
+    on the training weeks, a span whose words stand in 30% or more of its pool's chunks was the answer
+    0.4% of the time, one in 0.1-3% of them 3.7%.
+    """
+    for sp, (rarest, commonest) in zip(spans, shares):
+        sp.features["common_min"] = rarest
+        sp.features["common_max"] = commonest
+
+
 #: A text's word pieces: their character offsets and their contextual vectors (:meth:`qa.embed.MiniLMEmbeddings.token_vectors`).
 TokenStates = tuple[Sequence[tuple[int, int]], np.ndarray]
 

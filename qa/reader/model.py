@@ -193,6 +193,11 @@ class AnswerModel:
         """Whether its span model reads each span in its sentence (:func:`qa.reader.candidates.add_context`)."""
         return "ctx_none" in self.span.features
 
+    @property
+    def reads_commonness(self) -> bool:
+        """Whether its span model weighs how common a span's words are (:func:`qa.reader.candidates.add_commonness`)."""
+        return "common_min" in self.span.features
+
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
