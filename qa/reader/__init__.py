@@ -346,7 +346,7 @@ def answer_sentences(r: Reading) -> list[Sentence]:
     return chosen
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=4)
 def feature_names(
     context: bool = False, commonness: bool = False
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
