@@ -602,7 +602,7 @@ def figures(results: Sequence[QuestionResult], k: int, total_seconds: float) -> 
         "latency_p95": percentile(seconds, 95),
         "total_seconds": total_seconds,
         "coverage": coverage_curve(answerable),
-        "lost": {stage: sum(r.lost == stage for r in answerable) for stage in LOST} if answerable else None,
+        "lost": {stage: lost[stage] for stage in LOST} if (lost := Counter(r.lost for r in answerable)) else None,
     }
 
 

@@ -100,10 +100,10 @@ def print_table(out: Console, figs: dict[str, Any], title: str, baseline: dict[s
             + ", ".join(f"{p['answered']:.0%} answered → {p['accuracy']:.3f}" for p in figs["coverage"])
         )
     out.print(f"{figs['questions']} questions: {figs['answerable']} answerable, {figs['unanswerable']} unanswerable")
-    if lost_line(figs):
-        out.print(f"where the answerable went: {lost_line(figs)}")
-    if baseline is not None and lost_line(baseline):
-        out.print(f"  in the baseline: {lost_line(baseline)}")
+    if line := lost_line(figs):
+        out.print(f"where the answerable went: {line}")
+    if baseline is not None and (line := lost_line(baseline)):
+        out.print(f"  in the baseline: {line}")
     if figs.get("claim_check"):
         c = figs["claim_check"]
         out.print(f"claim check: {c['pairs']} labelled claims ({c['changed']} changed), {len(c['misses'])} misjudged")
@@ -157,8 +157,8 @@ def render_html(meta: dict[str, Any], figs: dict[str, Any], results: Sequence[Qu
     rows = "".join(
         f"<tr><td>{_e(label)}</td><td>{_e(fmt(figs.get(key), kind))}</td></tr>" for key, label, kind in FIGURES
     )
-    if lost_line(figs):
-        rows += f"<tr><td>where the answerable went</td><td>{_e(lost_line(figs))}</td></tr>"
+    if line := lost_line(figs):
+        rows += f"<tr><td>where the answerable went</td><td>{_e(line)}</td></tr>"
     n_failed = sum(r.failed for r in results)
     curve = "".join(
         f"<tr><td>{p['threshold']:.2f}</td><td>{p['answered']:.3f}</td><td>{p['accuracy']:.3f}</td></tr>"

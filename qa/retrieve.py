@@ -21,7 +21,8 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -335,13 +336,17 @@ def word_shares(texts: Sequence[str], count: Callable[[str], int | None], total:
     return out
 
 
+def chunk_counts(tokenized: Iterable[list[str]]) -> Counter[str]:
+    """How many of the chunks (as :func:`tokenize` reads them) hold each word, as :func:`word_shares` counts.
+
+    Example: chunk_counts([["iraq", "troop", "iraq"], ["iraq"]]) -> Counter({"iraq": 2, "troop": 1})
+    """
+    return Counter(w for words in tokenized for w in set(words))
+
+
 def passage_shares(passages: Sequence[Passage]) -> Callable[[Sequence[str]], list[tuple[float, float]]]:
     """:func:`word_shares` counted over ``passages`` alone (as indexed), for a reader given no index."""
-    from collections import Counter
-
-    counts = Counter(
-        w for words in tokenize([indexed_text(p.text, p.title, p.date) for p in passages]) for w in set(words)
-    )
+    counts = chunk_counts(tokenize([indexed_text(p.text, p.title, p.date) for p in passages]))
     return lambda texts: word_shares(texts, counts.get, len(passages))
 
 

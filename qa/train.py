@@ -406,11 +406,11 @@ def add_pool_commonness(items: Sequence[Item], cache: Path) -> None:
     cached), as answering counts them over the index searched."""
     from collections import Counter
 
-    from .retrieve import word_shares
+    from .retrieve import chunk_counts, word_shares
 
     tokens_by_week: dict[str, list[list[str]]] = pickle.loads((cache / f"tokens-{_probe()}.pkl").read_bytes())
     weeks = sorted(tokens_by_week)
-    chunks_with = {w: Counter(t for words in tokens_by_week[w] for t in set(words)) for w in weeks}
+    chunks_with = {w: chunk_counts(tokens_by_week[w]) for w in weeks}
     pools: dict[str, tuple[Counter[str], int]] = {}
     for it in items:
         if it.week not in pools:

@@ -114,12 +114,11 @@ class Reader:
         todo = [t for t in dict.fromkeys(texts[cache_from:]) if t not in self._vectors]
         head = list(texts[:cache_from])
         vectors = np.zeros((0, 384), dtype=np.float32)
-        if (head or todo) and getattr(self.embedder, "gives_states", False):
+        if head or todo:
             fresh: dict[str, cand.TokenStates] = {}  # what the run computes anyway, kept for add_context
-            vectors = self.embedder.embed(head + todo, states=fresh)
+            keep = {"states": fresh} if getattr(self.embedder, "gives_states", False) else {}
+            vectors = self.embedder.embed(head + todo, **keep)
             self._remember(fresh)
-        elif head or todo:
-            vectors = self.embedder.embed(head + todo)
         self._vectors.update(zip(todo, vectors[len(head) :]))
         rows = [vectors[i] for i in range(len(head))] + [self._vectors[t] for t in texts[cache_from:]]
         return np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
