@@ -297,7 +297,7 @@ class Assistant:
         generator = get_generator(self.llm, self.settings, self.reader_embedder, self.generator_options)
         reader = getattr(generator, "reader", None)
         if reader is not None:  # the extractive reader weighs a candidate by how common its words are here
-            reader.word_shares = lambda texts: self.retriever.word_shares(texts)
+            reader.word_counts = lambda: self.retriever.word_counts()
         return generator
 
     # -- ingest -------------------------------------------------------------------------------

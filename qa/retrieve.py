@@ -22,7 +22,7 @@ import os
 import re
 import shutil
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -320,18 +320,53 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     )
 
 
-def word_shares(texts: Sequence[str], count: Callable[[str], int | None], total: int) -> list[tuple[float, float]]:
-    """Each text's rarest and commonest word's share of ``total`` chunks, ``count(word)`` of which hold
-    it; words as keyword search reads them (stemmed, no stop words). A text of stop words alone is as
-    common as can be. The reader weighs a candidate answer by it: "US" stands in a third of a news
-    pool's chunks and is seldom what a question asks for.
+#: How many chunks hold a word (stemmed, as :func:`tokenize` reads it), and how many chunks were counted.
+WordCounts = tuple[Callable[[str], int | None], int]
 
-    Example: word_shares(["Iraq", "US troops", "the"], {"iraq": 8, "us": 5, "troop": 2}.get, 10)
-    -> [(0.8, 0.8), (0.2, 0.5), (1.0, 1.0)]
+
+@dataclass(frozen=True)
+class Background:
+    """How common words are in news at large, to read an index's counts against (fitted by ``qa train``).
+
+    ``counts``: how many of a news corpus's ``chunks`` hold each word (the words in at least a few);
+    ``pool``: how many chunks a question is typically asked over (a training question's pool). An
+    index is read as if it were such a pool: a smaller one is filled up with the corpus's rates (in
+    a folder of two articles its subject is in every chunk, and in the news it is not), a larger
+    one's counts are read against the pool's size (a story's name stands in its story's chunks, however
+    many other stories the index holds).
     """
+
+    counts: Mapping[str, int]
+    chunks: int
+    pool: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"chunks": self.chunks, "pool": self.pool, "counts": dict(self.counts)}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Background:
+        return cls({str(w): int(n) for w, n in d["counts"].items()}, int(d["chunks"]), float(d["pool"]))
+
+
+def word_shares(
+    texts: Sequence[str], count: Callable[[str], int | None], total: int, background: Background
+) -> list[tuple[float, float]]:
+    """Each text's rarest and commonest word's share of a typical pool's chunks: ``count(word)`` of the
+    ``total`` chunks searched hold it, and ``background`` fills a small index up to a pool (see
+    :class:`Background`); words as keyword search reads them (stemmed, no stop words). A text of stop
+    words alone is as common as can be. The reader weighs a candidate answer by it: "US" stands in a
+    third of a news pool's chunks and is seldom what a question asks for.
+
+    Example: word_shares(["Iraq", "US troops", "the"], {"iraq": 8, "us": 5, "troop": 2}.get, 10,
+    Background({"us": 100}, 1000, 20)) -> [(0.4, 0.4), (0.1, 0.3), (1.0, 1.0)]
+    (the 10 chunks filled up to 20 with the background's rates: "us" in 5 + 10 * 100 / 1000)
+    """
+    fill = max(0.0, background.pool - total) / background.chunks if background.chunks else 0.0
     out = []
     for words in tokenize(list(texts)) if texts else []:
-        shares = [(count(w) or 0) / total for w in words if w] if total else []
+        shares = [
+            min(1.0, ((count(w) or 0) + fill * background.counts.get(w, 0)) / background.pool) for w in words if w
+        ]
         out.append((min(shares), max(shares)) if shares else (1.0, 1.0))
     return out
 
@@ -344,10 +379,10 @@ def chunk_counts(tokenized: Iterable[list[str]]) -> Counter[str]:
     return Counter(w for words in tokenized for w in set(words))
 
 
-def passage_shares(passages: Sequence[Passage]) -> Callable[[Sequence[str]], list[tuple[float, float]]]:
-    """:func:`word_shares` counted over ``passages`` alone (as indexed), for a reader given no index."""
+def passage_counts(passages: Sequence[Passage]) -> WordCounts:
+    """The :data:`WordCounts` of ``passages`` alone (as indexed), for a reader given no index."""
     counts = chunk_counts(tokenize([indexed_text(p.text, p.title, p.date) for p in passages]))
-    return lambda texts: word_shares(texts, counts.get, len(passages))
+    return counts.get, len(passages)
 
 
 class KeywordIndex:
@@ -413,8 +448,8 @@ class KeywordIndex:
             return None
         return cls(bm25, meta["ids"], str(meta["generation"]))
 
-    def word_shares(self, texts: Sequence[str]) -> list[tuple[float, float]] | None:
-        """:func:`word_shares` over every chunk of the index; None when it has no words to count."""
+    def word_counts(self) -> WordCounts | None:
+        """How many of the index's chunks hold each word (:data:`WordCounts`); None when it has no words."""
         vocab = getattr(self.bm25, "vocab_dict", None)
         scores = getattr(self.bm25, "scores", None)
         if not self.ids or not vocab or not isinstance(scores, dict) or "indptr" not in scores:
@@ -425,7 +460,7 @@ class KeywordIndex:
             i = vocab.get(word)
             return int(indptr[i + 1] - indptr[i]) if i is not None and i + 1 < len(indptr) else 0
 
-        return word_shares(texts, count, len(self.ids))
+        return count, len(self.ids)
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         if not self.ids:
@@ -473,10 +508,10 @@ class HybridRetriever:
     def fetch_k(self) -> int:
         return self.fusion.fetch_k
 
-    def word_shares(self, texts: Sequence[str]) -> list[tuple[float, float]] | None:
-        """How common each text's words are in the index (:meth:`KeywordIndex.word_shares`), counted by the
-        keyword index the last search read."""
-        return (self._keyword or self.keyword_index()).word_shares(texts)
+    def word_counts(self) -> WordCounts | None:
+        """How many of the index's chunks hold each word (:meth:`KeywordIndex.word_counts`), counted by
+        the keyword index the last search read."""
+        return (self._keyword or self.keyword_index()).word_counts()
 
     def search(
         self, question: str, k: int | None = None, filter: Filter | None = None, as_of: dt.date | str | None = None

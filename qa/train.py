@@ -52,6 +52,7 @@ from .reader import Reader, confidence_features, feature_names, short_span
 from .reader import candidates as cand
 from .reader.candidates import Question, Sentence, Span
 from .reader.model import RULE_GROUPS, AnswerModel, Trees, matrix
+from .retrieve import Background
 from .types import Passage
 
 K = 6  # passages a question gets, as the assistant's default
@@ -77,6 +78,9 @@ MONOTONE = {
 }
 #: Share of the training questions read without a date (articles and questions are not always dated).
 NO_DATE_SHARE = 0.15
+#: A word counts in the background of how common words are (:class:`qa.retrieve.Background`) when at
+#: least this many training chunks hold it: a rarer word would add under half a chunk to a filled-up pool.
+BACKGROUND_MIN_CHUNKS = 30
 #: The refusal threshold is the lowest that refuses at least this share of the held-out questions
 #: whose answer is in no article: refusals that hold, at the least cost in right answers refused.
 REFUSE_UNANSWERABLE = 0.75
@@ -400,16 +404,19 @@ def build_context(items: list[Item]) -> None:
         list(pool.map(lambda it: reader.add_context(it.question, it.sentences, it.spans), items))
 
 
-def add_pool_commonness(items: Sequence[Item], cache: Path) -> None:
+def add_pool_commonness(items: Sequence[Item], cache: Path) -> Background:
     """Each span's commonness (:func:`qa.reader.candidates.add_commonness`) in its question's pool: the
     chunks of its week and the weeks either side, as :func:`load_items` searched them (their BM25 words,
-    cached), as answering counts them over the index searched."""
+    cached), as answering counts them over the index searched. Returns the :class:`qa.retrieve.Background`
+    it reads them against, which the model keeps: every week's chunks, the words in at least
+    :data:`BACKGROUND_MIN_CHUNKS` of them, and the pools' median size."""
     from collections import Counter
 
     from .retrieve import chunk_counts, word_shares
 
     tokens_by_week: dict[str, list[list[str]]] = pickle.loads((cache / f"tokens-{_probe()}.pkl").read_bytes())
-    weeks = sorted(tokens_by_week)
+    asked = {it.week for it in items}
+    weeks = sorted(w for w in tokens_by_week if w in asked)  # the cache may hold more weeks than are trained on
     chunks_with = {w: chunk_counts(tokens_by_week[w]) for w in weeks}
     pools: dict[str, tuple[Counter[str], int]] = {}
     for it in items:
@@ -417,8 +424,16 @@ def add_pool_commonness(items: Sequence[Item], cache: Path) -> None:
             i = weeks.index(it.week)
             pool = weeks[max(0, i - 1) : i + 2]
             pools[it.week] = (sum((chunks_with[w] for w in pool), Counter()), sum(len(tokens_by_week[w]) for w in pool))
+    everywhere = sum(chunks_with.values(), Counter())
+    background = Background(
+        {w: n for w, n in sorted(everywhere.items()) if n >= BACKGROUND_MIN_CHUNKS},
+        sum(len(tokens_by_week[w]) for w in weeks),
+        float(np.median([total for _, total in pools.values()])) if pools else 1.0,
+    )
+    for it in items:
         counts, total = pools[it.week]
-        cand.add_commonness(it.spans, word_shares([sp.text for sp in it.spans], counts.get, total))
+        cand.add_commonness(it.spans, word_shares([sp.text for sp in it.spans], counts.get, total, background))
+    return background
 
 
 def fit_affinity(items: Sequence[Item]) -> dict[str, float]:
@@ -624,8 +639,7 @@ def train(
     add_heldout_affinity(items, vectors)
     if span_context:
         build_context(items)
-    if commonness:
-        add_pool_commonness(items, cache)
+    background = add_pool_commonness(items, cache) if commonness else None
 
     # 2. span model, held-out scores
     _score_oof(
@@ -725,7 +739,17 @@ def train(
     affinity = fit_affinity(items)
     heads = cand.HeadWords.of(affinity, _CachedEmbedder(vectors).embed)  # head words filled in above
     model = AnswerModel(
-        sentence, span, confidence, threshold, short_threshold, short_ratio, meta, affinity, short_rules, heads
+        sentence,
+        span,
+        confidence,
+        threshold,
+        short_threshold,
+        short_ratio,
+        meta,
+        affinity,
+        short_rules,
+        heads,
+        background,
     )
     model.save(out)
     log(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")

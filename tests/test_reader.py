@@ -13,6 +13,7 @@ from qa.reader import candidates as cand
 from qa.reader.candidates import Question, RawSpan, is_statement
 from qa.reader.model import AnswerModel, ModelError, Trees, load, matrix
 from qa.reader.question import answer_type
+from qa.retrieve import Background
 from qa.types import Passage
 
 
@@ -407,7 +408,8 @@ def _tiny_model(tmp_path, context: bool = False, commonness: bool = False):
         ).dump_model()
     )
     conf = Trees.from_lists(c_names, [[[0], [0.0], [-1], [-2], [2.0, 2.0]]])  # always sigmoid(2) = 0.88
-    model = AnswerModel(sentence, span, conf, 0.5, 0.0, 0.0, {"fixture": True})
+    background = Background({"austin": 20, "baghdad": 10}, 1000, 50.0) if commonness else None
+    model = AnswerModel(sentence, span, conf, 0.5, 0.0, 0.0, {"fixture": True}, background=background)
     path = tmp_path / "model.json"
     model.save(path)
     return path
@@ -518,22 +520,23 @@ def test_a_model_fitted_on_commonness_counts_the_index_or_else_the_passages(tmp_
         sp.text: (sp.features["common_min"], sp.features["common_max"])
         for sp in reader.read("Who met officials?", passages).spans
     }
-    assert counted["Lloyd Austin"] == (1.0, 1.0)  # no index given: its one passage holds every word
-    asked: list[str] = []
-    reader.word_shares = lambda texts: asked.extend(texts) or [(0.1, 0.2)] * len(texts)
+    # no index given: its one passage holds every word, and 49 chunks more at the background's rates
+    assert counted["Lloyd Austin"] == pytest.approx((1 / 50, (1 + 49 * 0.02) / 50))
+    reader.word_counts = lambda: ({"lloyd": 3, "austin": 40}.get, 100)  # an index larger than a pool
     reading = reader.read("Who met officials?", passages)
-    assert set(asked) == {sp.text for sp in reading.spans}
-    assert {(sp.features["common_min"], sp.features["common_max"]) for sp in reading.spans} == {(0.1, 0.2)}
+    counted = {sp.text: (sp.features["common_min"], sp.features["common_max"]) for sp in reading.spans}
+    assert counted["Lloyd Austin"] == (3 / 50, 40 / 50)
     assert reading.short is not None and reading.short.text == "Lloyd Austin"
 
 
 def test_commonness_is_counted_alike_in_training_and_answering(tmp_path):
     """Training counts a span's words over its question's pool (its week and the weeks either side,
-    from the cached BM25 words); answering over the index searched. The same pool gives the same numbers."""
+    from the cached BM25 words); answering over the index searched. The same pool gives the same numbers,
+    read against the background training keeps in the model."""
     import pickle
 
     from qa.ingest import indexed_text
-    from qa.retrieve import KeywordIndex, tokenize
+    from qa.retrieve import KeywordIndex, tokenize, word_shares
     from qa.train import Item, _probe, add_pool_commonness
 
     weeks = {
@@ -545,13 +548,17 @@ def test_commonness_is_counted_alike_in_training_and_answering(tmp_path):
     texts = {w: [indexed_text(t, f"Story of {w}", None) for t in ts] for w, ts in weeks.items()}
     (tmp_path / f"tokens-{_probe()}.pkl").write_bytes(pickle.dumps({w: tokenize(ts) for w, ts in texts.items()}))
     spans = [cand.Span(0, 0, t, "GPE") for t in ("Iraq", "Al-Asad", "US troops", "talked")]
-    item = Item("q", "20240809", Question.read("Where were troops attacked?"), ["Al-Asad"], [], True, [], spans)
-    add_pool_commonness([item], tmp_path)
+    q = Question.read("Where were troops attacked?")
+    item = Item("q", "20240809", q, ["Al-Asad"], [], True, [], spans)
+    others = [Item(f"q{w}", w, q, ["x"], [], False, [], []) for w in ("20240802", "20240816")]
+    background = add_pool_commonness([item, *others], tmp_path)
+    # the chunks of the weeks trained on (not 20240823's); the median pool: 3 (0802-0809), 4, 2 (0809-0816)
+    assert background.chunks == 4 and background.pool == 3.0
     pool = [t for w in ("20240802", "20240809", "20240816") for t in texts[w]]
     index = KeywordIndex.from_texts([str(i) for i in range(len(pool))], pool)
     counted = [(sp.features["common_min"], sp.features["common_max"]) for sp in spans]
-    assert counted == index.word_shares([sp.text for sp in spans])
-    assert counted[0] == (0.5, 0.5) and counted[3] == (0.0, 0.0)
+    assert counted == word_shares([sp.text for sp in spans], *index.word_counts(), background)
+    assert counted[0] == (2 / 3, 2 / 3) and counted[3] == (0.0, 0.0)  # Iraq in 2 of the pool's 4 chunks, read as of 3
 
 
 def test_model_with_other_features_is_refused(tmp_path):
@@ -561,6 +568,16 @@ def test_model_with_other_features_is_refused(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(ModelError, match=r"does not fit this code.*python -m qa\.train"):
         load(path).check(*feature_names())
+
+
+def test_model_weighing_commonness_without_its_word_counts_is_refused(tmp_path):
+    path = _tiny_model(tmp_path, commonness=True)
+    data = json.loads(path.read_text())
+    assert data["background"]["pool"] == 50.0
+    del data["background"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match=r"no word counts.*--commonness"):
+        load(path).check(*feature_names(commonness=True))
 
 
 def test_damaged_model_is_one_line(tmp_path):

@@ -259,28 +259,40 @@ def test_new_index_records_its_format(tmp_path):
     assert f'"index_format": {INDEX_FORMAT}' in (tmp_path / "index" / "qa-index.json").read_text()
 
 
-def test_word_shares_count_chunks_as_keyword_search_reads_words():
-    """How common a candidate answer's words are: the index's chunks that hold its rarest and its
-    commonest word (stemmed, no stop words), the same from the keyword index and from passages."""
-    from qa.retrieve import KeywordIndex, passage_shares
+def test_word_counts_count_chunks_as_keyword_search_reads_words():
+    """How common a candidate answer's words are: the index's chunks that hold each word (stemmed, no
+    stop words), the same from the keyword index and from passages."""
+    from qa.retrieve import KeywordIndex, passage_counts
     from qa.types import Passage
 
     texts = ["Iraq hosts 2,500 US troops.", "Troops in Iraq were attacked at Al-Asad.", "The US said nothing."]
-    asked = ["Iraq", "US troops", "Al-Asad Airbase", "the"]
+    words = ["iraq", "us", "troop", "asad", "airbas", "the"]
     index = KeywordIndex.from_texts(["a", "b", "c"], [indexed_text(t, "", None) for t in texts])
-    third = 1 / 3
-    assert index.word_shares(asked) == [(2 * third, 2 * third), (2 * third, 2 * third), (0.0, third), (1.0, 1.0)]
+    count, total = index.word_counts()
+    assert total == 3 and [count(w) for w in words] == [2, 2, 2, 1, 0, 0]
     passages = [Passage(f"{i}:0", str(i), t, 0, len(t), "", None, "x") for i, t in enumerate(texts)]
-    assert passage_shares(passages)(asked) == index.word_shares(asked)
-    assert (
-        KeywordIndex.from_texts([], []).word_shares(asked) is None
-    )  # nothing to count: the reader counts its passages
+    p_count, p_total = passage_counts(passages)
+    assert p_total == 3 and [p_count(w) or 0 for w in words] == [count(w) for w in words]
+    assert KeywordIndex.from_texts([], []).word_counts() is None  # nothing to count: the reader counts its passages
+
+
+def test_word_shares_read_an_index_as_a_typical_pool():
+    """A small index is filled up to a pool with the background's rates; a large one's counts are read
+    against the pool's size, so a story's name is as rare in a quarter's news as in three weeks'."""
+    from qa.retrieve import Background, word_shares
+
+    background = Background({"iraq": 50, "us": 300}, 1000, 100.0)
+    small = word_shares(["Iraq", "Al-Asad", "US troops", "the"], {"iraq": 7, "asad": 2, "troop": 1}.get, 10, background)
+    # 90 chunks more at the background's rates: Iraq in 7 + 90 * 0.05 of 100; "al" in none, "asad" in 2
+    assert np.allclose(small, [(0.115, 0.115), (0.0, 0.02), (0.01, 0.27), (1.0, 1.0)])
+    large = word_shares(["Al-Asad", "US"], {"asad": 2, "us": 150}.get, 400, background)
+    assert large == [(0.0, 0.02), (1.0, 1.0)]  # larger than a pool: the counts alone, capped at every chunk
+    assert word_shares([], {}.get, 10, background) == []
 
 
 def test_seed_assistant_reader_counts_words_over_the_whole_index(seed_assistant):
     reader = seed_assistant.generator.reader
-    [(rarest, commonest)] = reader.word_shares(["Lloyd Austin"])
-    assert 0 < rarest <= commonest < 0.5  # in a few of the seed index's chunks, not in most
-    assert reader.word_shares(["Lloyd Austin"]) == seed_assistant.retriever.keyword_index().word_shares(
-        ["Lloyd Austin"]
-    )
+    count, total = reader.word_counts()
+    assert total == seed_assistant.info()[1] and 0 < count("austin") < total  # in a few chunks, not all
+    index_count, _ = seed_assistant.retriever.keyword_index().word_counts()
+    assert count("austin") == index_count("austin")

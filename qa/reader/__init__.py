@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from . import places
 from .candidates import HeadWords, Question, RawSpan, Sentence, Span
 from .model import AnswerModel, matrix
 from .question import STRICT, TYPES
+
+if TYPE_CHECKING:
+    from ..retrieve import WordCounts
 
 SECOND_SENTENCE_MARGIN = 0.15  # another article's sentence this close to the best one is shown too
 CACHE_SIZE = 20_000
@@ -83,9 +86,9 @@ class Reader:
         self._vectors: dict[str, np.ndarray] = {}
         self._states: OrderedDict[str, cand.TokenStates] = OrderedDict()  # the latest texts' token states
         self._lock = threading.Lock()
-        #: Word counts of the index searched (:meth:`qa.retrieve.KeywordIndex.word_shares`), set by the
+        #: Word counts of the index searched (:meth:`qa.retrieve.KeywordIndex.word_counts`), set by the
         #: assistant; without them (or when they return None) the passages read are counted instead.
-        self.word_shares: Callable[[Sequence[str]], list[tuple[float, float]] | None] | None = None
+        self.word_counts: Callable[[], WordCounts | None] | None = None
 
     @property
     def model(self) -> AnswerModel:
@@ -157,12 +160,16 @@ class Reader:
         cand.add_context(q, spans, sents, states)
 
     def add_commonness(self, spans: Sequence[Span], passages: Sequence[Passage]) -> None:
-        """How common each span's words are in the index (:func:`cand.add_commonness`), or in the passages."""
-        from ..retrieve import passage_shares
+        """How common each span's words are in the index (:func:`cand.add_commonness`), or in the passages,
+        read against the model's background (:func:`qa.retrieve.word_shares`)."""
+        from ..retrieve import passage_counts, word_shares
 
-        texts = [sp.text for sp in spans]
-        shares = self.word_shares(texts) if self.word_shares is not None and texts else None
-        cand.add_commonness(spans, shares if shares is not None else passage_shares(passages)(texts))
+        background = self.model.background
+        if not spans or background is None:
+            return
+        counts = self.word_counts() if self.word_counts is not None else None
+        count, total = counts if counts is not None else passage_counts(passages)
+        cand.add_commonness(spans, word_shares([sp.text for sp in spans], count, total, background))
 
     def _remember(self, states: Mapping[str, cand.TokenStates]) -> None:
         """Keep the latest :data:`STATE_CACHE_SIZE` texts' token states."""

@@ -633,8 +633,9 @@ def add_affinity(
 
 
 def add_commonness(spans: Sequence[Span], shares: Sequence[tuple[float, float]]) -> None:
-    """Each span's ``common_min`` and ``common_max``: the share of the searched chunks holding its rarest
-    and its commonest word (:func:`qa.retrieve.word_shares`, ``shares`` in the spans' order). Held out
+    """Each span's ``common_min`` and ``common_max``: the share of the chunks searched holding its rarest
+    and its commonest word, the index read as a typical training pool (:func:`qa.retrieve.word_shares`,
+    ``shares`` in the spans' order). Held out
     on the training weeks, a span whose words stand in 30% or more of its pool's chunks was the answer
     0.4% of the time, one in 0.1-3% of them 3.7%.
     """

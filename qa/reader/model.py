@@ -22,12 +22,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import QAError
 from .candidates import HeadWords
+
+if TYPE_CHECKING:
+    from ..retrieve import Background
 
 MODEL_FILE = "answer_model.json"
 FORMAT = 2
@@ -163,6 +166,8 @@ class AnswerModel:
     short_rules: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     #: The affinity table's head words with their vectors, through which a head word it lacks is read.
     heads: HeadWords | None = None
+    #: How common words are in the training news, for a model that weighs it (:attr:`reads_commonness`).
+    background: Background | None = None
 
     def short_rule(self, qtype: str) -> tuple[float, float]:
         """(threshold, ratio) of the short-answer rule for a question of answer type ``qtype``."""
@@ -187,6 +192,11 @@ class AnswerModel:
                     f"the answer model {where} does not fit this code ({name} features {detail}); "
                     f"rebuild it with: {REBUILD}"
                 )
+        if self.reads_commonness and self.background is None:
+            raise ModelError(
+                f"the answer model {where} weighs how common words are but has no word counts to read them "
+                f"against; rebuild it with: {REBUILD} --commonness"
+            )
 
     @property
     def reads_context(self) -> bool:
@@ -211,6 +221,7 @@ class AnswerModel:
             "affinity": dict(self.affinity),
             "short_rules": {g: list(r) for g, r in self.short_rules.items()},
             **({"heads": self.heads.to_json()} if self.heads is not None else {}),
+            **({"background": self.background.to_json()} if self.background is not None else {}),
         }
 
     @classmethod
@@ -230,10 +241,17 @@ class AnswerModel:
             {str(k): float(v) for k, v in d.get("affinity", {}).items()},
             {str(g): (float(t), float(r)) for g, (t, r) in d.get("short_rules", {}).items()},
             HeadWords.from_json(d["heads"]) if "heads" in d else None,
+            _background(d["background"]) if "background" in d else None,
         )
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), separators=(",", ":")) + "\n")
+
+
+def _background(d: Mapping[str, Any]) -> Background:
+    from ..retrieve import Background  # only a model that weighs how common words are has one
+
+    return Background.from_json(d)
 
 
 def load(path: str | Path | None = None) -> AnswerModel:
