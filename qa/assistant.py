@@ -324,6 +324,7 @@ class Assistant:
                 self.store = self._open_store(fresh=True)
                 self._embedder_checked = False
             self.check_embedder(record=True)
+            self.store.widen_search()
             report = self._ingester().run(paths, prune=prune, progress=progress, stop=stop)
             if report.chunks or report.removed or rebuild:
                 self.retriever.keyword_index()  # build it now, not on the first question
