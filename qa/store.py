@@ -53,10 +53,14 @@ MARKER = "qa-index.json"  # in the index folder: "this folder holds a qa index"
 _GET_PAGE = 5000
 #: hnswlib's search breadth (Chroma's ``ef_search``; its default, 100, is under the 150 chunks the
 #: fusion asks for). On 2024-08's 12,066 chunks, for 60 of its questions, the default's 150 held 145.3
-#: of the nearest 150 (as few as 120); 500's hold 149.7 (at least 142), in the same 13 ms. The tail
-#: of the list can still differ from one process to the next, less often: Chroma adds the chunks
-#: written since it last saved its graph again each time it opens the index, in no fixed order.
+#: of the nearest 150 (as few as 120); 500's hold 149.7 (at least 142), in the same 13 ms.
 SEARCH_EF = 500
+#: The chunks collection's search settings, set when it is made. One thread adds vectors to the graph:
+#: Chroma adds the chunks written since it last saved its graph again each time it opens the index, and
+#: with two threads in no fixed order, so on 2024-08's vectors one question found other chunks in a
+#: quarter of the processes that asked it; with one, the same in all 22, and adding the 12,066 vectors
+#: took as long (4 s). Changed later (metadata or configuration), Chroma does not take the threads up.
+CHUNK_SEARCH = {"hnsw:search_ef": SEARCH_EF, "hnsw:num_threads": 1}
 # What the index's vectors and keyword index are made of; recorded in the chunks collection's metadata.
 # 1 (never recorded): the chunk text alone. 2: the article's title and date, then the chunk
 # (qa.ingest.indexed_text). An index of another format is an error naming the rebuild command.
@@ -194,7 +198,7 @@ class Store:
                     embedding_function=None,
                     metadata={
                         **space,
-                        "hnsw:search_ef": SEARCH_EF,
+                        **CHUNK_SEARCH,
                         "embedding_model": embedding_model,
                         "chunking": chunking,
                         "index_format": INDEX_FORMAT,
@@ -241,7 +245,8 @@ class Store:
         return QAError(f"the index at {self.location} is damaged ({_short(e)}); {self.rebuild_hint}")
 
     def widen_search(self) -> None:
-        """Give an index made before :data:`SEARCH_EF` that search breadth (a writer's step: ``qa ingest``)."""
+        """Give an index made before :data:`SEARCH_EF` that search breadth (a writer's step: ``qa ingest``).
+        Its graph's threads (:data:`CHUNK_SEARCH`) stay: Chroma reads them only when it makes the collection."""
         hnsw = (getattr(self.chunks, "configuration_json", None) or {}).get("hnsw") or {}
         if int(hnsw.get("ef_search") or 0) < SEARCH_EF:
             self.chunks.modify(configuration={"hnsw": {"ef_search": SEARCH_EF}})

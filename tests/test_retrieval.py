@@ -13,7 +13,7 @@ from qa import Assistant
 from qa.embed import MODEL_ID
 from qa.ingest import indexed_text
 from qa.retrieve import DEFAULT_FUSION, EQUAL_RRF, age_days, fused_scores, parse_as_of
-from qa.store import INDEX_FORMAT, SEARCH_EF
+from qa.store import CHUNK_SEARCH, INDEX_FORMAT, SEARCH_EF
 
 from .conftest import run_qa
 from .test_cli import assert_clean_error
@@ -223,23 +223,26 @@ def test_as_of_is_accepted_by_ask(seed_index):
     assert r.returncode == 0 and "2,500" in r.stdout, r.stderr
 
 
-def test_dense_search_is_wide_in_new_indexes_and_after_an_ingest_in_old_ones(tmp_path, seeds_copy):
-    """Chroma's default search breadth (100) is under the 150 chunks the fusion asks for, and misses some
-    of the nearest; a new index searches with SEARCH_EF, and an index made before gets it when ingested into."""
+def test_dense_search_settings_in_new_indexes_and_after_an_ingest_in_old_ones(tmp_path, seeds_copy):
+    """Chroma's default search breadth (100) is under the 150 chunks the fusion asks for and misses some
+    of the nearest, and its graph is rebuilt in another order by each process unless one thread builds
+    it: a new index has both settings, and an index made before gets the breadth when ingested into."""
     import chromadb
 
-    def breadth(index: Path) -> int:
-        client = chromadb.PersistentClient(path=str(index / "chroma"))
-        return client.get_collection("qa_chunks").configuration_json["hnsw"]["ef_search"]
+    def settings(index: Path) -> tuple[int, dict]:
+        chunks = chromadb.PersistentClient(path=str(index / "chroma")).get_collection("qa_chunks")
+        return chunks.configuration_json["hnsw"]["ef_search"], chunks.metadata
 
-    a = Assistant(tmp_path / "new")
-    assert a.store.chunks.configuration_json["hnsw"]["ef_search"] == SEARCH_EF >= DEFAULT_FUSION.fetch_k
-    a.store.chunks.modify(configuration={"hnsw": {"ef_search": 100}})  # as an index made before
-    del a
-    assert breadth(tmp_path / "new") == 100
+    store = Assistant(tmp_path / "new").store  # made now
+    assert settings(tmp_path / "new")[0] == SEARCH_EF >= DEFAULT_FUSION.fetch_k
+    assert CHUNK_SEARCH.items() <= settings(tmp_path / "new")[1].items()
+    old = {k: v for k, v in store.chunks.metadata.items() if not k.startswith("hnsw:")}
+    store.chunks.modify(metadata=old, configuration={"hnsw": {"ef_search": 100}})  # as an index made before
+    del store
+    assert settings(tmp_path / "new") == (100, old)
     r = run_qa("ingest", "--index", str(tmp_path / "new"), str(seeds_copy))
     assert r.returncode == 0, r.stderr
-    assert breadth(tmp_path / "new") == SEARCH_EF
+    assert settings(tmp_path / "new") == (SEARCH_EF, old)
     r = run_qa("ask", "--json", "--index", str(tmp_path / "new"), "How many US troops are in Iraq?")
     assert r.returncode == 0 and "2,500" in r.stdout
 
