@@ -58,7 +58,7 @@ def test_answers_fact_with_citation_quoting_it(seed_backend, article_texts, ques
             # Answer model 26 (spans read in their sentence) ranks "At least five US personnel" (0.21), from
             # the best sentence, over "USS Abraham Lincoln carrier strike group" (0.18), from the second;
             # model 25 answered "the USS Abraham Lincoln". Model 26 ships for the later weeks and 2026-Q1
-            # (README, "How answers are chosen").
+            # (docs/answers.md).
             marks=pytest.mark.xfail(
                 strict=True, reason="answer model 26 answers 'At least five US personnel' (issue 16)"
             ),
@@ -72,8 +72,8 @@ def test_answers_fact_with_citation_quoting_it(seed_backend, article_texts, ques
             # "personnel" (0.29) over "Al-Asad Airbase" (0.16; model 26: "At least five US personnel",
             # 0.26): the span repeats the question's word "airbase", which counts against it. A feature
             # for a span naming the question's head word fixes it (0.51), but the fit carrying it was
-            # level on the practice sets and the later weeks and lost a refusal here (README, "How
-            # answers are chosen"), so it is not shipped.
+            # level on the practice sets and the later weeks and lost a refusal here (docs/answers.md),
+            # so it is not shipped.
             marks=pytest.mark.xfail(
                 strict=True,
                 reason="answer model 25 answers 'personnel', model 26 'At least five US personnel' (issue 16)",

@@ -219,7 +219,7 @@ SEED_THRESHOLDS = {
     # "what is the filing deadline" asks for a deadline): accuracy 0.356, F1 0.369, sentences 0.778,
     # refusal precision 0.571 / recall 0.667 (one unanswerable question fewer refused than model 24),
     # sources cited 0.822. The refusal-recall gate went from 0.70 to 0.65 with it: model 25 answers more
-    # right on the 2024-08 set and on 490 later training questions (README), one question fewer here.
+    # right on the 2024-08 set and on 490 later training questions (docs/answers.md), one question fewer here.
     # Answer model 24 (the words around the span against the question's frame, the question's word pairs
     # in the sentence): accuracy 0.333, F1 0.354, accuracy of the sentences 0.778, refusal precision 0.60
     # / recall 0.75, sources cited 0.822; the gates rose with it. Model 14 gave the figures below.
