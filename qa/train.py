@@ -20,6 +20,11 @@ Three models, each fitted with LightGBM and written into
 A share of the questions (:data:`NO_DATE_SHARE`, fixed by a hash of their id) is read without its
 date, so that the models also know what to do with undated articles or questions.
 
+Each question is also read a second time in a folder of its own web search's articles alone
+(:func:`load_folder_items`, ``--folders``, the default), as a user's folder on one story: those
+readings teach the sentence and span models; the confidence, the rules and every figure printed are
+fitted and judged on the news pools alone.
+
 Data is held out by whole weeks, never single questions: every figure printed comes from models
 that never saw the question's week (5 folds of weeks). The shipped model is then fitted on all
 weeks. Sentence vectors and spaCy spans are cached under ``--cache`` so a second run takes minutes.
@@ -112,6 +117,7 @@ class Item:
     in_articles: bool  # a gold answer occurs in its pool at all
     sentences: list[Sentence] = field(default_factory=list)
     spans: list[Span] = field(default_factory=list)
+    folder: bool = False  # asked again in a folder of its own articles alone (:func:`load_folder_items`)
 
 
 def _unit(key: str) -> float:
@@ -142,7 +148,7 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[
     (chunks and keyword search cached)."""
     import bm25s
 
-    from .retrieve import DEFAULT_FUSION, age_days, fused_scores, tokenize
+    from .retrieve import tokenize
 
     questions = [json.loads(line) for line in (data / "questions.jsonl").open(encoding="utf-8")]
     weeks = sorted({q["week"] for q in questions})
@@ -209,42 +215,82 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[
         texts_norm = [t for w in pool_weeks for t in normalised.setdefault(w, [normalize(x) for x in by_week[w]])]
         bm25 = bm25s.BM25()
         bm25.index([t for w in pool_weeks for t in tokens_by_week[w]], show_progress=False)
-        vocab = bm25.vocab_dict
         for q in qs:
-            tokens = [t for t in tokenize([q["question"]])[0] if t in vocab]
-            found: list[Passage] = []
             day = _day(q.get("date"))
-            if tokens:
-                # BM25's candidates, fused as the product fuses them (no dense list: vectors of every
-                # training chunk would take hours), with the same date preference.
-                fetch = min(DEFAULT_FUSION.fetch_k, len(pool))
-                docs, scores = bm25.retrieve([tokens], k=fetch, show_progress=False, n_threads=1)
-                hits = [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
-                if hits:
-                    nan = np.full(len(hits), np.nan)
-                    fused = fused_scores(
-                        DEFAULT_FUSION,
-                        nan,
-                        np.arange(1, len(hits) + 1),
-                        nan,
-                        np.array([s for _, s in hits]),
-                        np.array([age_days(day, pool[d].date) for d, _ in hits]),
-                    )
-                    order = np.argsort(-fused, kind="stable")[: rerank.CANDIDATES]
-                    found = [_with(pool[hits[i][0]], hits[i][1], float(fused[i])) for i in order]
             answers = [a for a in q["answers"] if normalize(a)]
             in_articles = any(normalize(a) and _contains(t, normalize(a)) for a in answers for t in texts_norm)
-            items.append(
-                Item(
-                    q["question_id"],
-                    week,
-                    Question.read(q["question"], day),
-                    answers,
-                    found,
-                    in_articles,
-                )
-            )
+            found = _search(bm25, pool, q["question"], day)
+            items.append(Item(q["question_id"], week, Question.read(q["question"], day), answers, found, in_articles))
     retrieved_file.write_bytes(pickle.dumps(items))
+    return items
+
+
+def _search(bm25: Any, pool: Sequence[Passage], question: str, day: date | None) -> list[Passage]:
+    """BM25's candidates for ``question`` in ``pool`` (indexed in ``bm25``), fused as the product fuses them
+    (no dense list: vectors of every training chunk would take hours), with the same date preference;
+    the best :data:`qa.rerank.CANDIDATES`."""
+    from .retrieve import DEFAULT_FUSION, age_days, fused_scores, tokenize
+
+    tokens = [t for t in tokenize([question])[0] if t in bm25.vocab_dict]
+    if not tokens:
+        return []
+    fetch = min(DEFAULT_FUSION.fetch_k, len(pool))
+    docs, scores = bm25.retrieve([tokens], k=fetch, show_progress=False, n_threads=1)
+    hits = [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+    if not hits:
+        return []
+    nan = np.full(len(hits), np.nan)
+    fused = fused_scores(
+        DEFAULT_FUSION,
+        nan,
+        np.arange(1, len(hits) + 1),
+        nan,
+        np.array([s for _, s in hits]),
+        np.array([age_days(day, pool[d].date) for d, _ in hits]),
+    )
+    order = np.argsort(-fused, kind="stable")[: rerank.CANDIDATES]
+    return [_with(pool[hits[i][0]], hits[i][1], float(fused[i])) for i in order]
+
+
+def load_folder_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[Item]:
+    """Each question again in a *topical folder*: the articles its own web search returned (one to ten,
+    ``articles`` in questions.jsonl), searched alone as a user's folder on one story is. There every
+    passage is about the question's story (a news pool's six come from as many stories), and the
+    sentence and span models learn how candidates read there from these. After :func:`load_items`,
+    whose chunks and BM25 words it reuses (cached)."""
+    import bm25s
+
+    questions = [json.loads(line) for line in (data / "questions.jsonl").open(encoding="utf-8")]
+    kept = {it.id: it for it in load_items(data, cache, limit_weeks)}
+    folder_file = cache / f"folders-{_probe()}-{_sha256([data / 'questions.jsonl'])[:8]}-{limit_weeks or 'all'}.pkl"
+    if folder_file.exists():
+        cached: list[Item] = pickle.loads(folder_file.read_bytes())
+        for it in cached:
+            it.question = Question.read(it.question.text, it.question.as_of)
+        return cached
+    _, passages_by_week = pickle.loads((cache / "chunks.pkl").read_bytes())
+    tokens_by_week = pickle.loads((cache / f"tokens-{_probe()}.pkl").read_bytes())
+    chunks: dict[str, list[tuple[Passage, list[str]]]] = defaultdict(list)
+    for week, ps in passages_by_week.items():
+        for p, tokens in zip(ps, tokens_by_week[week]):
+            chunks[p.article_id].append((p, tokens))
+    log(f"retrieving {len(kept)} questions in folders of their own articles")
+    items: list[Item] = []
+    for q in questions:
+        base = kept.get(q["question_id"])
+        found = [c for a in dict.fromkeys(q.get("articles") or []) for c in chunks.get(a, [])]
+        if base is None or not found:
+            continue
+        pool = [p for p, _ in found]
+        bm25 = bm25s.BM25()
+        bm25.index([t for _, t in found], show_progress=False)
+        texts = [normalize(p.text) for p in pool]
+        in_articles = any(_contains(t, n) for a in base.answers if (n := normalize(a)) for t in texts)
+        day = _day(q.get("date"))
+        found_here = _search(bm25, pool, q["question"], day)
+        asked = Question.read(q["question"], day)
+        items.append(Item(f"{base.id}#folder", base.week, asked, base.answers, found_here, in_articles, folder=True))
+    folder_file.write_bytes(pickle.dumps(items))
     return items
 
 
@@ -440,7 +486,7 @@ def fit_affinity(items: Sequence[Item]) -> dict[str, float]:
     less specific key's share (:data:`AFFINITY_PRIOR`)."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for it in items:
-        if not it.in_articles:
+        if not it.in_articles or it.folder:
             continue
         for sp in it.spans:
             right = span_label(sp.text, it.answers)
@@ -513,7 +559,7 @@ def fit_reranker(items: list[Item], reorder: bool = True) -> tuple[rerank.Rerank
     rows = [matrix(rerank.features(it.question, it.passages), names) for it in items]
     labels = [np.array([passage_label(p, it.answers) for p in it.passages]) for it in items]
     # questions that teach an order: a right passage among wrong ones
-    useful = [bool(len(y) > 1 and 0 < y.sum() < len(y)) for y in labels]
+    useful = [bool(len(y) > 1 and 0 < y.sum() < len(y)) and not it.folder for y, it in zip(labels, items)]
     folds = _folds(items)
     before = [_first_hit(y) for y in labels]
     order: list[np.ndarray] = [np.arange(len(y)) for y in labels]
@@ -526,7 +572,7 @@ def fit_reranker(items: list[Item], reorder: bool = True) -> tuple[rerank.Rerank
             if fi == f and len(labels[i]) > 1:
                 order[i] = np.argsort(-model.raw(rows[i]), kind="stable")
     after = [_first_hit(labels[i][order[i]]) for i in range(len(items))]
-    findable = [i for i, it in enumerate(items) if it.in_articles]
+    findable = [i for i, it in enumerate(items) if it.in_articles and not it.folder]
     figs = {
         f"{name}_hit_at_{k}": float(np.mean([r is not None and r <= k for r in (ranks[i] for i in findable)]))
         for name, ranks in (("fused", before), ("reranked", after))
@@ -606,6 +652,7 @@ def train(
     read_fused: bool = False,
     span_context: bool = True,
     commonness: bool = False,
+    folders: bool = True,
 ) -> AnswerModel:
     import lightgbm
 
@@ -613,6 +660,14 @@ def train(
     cache.mkdir(parents=True, exist_ok=True)
     items = load_items(data, cache, limit_weeks)
     log(f"{len(items)} questions, {sum(it.in_articles for it in items)} with an answer in their articles")
+    if folders:
+        if commonness:
+            raise ValueError("folders and commonness cannot be combined: a folder's word counts are not kept")
+        extra = load_folder_items(data, cache, limit_weeks)
+        log(
+            f"{len(extra)} asked again in folders of their own articles, {sum(it.in_articles for it in extra)} answerable"
+        )
+        items += extra
     for it in items:
         if _unit(it.id) < NO_DATE_SHARE:
             it.question = Question.read(it.question.text, None)
@@ -656,6 +711,9 @@ def train(
     # questions whose answer is in no article, and the rule with the best held-out accuracy + F1 over all
     # questions (a refusal scores 0) wins. A rule that shows weak spans makes right sentences look
     # unlikely and refuses them; judged on the findable questions alone, that cost did not show.
+    # Questions asked again in folders (--folders) taught the sentences and spans; the confidence, the
+    # rule, the threshold and every figure are fitted and judged on the news pools alone.
+    trained_on, items = items, [it for it in items if not it.folder]
     conf_rows = [confidence_features(it.question, it.sentences, it.spans) for it in items]
     x = matrix(conf_rows, c_names)
     folds = np.array(_folds(items))
@@ -708,14 +766,14 @@ def train(
 
     # 5. the shipped model: every week
     log("fitting on all weeks")
-    sent_rows = [s for it in items for s in it.sentences]
+    sent_rows = [s for it in trained_on for s in it.sentences]
     sentence = _fit_trees(
         matrix([s.features for s in sent_rows], s_names),
-        np.array([sentence_label(s, it.answers) for it in items for s in it.sentences]),
+        np.array([sentence_label(s, it.answers) for it in trained_on for s in it.sentences]),
         s_names,
         ROUNDS["sentence"],
     )
-    span_rows = [(sp, it) for it in items for sp in it.spans]
+    span_rows = [(sp, it) for it in trained_on for sp in it.spans]
     span = _fit_trees(
         matrix([sp.features for sp, _ in span_rows], sp_names),
         np.array([span_label(sp.text, it.answers) for sp, it in span_rows]),
@@ -728,6 +786,7 @@ def train(
         "data_sha256": _sha256([data / "questions.jsonl", data / "articles.jsonl.gz"]),
         "questions": len(items),
         "weeks": len({it.week for it in items}),
+        **({"folders": len(trained_on) - len(items)} if folders else {}),
         "lightgbm": lightgbm.__version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "lgb_params": LGB_PARAMS,
@@ -906,6 +965,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="weigh each span by how common its words are in the articles searched (two span features)",
     )
     ap.add_argument(
+        "--folders",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also teach the sentence and span models each question asked in a folder of its own articles alone"
+        " (the shipped model is so fitted)",
+    )
+    ap.add_argument(
         "--split-later",
         type=int,
         metavar="WEEKS",
@@ -916,6 +982,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not (args.data / "questions.jsonl").exists():
         print(f"qa train: error: no questions.jsonl in {args.data}", file=sys.stderr)
+        return 2
+    if args.commonness and args.folders:
+        print("qa train: error: --commonness needs --no-folders (a folder's word counts are not kept)", file=sys.stderr)
         return 2
     if args.split_later is not None:
         if args.to is None or args.split_later < 1:
@@ -938,7 +1007,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     package = Path(__file__).parent
     out = args.out or package / "reader" / "answer_model.json"
     rerank_out = args.rerank_out or (package / rerank.MODEL_FILE if args.out is None else None)
-    train(args.data, out, cache, args.limit_weeks, rerank_out, args.read_fused, args.span_context, args.commonness)
+    train(
+        args.data,
+        out,
+        cache,
+        args.limit_weeks,
+        rerank_out,
+        args.read_fused,
+        args.span_context,
+        args.commonness,
+        args.folders,
+    )
     return 0
 
 

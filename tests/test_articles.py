@@ -20,6 +20,12 @@ from .test_faults import assert_same_index, make_corpus, snapshot
 CARRIER = "Which carrier strike group did the U.S. move to the Middle East?"  # only the 004_ seed says
 CARRIER_SEED = "004_5ac8039a6aa0238a.txt"
 DATED_SEED = "000_3fec42b9180752d3.txt"
+
+
+def cites_carrier(answer: dict) -> bool:
+    return any(c["source"].endswith(CARRIER_SEED) for c in answer["citations"])
+
+
 DATED_TITLE = "At least five US personnel were injured in an attack against a military base in Iraq on Monday…"
 UNDATED_TITLE = "A suspected rocket attack on Monday has injured several U.S. personnel in Iraq…"
 
@@ -47,8 +53,9 @@ def test_list_remove_ask_and_ingest_again(backend, seeds_copy):
     r = run_qa("articles", *backend.cli_args)
     assert r.returncode == 0 and before[0]["id"][:12] in r.stdout and "2024-08-06" in r.stdout
     assert "undated" in r.stdout and CARRIER_SEED in r.stdout and "2 articles, " in r.stdout
-    cited = ask(backend, CARRIER)
-    assert "Abraham Lincoln" in cited["answer"] and any(c["source"].endswith(CARRIER_SEED) for c in cited["citations"])
+    # The probe is what the answer cites: answer model 27 answers this question from the carrier seed's
+    # first sentence, not the one naming the USS Abraham Lincoln (model 26 showed both).
+    assert cites_carrier(ask(backend, CARRIER))
 
     r = run_qa("remove", *backend.cli_args, str(seeds_copy / CARRIER_SEED))
     assert r.returncode == 0, r.stderr
@@ -56,8 +63,7 @@ def test_list_remove_ask_and_ingest_again(backend, seeds_copy):
     assert "qa ingest of their folders leaves them out from now on; qa ingest FILE adds" in r.stdout
     assert [a["id"] for a in listed(*backend.cli_args)] == [before[0]["id"]]
     answer = ask(backend, CARRIER)
-    assert "Abraham Lincoln" not in answer["answer"]
-    assert not any(c["source"].endswith(CARRIER_SEED) for c in answer["citations"])
+    assert "Abraham Lincoln" not in answer["answer"] and not cites_carrier(answer)
     assert backend.new_assistant().stats() == (1, before[0]["chunks"])  # its chunks are gone too
     hits = backend.new_assistant().search("USS Abraham Lincoln carrier strike group", k=20)
     assert hits and all(p.source.endswith(DATED_SEED) for p in hits)  # neither vectors nor keywords find it
@@ -70,12 +76,12 @@ def test_list_remove_ask_and_ingest_again(backend, seeds_copy):
     (seeds_copy / CARRIER_SEED).write_text((seeds_copy / CARRIER_SEED).read_text())  # touched: read again
     r = run_qa("ingest", *backend.cli_args, str(seeds_copy))
     assert r.returncode == 0 and "0 added" in r.stdout and "1 left out" in r.stdout, r.stdout
-    assert "Abraham Lincoln" not in ask(backend, CARRIER)["answer"]
+    assert not cites_carrier(ask(backend, CARRIER))
     # The file named: it comes back.
     r = run_qa("ingest", *backend.cli_args, str(seeds_copy / CARRIER_SEED))
     assert r.returncode == 0 and "1 added" in r.stdout and "left out" not in r.stdout, r.stdout
     assert listed(*backend.cli_args) == before
-    assert "Abraham Lincoln" in ask(backend, CARRIER)["answer"]
+    assert cites_carrier(ask(backend, CARRIER))
     r = run_qa("ingest", *backend.cli_args, str(seeds_copy))
     assert r.returncode == 0 and "2 unchanged" in r.stdout and "left out" not in r.stdout, r.stdout
 

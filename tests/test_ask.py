@@ -31,7 +31,7 @@ def article_texts():
             # reads "Defense Lloyd Austin" as an ORG (so "Lloyd Austin" is a proper-noun run, rarely
             # right for "who" in training): it refuses at confidence 0.11 < 0.12 (model 25: 0.09 < 0.13;
             # model 26: 0.04 < 0.10). Model 12 answered it.
-            marks=pytest.mark.xfail(strict=True, reason="answer models 14, 24, 25 and 26 refuse it (issue 16)"),
+            marks=pytest.mark.xfail(strict=True, reason="answer models 14, 24, 25, 26 and 27 refuse it (issue 16)"),
         ),
         ("Which airbase in western Iraq was attacked?", "Al-Asad"),
         ("How many U.S. troops were killed in the January attack on Tower 22 in Jordan?", "Three"),
@@ -58,27 +58,17 @@ def test_answers_fact_with_citation_quoting_it(seed_backend, article_texts, ques
             # Answer model 26 (spans read in their sentence) ranks "At least five US personnel" (0.21), from
             # the best sentence, over "USS Abraham Lincoln carrier strike group" (0.18), from the second;
             # model 25 answered "the USS Abraham Lincoln". Model 26 ships for the later weeks and 2026-Q1
-            # (docs/answers.md).
+            # (docs/answers.md). Model 27 answers "Iranian-backed militia groups".
             marks=pytest.mark.xfail(
-                strict=True, reason="answer model 26 answers 'At least five US personnel' (issue 16)"
+                strict=True,
+                reason="answer model 26 answers 'At least five US personnel', 27 'Iranian-backed militia groups' (issue 16)",
             ),
         ),
         ("In which city was Ismail Haniyeh when he was assassinated?", "Tehran"),
         ("Which top Hezbollah military leader did Israeli forces strike?", "Fuad Shukr"),
-        pytest.param(
-            "Which airbase in western Iraq was attacked?",
-            "Al-Asad",
-            # The sentences hold "Al-Asad Airbase" (the test above passes), but the short answer is
-            # "personnel" (0.29) over "Al-Asad Airbase" (0.16; model 26: "At least five US personnel",
-            # 0.26): the span repeats the question's word "airbase", which counts against it. A feature
-            # for a span naming the question's head word fixes it (0.51), but the fit carrying it was
-            # level on the practice sets and the later weeks and lost a refusal here (docs/answers.md),
-            # so it is not shipped.
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="answer model 25 answers 'personnel', model 26 'At least five US personnel' (issue 16)",
-            ),
-        ),
+        # Answer models 25 and 26 answered "personnel" and "At least five US personnel" (the span
+        # repeats the question's word "airbase", which counts against it); model 27 answers it.
+        ("Which airbase in western Iraq was attacked?", "Al-Asad"),
     ],
 )
 def test_short_answer_names_the_fact_and_is_quoted_from_its_citation(seed_backend, question, short):

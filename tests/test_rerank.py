@@ -177,3 +177,39 @@ def test_qa_rerank_model_picks_the_reranker_and_a_bad_file_is_one_line(seed_inde
     path.write_text("{not json")
     r = run_qa("ask", "--index", str(seed_index), "How many US troops are in Iraq?", env={"QA_RERANK_MODEL": str(path)})
     assert_clean_error(r, 1, "rerank model", "damaged", "python -m qa.train")
+
+
+def test_a_question_is_asked_again_in_a_folder_of_its_own_articles(tmp_path):
+    """`qa train --folders`: each question is searched again in its own search's articles alone (a user's
+    folder on one story); its passages come from those articles only, and it is answerable there only when
+    they hold the answer."""
+    import gzip
+
+    from qa.train import load_folder_items, load_items
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [("q0", ["a0", "a1"], ["Ann"]), ("q1", ["a2"], ["Ann"]), ("q2", [], ["Ann"])]
+    with (data / "questions.jsonl").open("w") as f:
+        for qid, arts, answers in rows:
+            q = {"question_id": qid, "question": "Who won the race in Paris?", "date": "2025-01-02"}
+            f.write(json.dumps({**q, "answers": answers, "week": "20250103", "articles": arts}) + "\n")
+    texts = {
+        "a0": "Ann won the race in Paris on Sunday.",
+        "a1": "The race in Paris drew crowds.",
+        "a2": "The race in Paris was cancelled.",
+        "a3": "Ann won the race in Paris, said the mayor.",
+    }
+    with gzip.open(data / "articles.jsonl.gz", "wt") as f:
+        for aid, text in texts.items():
+            a = {"id": aid, "week": "20250103", "title": "The race", "url": None, "date": "2025-01-02", "text": text}
+            f.write(json.dumps(a) + "\n")
+    (tmp_path / "cache").mkdir()
+    pooled = {it.id: it for it in load_items(data, tmp_path / "cache")}
+    assert pooled["q1"].in_articles and {p.article_id for p in pooled["q1"].passages} == set(texts)
+    folders = {it.id: it for it in load_folder_items(data, tmp_path / "cache")}
+    assert sorted(folders) == ["q0#folder", "q1#folder"]  # a question with no articles of its own has no folder
+    assert all(it.folder and it.week == "20250103" for it in folders.values())
+    assert {p.article_id for p in folders["q0#folder"].passages} == {"a0", "a1"}
+    assert folders["q0#folder"].in_articles and not folders["q1#folder"].in_articles
+    assert [it.id for it in load_folder_items(data, tmp_path / "cache")] == ["q0#folder", "q1#folder"]  # cached
