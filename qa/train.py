@@ -252,16 +252,16 @@ def _search(bm25: Any, pool: Sequence[Passage], question: str, day: date | None)
     return [_with(pool[hits[i][0]], hits[i][1], float(fused[i])) for i in order]
 
 
-def load_folder_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[Item]:
+def load_folder_items(data: Path, cache: Path, pooled: Sequence[Item], limit_weeks: int | None = None) -> list[Item]:
     """Each question again in a *topical folder*: the articles its own web search returned (one to ten,
     ``articles`` in questions.jsonl), searched alone as a user's folder on one story is. There every
     passage is about the question's story (a news pool's six come from as many stories), and the
-    sentence and span models learn how candidates read there from these. After :func:`load_items`,
-    whose chunks and BM25 words it reuses (cached)."""
+    sentence and span models learn how candidates read there from these. ``pooled``: the questions as
+    :func:`load_items` read them, whose chunks and BM25 words it reuses (cached)."""
     import bm25s
 
     questions = [json.loads(line) for line in (data / "questions.jsonl").open(encoding="utf-8")]
-    kept = {it.id: it for it in load_items(data, cache, limit_weeks)}
+    kept = {it.id: it for it in pooled}
     folder_file = cache / f"folders-{_probe()}-{_sha256([data / 'questions.jsonl'])[:8]}-{limit_weeks or 'all'}.pkl"
     if folder_file.exists():
         cached: list[Item] = pickle.loads(folder_file.read_bytes())
@@ -663,7 +663,7 @@ def train(
     if folders:
         if commonness:
             raise ValueError("folders and commonness cannot be combined: a folder's word counts are not kept")
-        extra = load_folder_items(data, cache, limit_weeks)
+        extra = load_folder_items(data, cache, items, limit_weeks)
         log(
             f"{len(extra)} asked again in folders of their own articles, {sum(it.in_articles for it in extra)} answerable"
         )

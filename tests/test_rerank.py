@@ -205,11 +205,12 @@ def test_a_question_is_asked_again_in_a_folder_of_its_own_articles(tmp_path):
             a = {"id": aid, "week": "20250103", "title": "The race", "url": None, "date": "2025-01-02", "text": text}
             f.write(json.dumps(a) + "\n")
     (tmp_path / "cache").mkdir()
-    pooled = {it.id: it for it in load_items(data, tmp_path / "cache")}
+    read = load_items(data, tmp_path / "cache")
+    pooled = {it.id: it for it in read}
     assert pooled["q1"].in_articles and {p.article_id for p in pooled["q1"].passages} == set(texts)
-    folders = {it.id: it for it in load_folder_items(data, tmp_path / "cache")}
+    folders = {it.id: it for it in load_folder_items(data, tmp_path / "cache", read)}
     assert sorted(folders) == ["q0#folder", "q1#folder"]  # a question with no articles of its own has no folder
     assert all(it.folder and it.week == "20250103" for it in folders.values())
     assert {p.article_id for p in folders["q0#folder"].passages} == {"a0", "a1"}
     assert folders["q0#folder"].in_articles and not folders["q1#folder"].in_articles
-    assert [it.id for it in load_folder_items(data, tmp_path / "cache")] == ["q0#folder", "q1#folder"]  # cached
+    assert [it.id for it in load_folder_items(data, tmp_path / "cache", read)] == ["q0#folder", "q1#folder"]  # cached
