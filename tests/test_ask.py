@@ -24,15 +24,10 @@ def article_texts():
     "question, fact",
     [
         ("How many US troops are in Iraq?", "2,500"),
-        pytest.param(
-            "Who is the US Secretary of Defense?",
-            "Lloyd Austin",
-            # answer model 14 ranks the article's first sentence over the one naming him, and spaCy
-            # reads "Defense Lloyd Austin" as an ORG (so "Lloyd Austin" is a proper-noun run, rarely
-            # right for "who" in training): it refuses at confidence 0.11 < 0.12 (model 25: 0.09 < 0.13;
-            # model 26: 0.04 < 0.10). Model 12 answered it.
-            marks=pytest.mark.xfail(strict=True, reason="answer models 14, 24, 25, 26 and 27 refuse it (issue 16)"),
-        ),
+        # Answer models 14 to 27 refused it: spaCy reads "Defense Lloyd Austin" as an ORG, and "who is
+        # the ..." had no head word. Model 28 reads "who is the US Secretary ..." as asking for a
+        # secretary, and "Austin" beside "Secretary" is shown as "Lloyd Austin".
+        ("Who is the US Secretary of Defense?", "Lloyd Austin"),
         ("Which airbase in western Iraq was attacked?", "Al-Asad"),
         ("How many U.S. troops were killed in the January attack on Tower 22 in Jordan?", "Three"),
     ],
@@ -58,17 +53,25 @@ def test_answers_fact_with_citation_quoting_it(seed_backend, article_texts, ques
             # Answer model 26 (spans read in their sentence) ranks "At least five US personnel" (0.21), from
             # the best sentence, over "USS Abraham Lincoln carrier strike group" (0.18), from the second;
             # model 25 answered "the USS Abraham Lincoln". Model 26 ships for the later weeks and 2026-Q1
-            # (docs/answers.md). Model 27 answers "Iranian-backed militia groups".
+            # (docs/answers.md). Models 27 and 28 answer "Iranian-backed militia groups".
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="answer model 26 answers 'At least five US personnel', 27 'Iranian-backed militia groups' (issue 16)",
+                reason="answer model 26 answers 'At least five US personnel', 27 and 28 'Iranian-backed militia groups' (issue 16)",
             ),
         ),
         ("In which city was Ismail Haniyeh when he was assassinated?", "Tehran"),
         ("Which top Hezbollah military leader did Israeli forces strike?", "Fuad Shukr"),
-        # Answer models 25 and 26 answered "personnel" and "At least five US personnel" (the span
-        # repeats the question's word "airbase", which counts against it); model 27 answers it.
-        ("Which airbase in western Iraq was attacked?", "Al-Asad"),
+        pytest.param(
+            "Which airbase in western Iraq was attacked?",
+            "Al-Asad",
+            # Answer models 25 and 26 answered "personnel" and "At least five US personnel" (the span
+            # repeats the question's word "airbase", which counts against it); model 27 answered it;
+            # model 28 answers "At least five US personnel" again (0.31 against 0.19 for "Al-Asad
+            # Airbase"), its sentence naming the base. Refits of equal worth differ on it.
+            marks=pytest.mark.xfail(
+                strict=True, reason="answer model 28 answers 'At least five US personnel' (issue 16)"
+            ),
+        ),
     ],
 )
 def test_short_answer_names_the_fact_and_is_quoted_from_its_citation(seed_backend, question, short):

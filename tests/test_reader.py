@@ -296,6 +296,10 @@ def test_a_span_keeps_the_full_stop_of_its_abbreviation():
         (("Mount Etna", "LOC"), [("Italy's Mount Etna", "NP")], "Mount Etna"),  # its owner, not its name
         (("Kamala Harris", "PERSON"), [("51 53 Kamala Harris", "NP")], "Kamala Harris"),  # a poll's columns
         (("Aaron", "PERSON"), [("Aaron Judge", "PERSON")], "Aaron Judge"),
+        (("Iraq", "GPE"), [("western Iraq", "NP")], "western Iraq"),  # a place keeps where in it
+        (("Iraq", "GPE"), [("northeastern Iraq", "NP")], "northeastern Iraq"),
+        (("Iraq", "GPE"), [("rural Iraq", "NP")], "Iraq"),  # other lower-case words are not
+        (("Biden", "PERSON"), [("western Biden", "NP")], "Biden"),  # only a place
     ],
 )
 def test_the_short_answer_is_the_whole_name_its_sentence_gives(short, candidates, shown):
@@ -306,6 +310,16 @@ def test_the_short_answer_is_the_whole_name_its_sentence_gives(short, candidates
     elsewhere = [cand.Span(1, 1, *c, score=0.9) for c in candidates]  # another sentence's words are not its own
     assert completed(best, [best, *others]).text == shown
     assert completed(best, [best, *elsewhere]).text == short[0]
+
+
+def test_a_name_is_completed_by_the_kind_of_thing_the_question_asks_for():
+    from qa.reader import completed
+
+    best = cand.Span(0, 0, "Idaho", "GPE", score=0.6)
+    school = cand.Span(0, 0, "University of Idaho", "ORG", score=0.2)  # another kind of name to spaCy
+    assert completed(best, [best, school], head="university").text == "University of Idaho"
+    assert completed(best, [best, school], head="state").text == "Idaho"
+    assert completed(best, [best, school]).text == "Idaho"
 
 
 def test_a_name_is_not_completed_by_the_end_of_a_cut_title():
@@ -609,6 +623,9 @@ def test_spacy_spans_in_a_worker_process_match_in_process():
         ("Which country's men's basketball team lost?", [RawSpan(0, 37, "NP")], "country"),  # its owner
         ("Hamas's leader was killed in which city?", [], "city"),  # no noun phrase found: the next word
         ("Which two states sued?", [], "state"),
+        ("The pope hails from which US state?", [RawSpan(0, 8, "NP")], "state"),  # the country's name is no head
+        ("Which U.S. state became the 24th?", [RawSpan(6, 16, "NP")], "state"),
+        ("Which UK city?", [], "city"),
         ("How many moons does Saturn have?", [], "how many"),
         ("What does the almanac predict?", [], "what"),
         ("What is the filing deadline for taxpayers?", [RawSpan(8, 27, "NP"), RawSpan(32, 41, "NP")], "deadline"),
@@ -616,6 +633,8 @@ def test_spacy_spans_in_a_worker_process_match_in_process():
         ("What are the names?", [RawSpan(9, 18, "NP")], "name"),
         ("What is it?", [], "what"),  # no noun phrase after the verb
         ("Who won?", [], "who"),
+        ("Who is the leader of Hezbollah?", [RawSpan(7, 17, "NP"), RawSpan(21, 30, "NP")], "leader"),  # a role
+        ("Who is Taylor Swift dating?", [RawSpan(7, 19, "NP")], "who"),  # a name, not a role
     ],
 )
 def test_head_word(question, spans, head):
@@ -654,7 +673,7 @@ def test_places_tell_countries_from_states_and_cities():
     ]
 
 
-def test_a_city_is_not_answered_by_a_country_nor_a_country_by_a_state():
+def test_a_city_is_not_answered_by_a_country_nor_a_country_by_a_state_nor_a_state_by_a_city():
     text = "Haniyeh was killed in Tehran in Iran and mourned in Georgia and Ohio and Gaza."
     found = [
         RawSpan(text.index(t), text.index(t) + len(t), "GPE") for t in ("Tehran", "Iran", "Georgia", "Ohio", "Gaza")
@@ -668,11 +687,16 @@ def test_a_city_is_not_answered_by_a_country_nor_a_country_by_a_state():
         return {sp.text for sp in cand.spans(q, [_passage(text)], list(enumerate(sents)), {text: found})}
 
     assert answers("In which city was Haniyeh killed?") == {"Tehran", "Georgia", "Ohio", "Gaza"}
-    assert answers("In which state was he mourned?") == {"Tehran", "Georgia", "Ohio", "Gaza"}
+    assert answers("In which state was he mourned?") == {"Georgia", "Ohio"}  # a US state, Georgia being one
+    assert answers("In which US state was he mourned?") == {"Georgia", "Ohio"}
+    assert answers("In which state of Brazil was he mourned?") == {"Tehran", "Georgia", "Ohio", "Gaza"}  # not the US's
     assert answers("In which country was he killed?") == {"Iran", "Georgia"}  # Georgia: a country and a state
     assert answers("Where was Haniyeh killed?") == {"Tehran", "Iran", "Georgia", "Ohio", "Gaza"}
     assert answers("Which country's ally was killed in Persia, as Iran says?") == {"Georgia"}  # Iran: the question's
-    from qa.reader.places import named_in
+    from qa.reader.places import abroad, named_in
+
+    assert abroad("Which Indian state voted?") and abroad("Which state of Mexico?")
+    assert not abroad("Which US state voted?") and not abroad("Which state did Biden visit?")
 
     assert named_in("the U.S.", "Which country made a deal with the United States?")
     assert not named_in("the U.S.", "Which country told us?")  # names, not words

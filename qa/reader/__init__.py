@@ -276,6 +276,12 @@ def fuller_name(short: Span, spans: Sequence[Span]) -> Span:
 
 
 _LEADING = frozenset("The A An This That These Those Its His Her Their Our".split())
+_PLACES = frozenset({"GPE", "LOC"})
+_COMPASS = frozenset(
+    f"{w}{e}"
+    for w in ("north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest", "central")
+    for e in ("", "ern")
+) - {"centralern"}
 _CUT = re.compile(r"\b(?:of|and|&)\s+$")
 _NAMED = frozenset({"PERSON", "PROPN", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "NP"})
 
@@ -291,6 +297,7 @@ def completed(short: Span, spans: Sequence[Span], sentence: str = "", head: str 
     Intelligence Tulsi Gabbard" is not read as "National Intelligence Tulsi Gabbard".
 
     Examples: "Golden Knights" -> "Vegas Golden Knights"; "Virginia" -> "Richmond, Virginia";
+    "Iraq" -> "western Iraq" (a place keeps the part of it its sentence names);
     "Bed Bath" -> "Bed Bath & Beyond"; "Voyager" -> "Voyager 1"; "Joe Biden" -> "President Joe Biden";
     not "Trump" -> "Trump Media", "Amazon" -> "Amazon Web Services" or "Mount Etna" -> "Italy's Mount Etna".
     """
@@ -307,10 +314,15 @@ def completed(short: Span, spans: Sequence[Span], sentence: str = "", head: str 
             return after  # "Voyager 1", "S&P 500"; numbers before a name are another column's
         if word in ("of", "&"):
             return True
+        if not after and short.label in _PLACES and word.lower() in _COMPASS:
+            return True  # "western Iraq": where in it
         return word[:1].isupper() and (after or not cand.POSSESSIVE.search(word))  # "Italy's Mount Etna": its owner
 
+    def names_head(s: Span) -> bool:  # "which university": "University of Idaho", whatever spaCy calls it
+        return bool(head) and any(w[:1].isupper() and cand.singular(w.lower()) == head for w in s.text.split())
+
     def completes(s: Span) -> bool:
-        same_kind = s.label == short.label or s.label == "NP" or short.label == "PROPN"
+        same_kind = s.label == short.label or s.label == "NP" or short.label == "PROPN" or names_head(s)
         m = pattern.search(s.text) if s is not short and s.sentence == short.sentence and same_kind else None
         if m is None:
             return False

@@ -164,11 +164,13 @@ def head_word(question: str, found: Sequence[RawSpan]) -> str:
     """The word naming what is asked for, singular: in the noun phrase that opens with "which" or
     "what" (as the NLP step found it), its owner if it has one ("which country's team" asks for a
     country), else its last word; else, after "what is"/"which was", the last word of the noun phrase
-    that follows ("what is the filing deadline": "deadline"; "the name of the storm": "storm"); else
+    that follows ("what is the filing deadline": "deadline"; "the name of the storm": "storm"), and so
+    after "who is" when that phrase is a role ("who is the leader of Hezbollah": "leader"); else
     the word after "which"/"what"; else the question word.
 
     Example: head_word("Which NFL team won?", [RawSpan(0, 14, "NP")]) -> "team";
     head_word("In which city?", []) -> "city"; head_word("Which two states sued?", []) -> "state";
+    head_word("From which U.S. state?", []) -> "state";
     head_word("How many people died?", []) -> "how many"; head_word("What is it?", []) -> "what";
     head_word("Is it?", []) -> ""
     """
@@ -181,9 +183,11 @@ def head_word(question: str, found: Sequence[RawSpan]) -> str:
     if not m:
         return ""
     wh = m.group(1).lower()
-    copula = _COPULA.match(question, m.end()) if wh in ("which", "what") else None
+    copula = _COPULA.match(question, m.end()) if wh in ("which", "what", "who") else None
     if copula:  # "What is the filing deadline ...": the noun phrase after the verb; "the name of X": X
         phrase = next((r for r in found if r.start == copula.end() and r.label == "NP"), None)
+        if wh == "who" and phrase and not _ROLE.match(question, phrase.start):
+            phrase = None  # "Who is the leader of Hezbollah?" names a role; "Who is Taylor Swift dating?" does not
         last = question[phrase.start : phrase.end].split()[-1].lower() if phrase else ""
         of = _OF.match(question, phrase.end) if phrase and last in ("name", "names") else None
         if phrase and of:
@@ -191,13 +195,17 @@ def head_word(question: str, found: Sequence[RawSpan]) -> str:
             last = question[then.start : then.end].split()[-1].lower() if then else last
         if last:
             return singular(POSSESSIVE.sub("", last))
-    after = [w for w in re.findall(r"[a-z][\w'’-]*", question[m.end() :].lower())[:3] if not _NUMBER_WORDS.fullmatch(w)]
+    rest = _HOME.sub(" ", question[m.end() :])  # "which US state": "state", not "us"
+    after = [w for w in re.findall(r"[a-z][\w'’-]*", rest.lower())[:3] if not _NUMBER_WORDS.fullmatch(w)]
     if wh in ("which", "what") and after and after[0] not in _NOT_HEAD:
         return singular(POSSESSIVE.sub("", after[0]))
     return wh
 
 
 _COPULA = re.compile(r"\s+(?:is|was|are|were|will be)\s+", re.IGNORECASE)
+_ROLE = re.compile(r"(?:the|a|an)\s", re.IGNORECASE)
+#: A country's abbreviation before the head word, as "which US state" or "which U.K. city" write it.
+_HOME = re.compile(r"(?<![\w.])(?:U\.S\.(?:A\.)?|USA?|U\.K\.|UK)(?![\w.])")
 _OF = re.compile(r"\s+of\s+")
 _NOT_HEAD = frozenset("is was are were did does do has have had will would can could should may might must of to in on at "
                       "for by with from about happened the a an this that these those it they he she".split())  # fmt: skip
@@ -519,8 +527,8 @@ def spans(
                 and not (raw.label == "NP" and is_head(span_text.split()[-1], "PERSON"))
             ):
                 continue  # "who" is answered by a name or a role ("the mayor"), not a phrase or a number
-            if not places.fits(q.head, span_text):
-                continue  # "which city" is not answered by "Iran", nor "which country" by "Ohio"
+            if not places.fits(q.head, span_text, q.text):
+                continue  # "which city" is not answered by "Iran", "which country" by "Ohio", "which state" by "Chicago"
             if q.type == "PLACE" and places.named_in(span_text, q.text):
                 continue  # "which country made a deal with the US?" is not answered by "the U.S."
             norm = norm_span(span_text)

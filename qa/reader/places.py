@@ -6,6 +6,7 @@ alike as ``GPE``, but "in which city" is not answered by "Iran", nor "which coun
 
 Example: kind("Iran") -> "COUNTRY"; kind("the U.S.") -> "COUNTRY"; kind("Ohio") -> "STATE";
 kind("Tehran") -> ""; fits("city", "Iran") -> False; fits("country", "Ohio") -> False;
+fits("state", "Chicago") -> False; fits("state", "Bavaria", "Which German state ...?") -> True;
 named_in("the U.S.", "Which country made a deal with the United States?") -> True
 """
 
@@ -72,14 +73,39 @@ _INSIDE_HEADS = frozenset({"city", "town", "capital", "state"})
 JOIN = re.compile(r"\s*(?:,|,?\s+and|\s&)\s+")
 
 
-def fits(head: str, text: str) -> bool:
+#: Federations other than the US whose parts are called states, by the adjective a question would use
+#: ("which Indian state"): there "state" does not ask for a US state.
+_OTHER_STATES = re.compile(
+    r"\b(?:Indian|Australian|Brazilian|Mexican|German|Nigerian|Malaysian|Austrian|Venezuelan|Sudanese|Burmese)\b"
+)
+
+
+@lru_cache(maxsize=256)
+def abroad(question: str) -> bool:
+    """Whether ``question`` names a country other than the US, or a federation's states by its adjective.
+
+    Example: abroad("Which Indian state held elections?") -> True; abroad("Which US state ...?") -> False
+    """
+    if _OTHER_STATES.search(question):
+        return True
+    _, _, patterns = _tables()
+    return any(code != "US" and pattern.search(question) for code, pattern in patterns.items())
+
+
+def fits(head: str, text: str, question: str = "") -> bool:
     """Whether ``text`` can answer a question whose head word is ``head``, as far as the kind of place
-    goes: "which country" is answered by a country (or a list of them), and "which city" or "which
-    state" not by a country that is not also a US state ("Georgia"). In the training questions, 227
-    of 235 country answers are one country and the 8 others lists of them; no city or state answer
-    is a country that is not a state."""
+    goes: "which country" is answered by a country (or a list of them), "which state" by a US state (or
+    a list of them) unless the question is about another country (:func:`abroad`), and "which city"
+    not by a country that is not also a US state ("Georgia"). In the training questions, 227 of 235
+    country answers are one country and the 8 others lists of them; 146 of the 148 answers to "which
+    state" or "which US state" are one US state ("Georgia" among them), one a list of two and one
+    "State Fair of Texas" ("which state fair"); no city or state answer is a country that is not a
+    state."""
     if head in _COUNTRY_HEADS:
         return all(kind(part) == "COUNTRY" for part in JOIN.split(text))
+    if head == "state" and not abroad(question):
+        states = _tables()[1]
+        return all(_key(part) in states for part in JOIN.split(text))
     if head in _INSIDE_HEADS:
         countries, states, _ = _tables()
         key = _key(text)
