@@ -634,7 +634,7 @@ def _outcome(it: Item, rule: AnswerModel) -> tuple[bool, float, str]:
     """(hit, f1, answer text) of what the reader would say for this item, with the model's short-answer rule."""
     if not it.sentences:
         return False, 0.0, ""
-    short = short_span(rule, it.spans, it.sentences, it.question.type, it.question.head)
+    short = short_span(rule, it.spans, it.sentences, it.question.type, it.question.head, it.question.text)
     if short is not None:
         text = short.text
     else:
@@ -876,7 +876,8 @@ def _report(
         "short_share_answered": float(
             np.mean(
                 [
-                    short_span(rule, it.spans, it.sentences, it.question.type, it.question.head) is not None
+                    short_span(rule, it.spans, it.sentences, it.question.type, it.question.head, it.question.text)
+                    is not None
                     for it in items
                     if it.sentences
                 ]

@@ -204,11 +204,13 @@ def test_seed_set_is_complete_and_quotes_the_articles():
 # it measures, so a regression fails CI. Raise them when the numbers improve.
 SEED_THRESHOLDS = {
     # Answer model 28 (model 27's way, with "who is the <role>" read as asking for that role, "which
-    # state" answered by a US state, "western Iraq" and "University of Idaho" shown whole): accuracy
-    # 0.356, F1 0.380, sentences 0.711, refusal precision 0.474 / recall 0.750, sources cited 0.689. The
-    # gates rose with it: accuracy from 0.25 to 0.33, F1 from 0.29 to 0.36, sentences from 0.68 to
-    # 0.70, refusal precision from 0.42 to 0.45, sources cited from 0.65 to 0.67. It gains "Lloyd
-    # Austin", "Hassan Nasrallah", "900" and "western Iraq".
+    # state" answered by a US state, "western Iraq" and "University of Idaho" shown whole, and no short
+    # answer for a question asking why or what someone did: qa.reader.question.asks_clause): accuracy
+    # 0.422, F1 0.393, sentences 0.711, refusal precision 0.500 / recall 0.750, sources cited 0.711. The
+    # gates rose with it: accuracy from 0.25 to 0.40, F1 from 0.29 to 0.38, sentences from 0.68 to 0.70,
+    # refusal precision from 0.42 to 0.48, sources cited from 0.65 to 0.70. It gains "Lloyd Austin",
+    # "Hassan Nasrallah", "900", "western Iraq", and three answers its sentences give ("kick out U.S.
+    # troops", "stopped", "launch drones") where a name was shown.
     # Answer model 27 (model 26's features, each training question also read in a folder of its own
     # articles): accuracy 0.267, F1 0.297, sentences 0.689, refusal precision 0.429 / recall 0.750,
     # sources cited 0.667. The F1 gate went from 0.30 to 0.29, sentences from 0.70 to 0.68, refusal
@@ -251,14 +253,14 @@ SEED_THRESHOLDS = {
     # Before the learned reader (hand-set sentence choice, no short answers): accuracy 0.822 of whole
     # sentences, F1 0.146, refusal recall 0.417. Accuracy scores the short answer when there is one,
     # so the sentences' accuracy has its own gate.
-    "--min-accuracy": "0.33",
-    "--min-f1": "0.36",
+    "--min-accuracy": "0.40",
+    "--min-f1": "0.38",
     "--min-sentence-accuracy": "0.70",
     "--min-refusal-recall": "0.65",
-    "--min-refusal-precision": "0.45",
+    "--min-refusal-precision": "0.48",
     "--min-citation-recall": "0.95",
     "--min-citation-precision": "0.95",
-    "--min-sources-cited": "0.67",
+    "--min-sources-cited": "0.70",
     "--min-hit-at-k": "0.95",
     "--min-mrr": "0.90",
 }

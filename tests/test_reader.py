@@ -230,6 +230,34 @@ def test_short_answer_only_when_likelier_than_the_best_sentence():
 
 
 @pytest.mark.parametrize(
+    "question, action",
+    [
+        ("What is Baghdad looking to do about U.S. troops?", True),
+        ("What were the militants preparing to do?", True),
+        ("A prisoner escaped from jail by doing what?", True),
+        ("What happened to attacks on American bases after the strike?", True),
+        ("What does the historic legislation do at the federal level?", True),
+        ("Why did Ford recall nearly 700,000 SUVs this week?", True),
+        ("What sport does he do?", False),  # "what" asks for a sport
+        ("What did the senator say?", False),
+        ("What percentage of women do no exercise?", False),
+        ("Which country did the most to help?", False),
+    ],
+)
+def test_a_question_asking_why_or_what_was_done_has_no_short_answer(question, action):
+    from qa.reader import short_span
+    from qa.reader.question import asks_clause
+
+    assert asks_clause(question) == action
+    empty = Trees((), ())
+    model = AnswerModel(empty, empty, empty, 0.1, 0.0, 0.0, {})
+    sentence = cand.Sentence(0, "Baghdad wants to kick out U.S. troops from Iraq.", 0, score=0.5)
+    iraq = cand.Span(0, 0, "Iraq", "GPE", score=0.9)
+    shown = short_span(model, [iraq], [sentence], "OTHER", "what", question)
+    assert (shown is None) == action  # a clause answers it: the sentence, not a name
+
+
+@pytest.mark.parametrize(
     "sentence, span, credit",
     [
         ("(CNN) The 74th Emmy Awards were presented Monday in Los Angeles.", "CNN", True),

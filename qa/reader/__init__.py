@@ -31,7 +31,7 @@ from . import candidates as cand
 from . import places
 from .candidates import HeadWords, Question, RawSpan, Sentence, Span
 from .model import AnswerModel, matrix
-from .question import STRICT, TYPES
+from .question import STRICT, TYPES, asks_clause
 
 if TYPE_CHECKING:
     from ..retrieve import WordCounts
@@ -207,7 +207,7 @@ class Reader:
             spans.sort(key=lambda s: -s.score)
         conf = confidence_features(q, sents, spans)
         confidence = float(model.confidence.predict(matrix([conf], model.confidence.features))[0])
-        short = short_span(model, spans, sents, q.type, q.head)
+        short = short_span(model, spans, sents, q.type, q.head, q.text)
         if short is None and q.type in STRICT:
             confidence = min(confidence, model.threshold - 1e-6)  # a "how many" needs a number
         reading = Reading(q, sents, spans, confidence, short)
@@ -216,11 +216,19 @@ class Reader:
 
 
 def short_span(
-    model: AnswerModel, spans: Sequence[Span], sents: Sequence[Sentence], qtype: str, head: str = ""
+    model: AnswerModel,
+    spans: Sequence[Span],
+    sents: Sequence[Sentence],
+    qtype: str,
+    head: str = "",
+    question: str = "",
 ) -> Span | None:
     """The short answer: the best span that is not a news agency's credit (:func:`~qa.reader.candidates.in_credit`:
     "(CNN Business)") when it is likely enough (:func:`gives_short`), as the fullest form of its name
-    (:func:`fuller_name`, then :func:`completed`)."""
+    (:func:`fuller_name`, then :func:`completed`). A question asking why, what someone did or what
+    happened (:func:`~qa.reader.question.asks_clause`) has none: its sentence answers."""
+    if qtype == "OTHER" and asks_clause(question):
+        return None
     best = next((sp for sp in spans if not cand.in_credit(sents[sp.sentence].text, sp.text)), None)
     if best is None or not gives_short(model, best, sents, qtype):
         return None

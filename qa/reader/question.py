@@ -28,6 +28,28 @@ COMPATIBLE: dict[str, frozenset[str]] = {
 #: Types whose answer must be a span of a compatible label: a "how many" is not answered by a name.
 STRICT = frozenset({"DATE", "COUNT", "MONEY", "PERCENT", "NUMBER"})
 
+_CLAUSE = re.compile(
+    r"\bwhy\b"  # "Why did Ford recall 700,000 SUVs?"
+    r"|\b(?:do|does|did|doing|done)\s+what\b"  # "by doing what?"
+    r"|\bwhat\s+(?:is|was|are|were|does|did|do|will|would|has|have|had|can|could|should)\b[^?]*"
+    r"\b(?:do|doing|happen(?:ing|ed)?)\b[^?]{0,40}\?"  # "What is Baghdad looking to do about U.S. troops?"
+    r"|\bwhat\s+(?:happen(?:s|ed)?|will\s+happen)\b",  # "What happened to attacks on American bases?"
+    re.IGNORECASE,
+)
+
+
+def asks_clause(question: str) -> bool:
+    """Whether ``question`` asks why, what someone did or what happened: its answer is a clause ("kick out
+    U.S. troops", "The presenter fainted", "They failed a drugs test"), which no name or noun phrase is.
+    60 of the 61 training questions asking what was done or happened have such an answer, and most of
+    the 73 asking why ("Drought" and "Wildfires" are among the few that are not).
+
+    Example: asks_clause("A prisoner escaped by doing what?") -> True;
+    asks_clause("What sport does he do?") -> False ("what" asks for a sport)
+    """
+    return _CLAUSE.search(question) is not None
+
+
 _HEADS: dict[str, str] = {}
 for _type, _words in {
     "PLACE": "country countries state states city cities nation nations region continent island capital town county "
