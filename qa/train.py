@@ -634,7 +634,7 @@ def _outcome(it: Item, rule: AnswerModel) -> tuple[bool, float, str]:
     """(hit, f1, answer text) of what the reader would say for this item, with the model's short-answer rule."""
     if not it.sentences:
         return False, 0.0, ""
-    short = short_span(rule, it.spans, it.sentences, it.question.type, it.question.head, it.question.text)
+    short = short_span(rule, it.spans, it.sentences, it.question)
     if short is not None:
         text = short.text
     else:
@@ -874,14 +874,7 @@ def _report(
         "short_ratio": rule.short_ratio,
         **{f"short_rule_{g}": f"{t} / {r}" for g, (t, r) in rule.short_rules.items()},
         "short_share_answered": float(
-            np.mean(
-                [
-                    short_span(rule, it.spans, it.sentences, it.question.type, it.question.head, it.question.text)
-                    is not None
-                    for it in items
-                    if it.sentences
-                ]
-            )
+            np.mean([short_span(rule, it.spans, it.sentences, it.question) is not None for it in items if it.sentences])
         ),
     }
     if own is not None and own.any():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -226,7 +227,8 @@ def test_short_answer_only_when_likelier_than_the_best_sentence():
     assert not gives_short(model, cand.Span(1, 0, "180", "CARDINAL", score=0.5), [best, other], "COUNT")
     assert not gives_short(model, cand.Span(0, 0, "2,500", "CARDINAL", score=0.15), [cand.Sentence(0, "x", 0)], "COUNT")
     spans = [cand.Span(0, 0, "Austin", "PERSON", score=0.8), cand.Span(1, 0, "Lloyd Austin", "PERSON", score=0.3)]
-    assert short_span(model, spans, [best, other], "PERSON").text == "Lloyd Austin"  # the fullest form of the name
+    who = Question.read("Who spoke?")
+    assert short_span(model, spans, [best, other], who).text == "Lloyd Austin"  # the fullest form of the name
 
 
 @pytest.mark.parametrize(
@@ -253,7 +255,8 @@ def test_a_question_asking_why_or_what_was_done_has_no_short_answer(question, ac
     model = AnswerModel(empty, empty, empty, 0.1, 0.0, 0.0, {})
     sentence = cand.Sentence(0, "Baghdad wants to kick out U.S. troops from Iraq.", 0, score=0.5)
     iraq = cand.Span(0, 0, "Iraq", "GPE", score=0.9)
-    shown = short_span(model, [iraq], [sentence], "OTHER", "what", question)
+    asked = replace(Question.read(question), type="OTHER", head="what")
+    shown = short_span(model, [iraq], [sentence], asked)
     assert (shown is None) == action  # a clause answers it: the sentence, not a name
 
 
@@ -282,8 +285,10 @@ def test_the_short_answer_passes_over_a_credit_to_the_next_span():
     model = AnswerModel(empty, empty, empty, 0.1, 0.05, 0.0, {})
     sent = cand.Sentence(0, "New York (CNN Business) Subway is launching a new menu.", 0, score=0.6)
     spans = [cand.Span(0, 0, "CNN Business", "ORG", score=0.5), cand.Span(0, 0, "Subway", "ORG", score=0.3)]
-    assert short_span(model, spans, [sent], "ORG").text == "Subway"
-    assert short_span(model, spans[:1], [sent], "ORG") is None  # nothing else: the sentence answers alone
+    which = Question.read("Which chain is launching a menu?")
+    assert which.type == "ORG"
+    assert short_span(model, spans, [sent], which).text == "Subway"
+    assert short_span(model, spans[:1], [sent], which) is None  # nothing else: the sentence answers alone
 
 
 def test_a_span_keeps_the_full_stop_of_its_abbreviation():

@@ -207,7 +207,7 @@ class Reader:
             spans.sort(key=lambda s: -s.score)
         conf = confidence_features(q, sents, spans)
         confidence = float(model.confidence.predict(matrix([conf], model.confidence.features))[0])
-        short = short_span(model, spans, sents, q.type, q.head, q.text)
+        short = short_span(model, spans, sents, q)
         if short is None and q.type in STRICT:
             confidence = min(confidence, model.threshold - 1e-6)  # a "how many" needs a number
         reading = Reading(q, sents, spans, confidence, short)
@@ -215,25 +215,18 @@ class Reader:
         return reading
 
 
-def short_span(
-    model: AnswerModel,
-    spans: Sequence[Span],
-    sents: Sequence[Sentence],
-    qtype: str,
-    head: str = "",
-    question: str = "",
-) -> Span | None:
+def short_span(model: AnswerModel, spans: Sequence[Span], sents: Sequence[Sentence], q: Question) -> Span | None:
     """The short answer: the best span that is not a news agency's credit (:func:`~qa.reader.candidates.in_credit`:
     "(CNN Business)") when it is likely enough (:func:`gives_short`), as the fullest form of its name
     (:func:`fuller_name`, then :func:`completed`). A question asking why, what someone did or what
     happened (:func:`~qa.reader.question.asks_clause`) has none: its sentence answers."""
-    if qtype == "OTHER" and asks_clause(question):
+    if q.type == "OTHER" and asks_clause(q.text):
         return None
     best = next((sp for sp in spans if not cand.in_credit(sents[sp.sentence].text, sp.text)), None)
-    if best is None or not gives_short(model, best, sents, qtype):
+    if best is None or not gives_short(model, best, sents, q.type):
         return None
     full = fuller_name(best, spans)
-    return completed(full, spans, sents[full.sentence].text, head)
+    return completed(full, spans, sents[full.sentence].text, q.head)
 
 
 def gives_short(model: AnswerModel, span: Span, sents: Sequence[Sentence], qtype: str) -> bool:
@@ -286,10 +279,9 @@ def fuller_name(short: Span, spans: Sequence[Span]) -> Span:
 _LEADING = frozenset("The A An This That These Those Its His Her Their Our".split())
 _PLACES = frozenset({"GPE", "LOC"})
 _COMPASS = frozenset(
-    f"{w}{e}"
-    for w in ("north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest", "central")
-    for e in ("", "ern")
-) - {"centralern"}
+    "north south east west northern southern eastern western northeast northwest southeast southwest "
+    "northeastern northwestern southeastern southwestern central".split()
+)
 _CUT = re.compile(r"\b(?:of|and|&)\s+$")
 _NAMED = frozenset({"PERSON", "PROPN", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "NP"})
 

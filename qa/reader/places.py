@@ -104,13 +104,18 @@ def fits(head: str, text: str, question: str = "") -> bool:
     if head in _COUNTRY_HEADS:
         return all(kind(part) == "COUNTRY" for part in JOIN.split(text))
     if head == "state" and not abroad(question):
-        states = _tables()[1]
-        return all(_key(part) in states for part in JOIN.split(text))
+        return all(is_state(part) for part in JOIN.split(text))
     if head in _INSIDE_HEADS:
-        countries, states, _ = _tables()
-        key = _key(text)
-        return key not in countries or key in states
+        return _key(text) not in _tables()[0] or is_state(text)
     return True
+
+
+def is_state(text: str) -> bool:
+    """Whether ``text`` names a US state, whatever else it names ("Georgia" is a country too).
+
+    Example: is_state("Georgia") -> True; is_state("Chicago") -> False
+    """
+    return _key(text) in _tables()[1]
 
 
 def asked_for(head: str, text: str) -> bool:
