@@ -40,7 +40,7 @@ import pickle
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -118,6 +118,7 @@ class Item:
     sentences: list[Sentence] = field(default_factory=list)
     spans: list[Span] = field(default_factory=list)
     folder: bool = False  # asked again in a folder of its own articles alone (:func:`load_folder_items`)
+    own: frozenset[str] = frozenset()  # the articles the question's own web search returned (:func:`mark_own`)
 
 
 def _unit(key: str) -> float:
@@ -325,6 +326,17 @@ def own_sources(data: Path, items: Sequence[Item]) -> np.ndarray:
         needles = [n for n in map(normalize, it.answers) if n]
         found.append(any(_contains(texts.get(a, ""), n) for a in own.get(it.id, []) for n in needles))
     return np.array(found, dtype=bool)
+
+
+def mark_own(data: Path, items: Sequence[Item]) -> None:
+    """Give each item the articles its question's own web search returned (``articles`` in
+    questions.jsonl; none when the data names none): the reranker learns from passages of those."""
+    own: dict[str, frozenset[str]] = {}
+    for line in (data / "questions.jsonl").open(encoding="utf-8"):
+        q = json.loads(line)
+        own[q["question_id"]] = frozenset(q.get("articles") or [])
+    for it in items:
+        it.own = own.get(it.id.removesuffix("#folder"), frozenset())
 
 
 def _with(p: Passage, keyword: float, score: float) -> Passage:
@@ -535,53 +547,85 @@ RERANK_MONOTONE = {
     **dict.fromkeys(("lex_p", "lex_text", "lex_title", "bigrams", "keyword_rel", "article_best_lex", "kind"), 1),
     **dict.fromkeys(("missing_keys", "fused_rank"), -1),
 }
+#: With :func:`story_label` (``--story-labels``) an older article never counts for more: a question's own
+#: search returns background stories of earlier weeks, and left free the ranker learned to prefer them.
+STORY_MONOTONE = {**RERANK_MONOTONE, "date_rel": -1}
 
 
 def passage_label(p: Passage, answers: Sequence[str]) -> int:
     return int(any(occurs(a, p.text) for a in answers))
 
 
-def _fit_ranker(groups: Sequence[tuple[np.ndarray, np.ndarray]], names: Sequence[str]) -> Trees:
+def story_label(p: Passage, it: Item) -> int:
+    """What the reranker learns: a passage is right when it holds a gold answer *and* belongs to one of
+    the articles the question's own search returned (:attr:`Item.own`), the story the quiz asked about.
+    Another story's chance mention of the answer ("Ireland", "16") teaches the ranker nothing it should
+    learn. Without such articles (data that names none), any passage holding a gold answer is right.
+
+    Example: for "Which food chain launched a redesigned menu?" (gold "Subway"), "Subway is launching a
+    new menu" from its search is right; "took the subway to work" from another story is not.
+    """
+    return passage_label(p, it.answers) if not it.own or p.article_id in it.own else 0
+
+
+def _fit_ranker(
+    groups: Sequence[tuple[np.ndarray, np.ndarray]], names: Sequence[str], monotone: Mapping[str, int] = RERANK_MONOTONE
+) -> Trees:
     import lightgbm as lgb
 
     x = np.vstack([g[0] for g in groups])
     y = np.concatenate([g[1] for g in groups])
-    params = {**RERANK_PARAMS, "monotone_constraints": [RERANK_MONOTONE.get(n, 0) for n in names]}
+    params = {**RERANK_PARAMS, "monotone_constraints": [monotone.get(n, 0) for n in names]}
     data = lgb.Dataset(x, y, group=[len(g[1]) for g in groups], feature_name=list(names))
     return Trees.from_lightgbm(lgb.train(params, data, num_boost_round=RERANK_ROUNDS).dump_model())
 
 
-def fit_reranker(items: list[Item], reorder: bool = True) -> tuple[rerank.RerankModel, dict[str, float]]:
+def fit_reranker(
+    items: list[Item], reorder: bool = True, story: bool = False
+) -> tuple[rerank.RerankModel, dict[str, float]]:
     """Fit the reranker on every week, and reorder each question's candidates by a reranker that never saw
     its week (5 folds of weeks), keeping the best :data:`K` for the reader (with ``reorder`` False, the
-    fused best K); (model, held-out figures)."""
+    fused best K); (model, held-out figures). A passage is right when it holds a gold answer, or with
+    ``story`` only in the question's own story (:func:`story_label`). The figures count any passage
+    holding a gold answer, as ``qa eval`` does, and ``story_*`` those of the story alone."""
     names = rerank.feature_names()
     rows = [matrix(rerank.features(it.question, it.passages), names) for it in items]
-    labels = [np.array([passage_label(p, it.answers) for p in it.passages]) for it in items]
+    stories = [np.array([story_label(p, it) for p in it.passages]) for it in items]
+    holds = [np.array([passage_label(p, it.answers) for p in it.passages]) for it in items]
+    labels = stories if story else holds
+    monotone = STORY_MONOTONE if story else RERANK_MONOTONE
     # questions that teach an order: a right passage among wrong ones
     useful = [bool(len(y) > 1 and 0 < y.sum() < len(y)) and not it.folder for y, it in zip(labels, items)]
     folds = _folds(items)
-    before = [_first_hit(y) for y in labels]
+    before = [_first_hit(y) for y in holds]
+    story_before = [_first_hit(y) for y in stories]
     order: list[np.ndarray] = [np.arange(len(y)) for y in labels]
     for f in range(FOLDS):
         train_groups = [(x, y) for x, y, u, fi in zip(rows, labels, useful, folds) if u and fi != f]
         if not train_groups:
             continue
-        model = _fit_ranker(train_groups, names)
+        model = _fit_ranker(train_groups, names, monotone)
         for i, fi in enumerate(folds):
             if fi == f and len(labels[i]) > 1:
                 order[i] = np.argsort(-model.raw(rows[i]), kind="stable")
-    after = [_first_hit(labels[i][order[i]]) for i in range(len(items))]
+    after = [_first_hit(holds[i][order[i]]) for i in range(len(items))]
+    story_after = [_first_hit(stories[i][order[i]]) for i in range(len(items))]
     findable = [i for i, it in enumerate(items) if it.in_articles and not it.folder]
     figs = {
         f"{name}_hit_at_{k}": float(np.mean([r is not None and r <= k for r in (ranks[i] for i in findable)]))
-        for name, ranks in (("fused", before), ("reranked", after))
+        for name, ranks in (
+            ("fused", before),
+            ("reranked", after),
+            ("story_fused", story_before),
+            ("story_reranked", story_after),
+        )
         for k in (1, K)
     }
     for it, o in zip(items, order):
         it.passages = [it.passages[i] for i in (o if reorder else range(len(o)))[:K]]
-    full = _fit_ranker([(x, y) for x, y, u in zip(rows, labels, useful) if u], names)
-    return rerank.RerankModel(full, {"heldout": figs, "rounds": RERANK_ROUNDS, "params": RERANK_PARAMS}), figs
+    full = _fit_ranker([(x, y) for x, y, u in zip(rows, labels, useful) if u], names, monotone)
+    meta = {"heldout": figs, "rounds": RERANK_ROUNDS, "params": RERANK_PARAMS, **({"labels": "story"} if story else {})}
+    return rerank.RerankModel(full, meta), figs
 
 
 def _first_hit(labels: np.ndarray) -> int | None:
@@ -653,17 +697,20 @@ def train(
     span_context: bool = True,
     commonness: bool = False,
     folders: bool = True,
+    story_labels: bool = False,
 ) -> AnswerModel:
     import lightgbm
 
     s_names, sp_names, c_names = feature_names(context=span_context, commonness=commonness)
     cache.mkdir(parents=True, exist_ok=True)
     items = load_items(data, cache, limit_weeks)
+    mark_own(data, items)
     log(f"{len(items)} questions, {sum(it.in_articles for it in items)} with an answer in their articles")
     if folders:
         if commonness:
             raise ValueError("folders and commonness cannot be combined: a folder's word counts are not kept")
         extra = load_folder_items(data, cache, items, limit_weeks)
+        mark_own(data, extra)
         log(
             f"{len(extra)} asked again in folders of their own articles, {sum(it.in_articles for it in extra)} answerable"
         )
@@ -672,7 +719,7 @@ def train(
         if _unit(it.id) < NO_DATE_SHARE:
             it.question = Question.read(it.question.text, None)
     log("fitting the passage reranker")
-    reranker, rerank_figs = fit_reranker(items, reorder=not read_fused)
+    reranker, rerank_figs = fit_reranker(items, reorder=not read_fused, story=story_labels)
     for name, value in rerank_figs.items():
         print(f"  {name:34s} {value:.3f}")
     vectors = build_sentences(items, cache)
@@ -966,6 +1013,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         " (the shipped model is so fitted)",
     )
     ap.add_argument(
+        "--story-labels",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="teach the reranker only passages of the articles each question's own search returned, an older"
+        " article never better (measured, not shipped: docs/answers.md)",
+    )
+    ap.add_argument(
         "--split-later",
         type=int,
         metavar="WEEKS",
@@ -1011,6 +1065,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.span_context,
         args.commonness,
         args.folders,
+        args.story_labels,
     )
     return 0
 

@@ -2,6 +2,7 @@
 fixture the test writes itself ranks the passage that holds the answer first, the shipped model
 fits the code, and QA_RERANK=off keeps the fused order."""
 
+import copy
 import datetime as dt
 import json
 
@@ -159,6 +160,56 @@ def test_own_sources_count_only_the_articles_the_questions_search_returned(tmp_p
             f.write(json.dumps(a) + "\n")
     items = [Item(qid, "20250103", Question.read("Which chain?"), answers, [], True) for qid, _, answers in rows]
     assert own_sources(data, items).tolist() == [True, False, False, False]
+
+
+def test_the_reranker_learns_the_question_s_own_story_not_a_chance_mention(tmp_path):
+    """A passage is right for the reranker when it holds a gold answer in an article the question's own
+    search returned; another story's "took the subway" is not. Data naming no articles: any passage."""
+    from qa.train import Item, fit_reranker, mark_own, story_label
+
+    (tmp_path / "questions.jsonl").write_text(
+        json.dumps({"question_id": "q0", "question": "Which chain?", "answers": ["Subway"], "articles": ["a0"]})
+        + "\n"
+        + json.dumps({"question_id": "q1", "question": "Which chain?", "answers": ["Subway"]})
+        + "\n"
+    )
+    story = _passage(0, "Subway is launching a new menu.", "Subway's menu")
+    chance = _passage(1, "She took the subway to work.", "Commuters")
+    q = Question.read("Which chain launched a menu?", DAY)
+    items = [
+        Item("q0", "w", q, ["Subway"], [chance, story], True),
+        Item("q1", "w", q, ["Subway"], [chance, story], True),
+    ]
+    folder = Item("q0#folder", "w", q, ["Subway"], [story], True, folder=True)
+    mark_own(tmp_path, [*items, folder])
+    assert items[0].own == folder.own == {"a0"} and items[1].own == frozenset()
+    assert [story_label(p, items[0]) for p in (chance, story)] == [0, 1]
+    assert [story_label(p, items[1]) for p in (chance, story)] == [1, 1]
+
+    # fitted on such questions, the ranker puts the story over another story's mention of the answer
+    rng = np.random.default_rng(5)
+    pools = []
+    for i in range(80):
+        qi, passages, answer = _pool(i, rng)
+        mention = _passage(9, f"{answer} {answer} was seen at the cinema, {answer} said.", "Other news", keyword=4.0)
+        right = next(p for p in passages if answer in p.text)
+        pools.append(
+            Item(
+                f"q{i}",
+                f"2024-W{i % 10:02d}",
+                qi,
+                [answer],
+                [mention, *passages],
+                True,
+                own=frozenset({right.article_id}),
+            )
+        )
+    plain = copy.deepcopy(pools)
+    _, figs = fit_reranker(pools, story=True)
+    assert figs["story_reranked_hit_at_1"] > figs["story_fused_hit_at_1"]
+    assert figs["story_reranked_hit_at_1"] > 0.9
+    _, default = fit_reranker(plain)  # the shipped way: any passage holding the answer is right
+    assert default["story_reranked_hit_at_1"] < figs["story_reranked_hit_at_1"]
 
 
 def test_qa_rerank_model_picks_the_reranker_and_a_bad_file_is_one_line(seed_index, tmp_path, monkeypatch):
