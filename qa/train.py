@@ -309,10 +309,7 @@ def own_sources(data: Path, items: Sequence[Item]) -> np.ndarray:
     Example: for "Which food chain launched a redesigned menu?" (gold "Subway") whose search returned
     "Subway is launching a new menu": True; another story of the pool saying "the subway" does not count.
     """
-    own: dict[str, list[str]] = {}
-    for line in (data / "questions.jsonl").open(encoding="utf-8"):
-        q = json.loads(line)
-        own[q["question_id"]] = q.get("articles") or []
+    own = _own_articles(data)
     wanted = {a for ids in own.values() for a in ids}
     texts: dict[str, str] = {}
     if wanted:
@@ -328,13 +325,19 @@ def own_sources(data: Path, items: Sequence[Item]) -> np.ndarray:
     return np.array(found, dtype=bool)
 
 
-def mark_own(data: Path, items: Sequence[Item]) -> None:
-    """Give each item the articles its question's own web search returned (``articles`` in
-    questions.jsonl; none when the data names none): the reranker learns from passages of those."""
+def _own_articles(data: Path) -> dict[str, frozenset[str]]:
+    """Each question's own search results: ``articles`` in questions.jsonl, by question id (empty when none)."""
     own: dict[str, frozenset[str]] = {}
     for line in (data / "questions.jsonl").open(encoding="utf-8"):
         q = json.loads(line)
         own[q["question_id"]] = frozenset(q.get("articles") or [])
+    return own
+
+
+def mark_own(data: Path, items: Sequence[Item]) -> None:
+    """Give each item the articles its question's own web search returned (``articles`` in
+    questions.jsonl; none when the data names none): the reranker learns from passages of those."""
+    own = _own_articles(data)
     for it in items:
         it.own = own.get(it.id.removesuffix("#folder"), frozenset())
 
