@@ -2,7 +2,7 @@
 
 ``DIR`` is RealTime QA's 2022-2025 training set (``questions.jsonl`` and ``articles.jsonl.gz``,
 see ``../shared/training/README.md``). For each question, the articles of its week and the
-weeks either side are pooled into one corpus (as a reader's index pools weeks of news), chunked
+weeks either side (``--pool-weeks``) are pooled into one corpus (as a reader's index pools weeks of news), chunked
 as ingest chunks them and searched with BM25 over the same indexed text; the top passages then
 go through the reader's own feature code (:mod:`qa.reader.candidates`), so the features are the
 ones answering computes. Labels come from the gold answers: a sentence is right when it holds
@@ -83,6 +83,8 @@ MONOTONE = {
 }
 #: Share of the training questions read without a date (articles and questions are not always dated).
 NO_DATE_SHARE = 0.15
+#: Weeks either side of a question's week whose articles its pool also holds (an index pools weeks of news).
+POOL_WEEKS = 1
 #: A word counts in the background of how common words are (:class:`qa.retrieve.Background`) when at
 #: least this many training chunks hold it: a rarer word would add under half a chunk to a filled-up pool.
 BACKGROUND_MIN_CHUNKS = 30
@@ -144,9 +146,10 @@ def _probe() -> str:
     ).hexdigest()[:8]
 
 
-def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[Item]:
+def load_items(data: Path, cache: Path, limit_weeks: int | None = None, pool_weeks: int = POOL_WEEKS) -> list[Item]:
     """Questions with their BM25-retrieved candidates, the reranker's :data:`qa.rerank.CANDIDATES`
-    (chunks and keyword search cached)."""
+    (chunks and keyword search cached), each searched in a pool of its week's articles and those of
+    ``pool_weeks`` weeks either side."""
     import bm25s
 
     from .retrieve import tokenize
@@ -158,7 +161,8 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[
         questions = [q for q in questions if q["week"] in keep]
     probe = _probe()
     asked = _sha256([data / "questions.jsonl"])[:8]  # another question set (--split-later's), another cache
-    retrieved_file = cache / f"retrieved-{probe}-{asked}-{limit_weeks or 'all'}.pkl"
+    wide = "" if pool_weeks == POOL_WEEKS else f"-w{pool_weeks}"
+    retrieved_file = cache / f"retrieved-{probe}-{asked}-{limit_weeks or 'all'}{wide}.pkl"
     if retrieved_file.exists():
         cached: list[Item] = pickle.loads(retrieved_file.read_bytes())
         for it in cached:  # the question's reading follows the code, not the cache
@@ -211,11 +215,11 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None) -> list[
     normalised: dict[str, list[str]] = {}
     for week, qs in sorted(by_q_week.items()):
         i = all_weeks.index(week)
-        pool_weeks = all_weeks[max(0, i - 1) : i + 2]
-        pool = [p for w in pool_weeks for p in passages_by_week[w]]
-        texts_norm = [t for w in pool_weeks for t in normalised.setdefault(w, [normalize(x) for x in by_week[w]])]
+        pooled = all_weeks[max(0, i - pool_weeks) : i + pool_weeks + 1]
+        pool = [p for w in pooled for p in passages_by_week[w]]
+        texts_norm = [t for w in pooled for t in normalised.setdefault(w, [normalize(x) for x in by_week[w]])]
         bm25 = bm25s.BM25()
-        bm25.index([t for w in pool_weeks for t in tokens_by_week[w]], show_progress=False)
+        bm25.index([t for w in pooled for t in tokens_by_week[w]], show_progress=False)
         for q in qs:
             day = _day(q.get("date"))
             answers = [a for a in q["answers"] if normalize(a)]
@@ -465,9 +469,9 @@ def build_context(items: list[Item]) -> None:
         list(pool.map(lambda it: reader.add_context(it.question, it.sentences, it.spans), items))
 
 
-def add_pool_commonness(items: Sequence[Item], cache: Path) -> Background:
+def add_pool_commonness(items: Sequence[Item], cache: Path, pool_weeks: int = POOL_WEEKS) -> Background:
     """Each span's commonness (:func:`qa.reader.candidates.add_commonness`) in its question's pool: the
-    chunks of its week and the weeks either side, as :func:`load_items` searched them (their BM25 words,
+    chunks of its week and ``pool_weeks`` weeks either side, as :func:`load_items` searched them (their BM25 words,
     cached), as answering counts them over the index searched. Returns the :class:`qa.retrieve.Background`
     it reads them against, which the model keeps: every week's chunks, the words in at least
     :data:`BACKGROUND_MIN_CHUNKS` of them, and the pools' median size."""
@@ -479,7 +483,7 @@ def add_pool_commonness(items: Sequence[Item], cache: Path) -> Background:
     for it in items:
         if it.week not in pools:
             i = weeks.index(it.week)
-            pool = weeks[max(0, i - 1) : i + 2]
+            pool = weeks[max(0, i - pool_weeks) : i + pool_weeks + 1]
             pools[it.week] = (sum((chunks_with[w] for w in pool), Counter()), sum(len(tokens_by_week[w]) for w in pool))
     everywhere: Counter[str] = Counter()
     for counted in chunks_with.values():  # in place: summing 175 weeks' Counters copies each sum (5 s, not 0.3)
@@ -701,12 +705,13 @@ def train(
     commonness: bool = False,
     folders: bool = True,
     story_labels: bool = False,
+    pool_weeks: int = POOL_WEEKS,
 ) -> AnswerModel:
     import lightgbm
 
     s_names, sp_names, c_names = feature_names(context=span_context, commonness=commonness)
     cache.mkdir(parents=True, exist_ok=True)
-    items = load_items(data, cache, limit_weeks)
+    items = load_items(data, cache, limit_weeks, pool_weeks)
     mark_own(data, items)
     log(f"{len(items)} questions, {sum(it.in_articles for it in items)} with an answer in their articles")
     if folders:
@@ -742,7 +747,7 @@ def train(
     add_heldout_affinity(items, vectors)
     if span_context:
         build_context(items)
-    background = add_pool_commonness(items, cache) if commonness else None
+    background = add_pool_commonness(items, cache, pool_weeks) if commonness else None
 
     # 2. span model, held-out scores
     _score_oof(
@@ -837,6 +842,7 @@ def train(
         "questions": len(items),
         "weeks": len({it.week for it in items}),
         **({"folders": len(trained_on) - len(items)} if folders else {}),
+        **({"pool_weeks": pool_weeks} if pool_weeks != POOL_WEEKS else {}),
         "lightgbm": lightgbm.__version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "lgb_params": LGB_PARAMS,
@@ -1023,6 +1029,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         " article never better (measured, not shipped: docs/answers.md)",
     )
     ap.add_argument(
+        "--pool-weeks",
+        type=int,
+        metavar="N",
+        default=POOL_WEEKS,
+        help=f"search each question in its week's articles and those of N weeks either side (default {POOL_WEEKS};"
+        " wider measured, not shipped: docs/answers.md)",
+    )
+    ap.add_argument(
         "--split-later",
         type=int,
         metavar="WEEKS",
@@ -1033,6 +1047,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not (args.data / "questions.jsonl").exists():
         print(f"qa train: error: no questions.jsonl in {args.data}", file=sys.stderr)
+        return 2
+    if args.pool_weeks < 0:
+        print("qa train: error: --pool-weeks takes a number of weeks, 0 or more", file=sys.stderr)
         return 2
     if args.commonness and args.folders:
         print("qa train: error: --commonness needs --no-folders (a folder's word counts are not kept)", file=sys.stderr)
@@ -1069,6 +1086,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.commonness,
         args.folders,
         args.story_labels,
+        args.pool_weeks,
     )
     return 0
 

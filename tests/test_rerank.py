@@ -265,3 +265,34 @@ def test_a_question_is_asked_again_in_a_folder_of_its_own_articles(tmp_path):
     assert {p.article_id for p in folders["q0#folder"].passages} == {"a0", "a1"}
     assert folders["q0#folder"].in_articles and not folders["q1#folder"].in_articles
     assert [it.id for it in load_folder_items(data, tmp_path / "cache", read)] == ["q0#folder", "q1#folder"]  # cached
+
+
+def test_pool_weeks_decide_which_weeks_articles_a_question_searches(tmp_path):
+    """`qa train --pool-weeks N`: a question is searched in its week's articles and those of N weeks
+    either side; each width keeps its own cache."""
+    import gzip
+
+    from qa.train import load_items
+
+    data = tmp_path / "data"
+    data.mkdir()
+    weeks = ["20250103", "20250110", "20250117", "20250124"]
+    with (data / "questions.jsonl").open("w") as f:
+        q = {"question_id": "q0", "question": "Who won the race in Paris?", "date": "2025-01-02", "week": weeks[0]}
+        f.write(json.dumps({**q, "answers": ["Ann"], "articles": ["a0"]}) + "\n")
+    with gzip.open(data / "articles.jsonl.gz", "wt") as f:
+        for n, week in enumerate(weeks):
+            text = f"The race in Paris drew crowds in week {n}." if n < 2 else "Ann won the race in Paris on Sunday."
+            a = {"id": f"a{n}", "week": week, "title": "The race", "url": None, "date": "2025-01-02", "text": text}
+            f.write(json.dumps(a) + "\n")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+
+    def searched(pool_weeks: int) -> tuple[set[str], bool]:
+        (it,) = load_items(data, cache, pool_weeks=pool_weeks)
+        return {p.article_id for p in it.passages}, it.in_articles
+
+    assert searched(1) == ({"a0", "a1"}, False)  # the answer is two weeks later: not in the pool
+    assert searched(0) == ({"a0"}, False)
+    assert searched(2) == ({"a0", "a1", "a2"}, True)
+    assert searched(1) == ({"a0", "a1"}, False)  # each width its own cache
