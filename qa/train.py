@@ -161,7 +161,7 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None, pool_wee
         questions = [q for q in questions if q["week"] in keep]
     probe = _probe()
     asked = _sha256([data / "questions.jsonl"])[:8]  # another question set (--split-later's), another cache
-    wide = "" if pool_weeks == POOL_WEEKS else f"-w{pool_weeks}"
+    wide = "" if pool_weeks == 1 else f"-w{pool_weeks}"  # files named without a width hold pools of 1
     retrieved_file = cache / f"retrieved-{probe}-{asked}-{limit_weeks or 'all'}{wide}.pkl"
     if retrieved_file.exists():
         cached: list[Item] = pickle.loads(retrieved_file.read_bytes())
