@@ -2,10 +2,10 @@
 
 ``DIR`` is RealTime QA's 2022-2025 training set (``questions.jsonl`` and ``articles.jsonl.gz``,
 see ``../shared/training/README.md``). For each question, the articles of its week and the
-weeks either side (``--pool-weeks``) are pooled into one corpus (as a reader's index pools weeks of news), chunked
-as ingest chunks them and searched with BM25 over the same indexed text; the top passages then
-go through the reader's own feature code (:mod:`qa.reader.candidates`), so the features are the
-ones answering computes. Labels come from the gold answers: a sentence is right when it holds
+weeks either side (``--pool-weeks``) are pooled into one corpus (as a reader's index pools weeks
+of news), chunked as ingest chunks them and searched with BM25 over the same indexed text; the top
+passages then go through the reader's own feature code (:mod:`qa.reader.candidates`), so the
+features are the ones answering computes. Labels come from the gold answers: a sentence is right when it holds
 one, a span when it is one (token F1 >= 0.5 and one contains the other).
 
 Three models, each fitted with LightGBM and written into
@@ -146,6 +146,15 @@ def _probe() -> str:
     ).hexdigest()[:8]
 
 
+def pool_of(weeks: Sequence[str], week: str, width: int = POOL_WEEKS) -> Sequence[str]:
+    """The weeks whose articles a question of ``week`` is searched in: its own and ``width`` either side.
+
+    Example: pool_of(["w1", "w2", "w3", "w4"], "w1") -> ["w1", "w2"]
+    """
+    i = weeks.index(week)
+    return weeks[max(0, i - width) : i + width + 1]
+
+
 def load_items(data: Path, cache: Path, limit_weeks: int | None = None, pool_weeks: int = POOL_WEEKS) -> list[Item]:
     """Questions with their BM25-retrieved candidates, the reranker's :data:`qa.rerank.CANDIDATES`
     (chunks and keyword search cached), each searched in a pool of its week's articles and those of
@@ -214,8 +223,7 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None, pool_wee
     log(f"retrieving for {len(questions)} questions in {len(by_q_week)} weeks")
     normalised: dict[str, list[str]] = {}
     for week, qs in sorted(by_q_week.items()):
-        i = all_weeks.index(week)
-        pooled = all_weeks[max(0, i - pool_weeks) : i + pool_weeks + 1]
+        pooled = pool_of(all_weeks, week, pool_weeks)
         pool = [p for w in pooled for p in passages_by_week[w]]
         texts_norm = [t for w in pooled for t in normalised.setdefault(w, [normalize(x) for x in by_week[w]])]
         bm25 = bm25s.BM25()
@@ -471,8 +479,8 @@ def build_context(items: list[Item]) -> None:
 
 def add_pool_commonness(items: Sequence[Item], cache: Path, pool_weeks: int = POOL_WEEKS) -> Background:
     """Each span's commonness (:func:`qa.reader.candidates.add_commonness`) in its question's pool: the
-    chunks of its week and ``pool_weeks`` weeks either side, as :func:`load_items` searched them (their BM25 words,
-    cached), as answering counts them over the index searched. Returns the :class:`qa.retrieve.Background`
+    chunks of its week and ``pool_weeks`` weeks either side (:func:`pool_of`), as :func:`load_items`
+    searched them (their BM25 words, cached), as answering counts them over the index searched. Returns the :class:`qa.retrieve.Background`
     it reads them against, which the model keeps: every week's chunks, the words in at least
     :data:`BACKGROUND_MIN_CHUNKS` of them, and the pools' median size."""
     tokens_by_week: dict[str, list[list[str]]] = pickle.loads((cache / f"tokens-{_probe()}.pkl").read_bytes())
@@ -482,8 +490,7 @@ def add_pool_commonness(items: Sequence[Item], cache: Path, pool_weeks: int = PO
     pools: dict[str, tuple[Counter[str], int]] = {}
     for it in items:
         if it.week not in pools:
-            i = weeks.index(it.week)
-            pool = weeks[max(0, i - pool_weeks) : i + pool_weeks + 1]
+            pool = pool_of(weeks, it.week, pool_weeks)
             pools[it.week] = (sum((chunks_with[w] for w in pool), Counter()), sum(len(tokens_by_week[w]) for w in pool))
     everywhere: Counter[str] = Counter()
     for counted in chunks_with.values():  # in place: summing 175 weeks' Counters copies each sum (5 s, not 0.3)
@@ -712,17 +719,16 @@ def train(
     s_names, sp_names, c_names = feature_names(context=span_context, commonness=commonness)
     cache.mkdir(parents=True, exist_ok=True)
     items = load_items(data, cache, limit_weeks, pool_weeks)
-    mark_own(data, items)
     log(f"{len(items)} questions, {sum(it.in_articles for it in items)} with an answer in their articles")
     if folders:
         if commonness:
             raise ValueError("folders and commonness cannot be combined: a folder's word counts are not kept")
         extra = load_folder_items(data, cache, items, limit_weeks)
-        mark_own(data, extra)
         log(
             f"{len(extra)} asked again in folders of their own articles, {sum(it.in_articles for it in extra)} answerable"
         )
         items += extra
+    mark_own(data, items)
     for it in items:
         if _unit(it.id) < NO_DATE_SHARE:
             it.question = Question.read(it.question.text, None)
