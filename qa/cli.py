@@ -325,9 +325,12 @@ def ask(
     if a.missing:  # before the model loads in another thread: exiting under it would abort
         raise QAError(a.empty_message())
     if s.llm == "extractive":
+        from .reader import neural
         from .reader.nlp import start_worker
 
         start_worker()  # spaCy's import (1-2 s) runs in a child process on the other core
+        if neural.READER_FILE.exists():  # written by qa train --span-reader; not shipped
+            neural.preload()
     preload()  # the model loads on the other core while Chroma is imported and opened
     if as_json:
         answer = a.ask(question, filter=search_filter, as_of=day)

@@ -477,6 +477,48 @@ def build_context(items: list[Item]) -> None:
         list(pool.map(lambda it: reader.add_context(it.question, it.sentences, it.spans), items))
 
 
+def add_readings(items: list[Item], cache: Path) -> None:
+    """Each span's span-reader features (:func:`qa.reader.neural.add_reading`), read by the reader fitted
+    on the other half of the weeks (:func:`qa.train_reader.halves`, fitted first when the cache lacks
+    it), with the code answering reads them with; the scores are cached."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from . import train_reader
+    from .reader import neural
+
+    folds = _folds(items)
+    readers = [neural.SpanReader(f) for f in train_reader.halves(items, folds, cache, log)]
+    score_file = cache / f"readings-v{train_reader.VERSION}.pkl"
+    scores: dict[tuple[int, str, str], neural.SpanScores] = (
+        pickle.loads(score_file.read_bytes()) if score_file.exists() else {}
+    )
+
+    def wanted(it: Item, fold: int) -> tuple[int, Item, list[int]]:
+        return 1 - fold % 2, it, sorted({sp.sentence for sp in it.spans})
+
+    jobs = [wanted(it, f) for it, f in zip(items, folds)]
+    todo = [
+        (h, it, read)
+        for h, it, read in jobs
+        if any((h, it.question.text, it.sentences[i].text) not in scores for i in read)
+    ]
+    if todo:
+        log(f"the span reader on {sum(len(r) for _, _, r in todo)} sentences of {len(todo)} questions")
+
+        def run(job: tuple[int, Item, list[int]]) -> None:
+            h, it, read = job
+            texts = [it.sentences[i].text for i in read]
+            for text, got in zip(texts, readers[h].score(it.question.text, texts)):
+                scores[(h, it.question.text, text)] = got
+
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(run, todo))
+        score_file.write_bytes(pickle.dumps(scores))
+    for h, it, read in jobs:
+        got = {i: scores[(h, it.question.text, it.sentences[i].text)] for i in read}
+        neural.add_reading(it.spans, it.sentences, got)
+
+
 def add_pool_commonness(items: Sequence[Item], cache: Path, pool_weeks: int = POOL_WEEKS) -> Background:
     """Each span's commonness (:func:`qa.reader.candidates.add_commonness`) in its question's pool: the
     chunks of its week and ``pool_weeks`` weeks either side (:func:`pool_of`), as :func:`load_items`
@@ -713,11 +755,16 @@ def train(
     folders: bool = True,
     story_labels: bool = False,
     pool_weeks: int = POOL_WEEKS,
+    span_reader: bool = False,
 ) -> AnswerModel:
     import lightgbm
 
-    s_names, sp_names, c_names = feature_names(context=span_context, commonness=commonness)
+    s_names, sp_names, c_names = feature_names(context=span_context, commonness=commonness, reading=span_reader)
     cache.mkdir(parents=True, exist_ok=True)
+    if span_reader:
+        from . import train_reader
+
+        train_reader.check(cache)  # before the hours of work that would need them
     items = load_items(data, cache, limit_weeks, pool_weeks)
     log(f"{len(items)} questions, {sum(it.in_articles for it in items)} with an answer in their articles")
     if folders:
@@ -754,6 +801,8 @@ def train(
     if span_context:
         build_context(items)
     background = add_pool_commonness(items, cache, pool_weeks) if commonness else None
+    if span_reader:
+        add_readings(items, cache)
 
     # 2. span model, held-out scores
     _score_oof(
@@ -1015,6 +1064,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         " the shipped model does)",
     )
     ap.add_argument(
+        "--span-reader",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="read each span with a fine-tuned span reader (four span features; fits the readers first when the"
+        " cache lacks them: torch, pip install -e '.[reader]'; measured, not shipped: docs/answers.md)",
+    )
+    ap.add_argument(
         "--commonness",
         action=argparse.BooleanOptionalAction,
         default=False,
@@ -1081,19 +1137,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     package = Path(__file__).parent
     out = args.out or package / "reader" / "answer_model.json"
     rerank_out = args.rerank_out or (package / rerank.MODEL_FILE if args.out is None else None)
-    train(
-        args.data,
-        out,
-        cache,
-        args.limit_weeks,
-        rerank_out,
-        args.read_fused,
-        args.span_context,
-        args.commonness,
-        args.folders,
-        args.story_labels,
-        args.pool_weeks,
-    )
+    from .train_reader import NeedsTorch
+
+    try:
+        train(
+            args.data,
+            out,
+            cache,
+            args.limit_weeks,
+            rerank_out,
+            args.read_fused,
+            args.span_context,
+            args.commonness,
+            args.folders,
+            args.story_labels,
+            args.pool_weeks,
+            args.span_reader,
+        )
+    except NeedsTorch as e:
+        print(f"qa train: error: {e}", file=sys.stderr)
+        return 2
+    if args.span_reader and args.out is None:  # the shipped files: the reader they were fitted with too
+        from .train_reader import ship
+
+        ship(cache)
     return 0
 
 

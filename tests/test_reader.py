@@ -428,10 +428,10 @@ def test_trees_match_lightgbm():
     assert np.allclose(trees.predict(x), booster.predict(x), atol=1e-9)
 
 
-def _tiny_model(tmp_path, context: bool = False, commonness: bool = False):
+def _tiny_model(tmp_path, context: bool = False, commonness: bool = False, reading: bool = False):
     """A model fitted on a fixture the test writes itself: the right span has the compatible label."""
     lgb = pytest.importorskip("lightgbm")
-    s_names, sp_names, c_names = feature_names(context, commonness)
+    s_names, sp_names, c_names = feature_names(context, commonness, reading)
     rng = np.random.default_rng(1)
     rows, labels = [], []
     for _ in range(300):

@@ -28,7 +28,7 @@ import numpy as np
 from ..text import CALENDAR_WORDS
 from ..types import Passage
 from . import candidates as cand
-from . import places
+from . import neural, places
 from .candidates import HeadWords, Question, RawSpan, Sentence, Span
 from .model import AnswerModel, matrix
 from .question import STRICT, TYPES, asks_clause
@@ -89,6 +89,8 @@ class Reader:
         #: Word counts of the index searched (:meth:`qa.retrieve.KeywordIndex.word_counts`), set by the
         #: assistant; without them (or when they return None) the passages read are counted instead.
         self.word_counts: Callable[[], WordCounts | None] | None = None
+        #: The fine-tuned span reader (:mod:`qa.reader.neural`), loaded when a model reads it.
+        self.span_reader = neural.SpanReader()
 
     @property
     def model(self) -> AnswerModel:
@@ -96,7 +98,11 @@ class Reader:
             from .model import load, shipped
 
             self._model = shipped() if self.model_path is None else load(self.model_path)
-            names = feature_names(context=self._model.reads_context, commonness=self._model.reads_commonness)
+            names = feature_names(
+                context=self._model.reads_context,
+                commonness=self._model.reads_commonness,
+                reading=self._model.reads_spans,
+            )
             self._model.check(*names, where=str(self.model_path or "qa/reader/answer_model.json"))
         return self._model
 
@@ -171,6 +177,12 @@ class Reader:
         count, total = counts if counts is not None else passage_counts(passages)
         cand.add_commonness(spans, word_shares([sp.text for sp in spans], count, total, background))
 
+    def add_reading(self, q: Question, sents: Sequence[Sentence], spans: Sequence[Span]) -> None:
+        """The span reader's scores of each span (:func:`neural.add_reading`), for the sentences it is in."""
+        read = sorted({sp.sentence for sp in spans if sp.sentence < len(sents)})
+        scores = self.span_reader.score(q.text, [sents[i].text for i in read]) if read else []
+        neural.add_reading(spans, sents, dict(zip(read, scores)))
+
     def _remember(self, states: Mapping[str, cand.TokenStates]) -> None:
         """Keep the latest :data:`STATE_CACHE_SIZE` texts' token states."""
         with self._lock:  # readers on several threads share it (a server, the MCP tools)
@@ -201,6 +213,8 @@ class Reader:
             self.add_context(q, sents, spans)
         if model.reads_commonness:
             self.add_commonness(spans, passages)
+        if model.reads_spans:
+            self.add_reading(q, sents, spans)
         if spans:
             for sp, p in zip(spans, model.span.predict(matrix([s.features for s in spans], model.span.features))):
                 sp.score = float(p)
@@ -366,11 +380,12 @@ def answer_sentences(r: Reading) -> list[Sentence]:
 
 @lru_cache(maxsize=4)
 def feature_names(
-    context: bool = False, commonness: bool = False
+    context: bool = False, commonness: bool = False, reading: bool = False
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(sentence, span, confidence) feature names, as the code computes them, read off a tiny example;
     with ``context``, the span's also those of a model that reads spans in context (``qa train --span-context``),
-    with ``commonness`` those of one that weighs how common its words are (``qa train --commonness``)."""
+    with ``commonness`` those of one that weighs how common its words are (``qa train --commonness``),
+    with ``reading`` those of one that reads the span reader's scores (:mod:`qa.reader.neural`)."""
     p = Passage(
         "a:0", "a", "Lloyd Austin spoke in Baghdad on Monday about 2,500 troops.", 0, 58, "Austin", "2024-08-01", "x"
     )
@@ -383,5 +398,7 @@ def feature_names(
         cand.add_context(q, spans, sents, {})
     if commonness:
         cand.add_commonness(spans, [(0.0, 0.0)] * len(spans))
+    if reading:
+        neural.add_reading(spans, sents, {})
     conf = confidence_features(q, sents, spans)
     return tuple(sents[0].features), tuple(spans[0].features), tuple(conf)

@@ -204,6 +204,11 @@ class AnswerModel:
         return "ctx_none" in self.span.features
 
     @property
+    def reads_spans(self) -> bool:
+        """Whether its span model reads the fine-tuned span reader's scores (:mod:`qa.reader.neural`)."""
+        return "rd_prob" in self.span.features
+
+    @property
     def reads_commonness(self) -> bool:
         """Whether its span model weighs how common a span's words are (:func:`qa.reader.candidates.add_commonness`)."""
         return "common_min" in self.span.features

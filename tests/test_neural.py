@@ -1,0 +1,170 @@
+"""The span reader (qa.reader.neural): its features from hand-made scores, a real ONNX reader run on
+real sentences (a tiny one the tests ship: each word piece's start and end logits looked up in a table,
+"Lloyd" starts an answer and "Austin" ends one), and the same features at training and answer time."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.reader import Reader, feature_names, neural
+from qa.reader import candidates as cand
+from qa.reader.candidates import Question, Sentence, Span
+from qa.reader.model import ModelError, load
+from qa.types import Passage
+
+TINY = Path(__file__).parent / "fixtures" / "tiny_span_reader.onnx"
+
+
+def scores_for(sentence: str, pieces: list[tuple[str, float, float]], null: float = 0.0) -> neural.SpanScores:
+    """Scores of a sentence cut into ``pieces`` (word, start logit, end logit), each found in order."""
+    offsets, at = [], 0
+    for word, _, _ in pieces:
+        at = sentence.index(word, at)
+        offsets.append((at, at + len(word)))
+        at += len(word)
+    return neural.SpanScores(
+        null,
+        np.array([s for _, s, _ in pieces], dtype=np.float32),
+        np.array([e for _, _, e in pieces], dtype=np.float32),
+        np.array(offsets, dtype=np.int64),
+    )
+
+
+SENTENCE = "Talarico beat Crockett and Talarico won."
+PIECES = [("Talarico", 3.0, 2.0), ("beat", 0.0, 0.0), ("Crockett", 1.0, 1.0), ("and", 0.0, 0.0)]
+PIECES += [("Talarico", 1.0, 0.5), ("won", 0.0, 0.0), (".", -1.0, -1.0)]
+
+
+def test_a_span_is_scored_by_its_best_occurrence_against_no_answer_and_every_other_span():
+    s = scores_for(SENTENCE, PIECES, null=1.0)
+    got = s.features("Talarico", SENTENCE)
+    assert got["rd_logit"] == pytest.approx(5.0 - 1.0)  # the first "Talarico" (3 + 2), not the second (1.5)
+    assert got["rd_rank"] == 0  # no span scores higher
+    n = len(PIECES)
+    pairs = [PIECES[i][1] + PIECES[j][2] for i in range(n) for j in range(i, n)]
+    assert got["rd_prob"] == pytest.approx(np.exp(5.0) / (np.exp(np.array(pairs)).sum() + np.exp(1.0)), rel=1e-5)
+    crockett = s.features("Crockett", SENTENCE)
+    assert crockett["rd_logit"] == pytest.approx(1.0) and crockett["rd_rank"] > 0
+    assert crockett["rd_prob"] < got["rd_prob"]
+    # a span over several pieces: the first piece's start and the last one's end
+    assert s.features("Crockett and Talarico", SENTENCE)["rd_logit"] == pytest.approx(1.0 + 0.5 - 1.0)
+
+
+def test_a_span_the_reader_did_not_read_gets_values_no_read_span_has():
+    s = scores_for(SENTENCE, PIECES)
+    assert s.features("Texas", SENTENCE) == {k: neural.UNREAD[k] for k in neural.FEATURES[:3]}
+    sents = [Sentence(0, SENTENCE, 0), Sentence(1, "Texas voted.", 60)]
+    spans = [Span(0, 0, "Talarico", "PERSON"), Span(1, 1, "Texas", "GPE"), Span(0, 0, "talarico", "PERSON")]
+    neural.add_reading(spans, sents, {0: s})  # sentence 1 was not read
+    assert spans[1].features == neural.UNREAD
+    # the same words read anywhere: their best share
+    assert spans[0].features["rd_text_max"] == spans[2].features["rd_text_max"] == spans[0].features["rd_prob"]
+    assert 0 < spans[0].features["rd_prob"] <= 1
+
+
+def test_an_onnx_reader_reads_question_and_sentence_together_and_maps_pieces_to_the_sentence():
+    reader = neural.SpanReader(TINY)
+    sentence = "US Secretary of Defense Lloyd Austin spoke with Yoav Gallant on Monday."
+    got, other = reader.score("Who is the US Secretary of Defense?", [sentence, "Nobody spoke."])
+    assert len(got.start) == len(got.end) == len(got.offsets)
+    assert [sentence[a:b] for a, b in got.offsets][:5] == ["US", "Secretary", "of", "Defense", "Lloyd"]
+    assert got.null == 2.0  # [CLS]: 1 + 1
+    austin, gallant = got.features("Lloyd Austin", sentence), got.features("Yoav Gallant", sentence)
+    assert austin["rd_logit"] == pytest.approx(4 + 4 - 2) and austin["rd_rank"] == 0
+    assert gallant["rd_logit"] == pytest.approx(2 + 2 - 2) and gallant["rd_rank"] == 2  # "Lloyd ... Gallant" too
+    assert austin["rd_prob"] > 0.5 > gallant["rd_prob"]
+    assert other.features("Nobody", "Nobody spoke.")["rd_logit"] == pytest.approx(-2.0)
+    assert neural.session(TINY) is neural.session(TINY)  # one session per file and process
+    neural.preload(TINY).join()
+
+
+def test_a_missing_reader_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelError, match=r"span reader .* is missing; rebuild it with"):
+        neural.SpanReader(tmp_path / "none.onnx").score("Who?", ["Someone."])
+
+
+def _passage(text: str) -> Passage:
+    return Passage("a:0", "a", text, 0, len(text), "Pentagon talks", "2024-08-01", "x")
+
+
+def test_training_reads_the_spans_as_answering_does(tmp_path):
+    """qa train's held-out readings (a half's reader from the cache) give the features answering gives
+    with the same reader file."""
+    from qa import train_reader
+    from qa.train import Item, add_readings
+
+    for f in train_reader.half_files(tmp_path):
+        shutil.copyfile(TINY, f)  # both halves: the same reader
+    q = Question.read("Who is the US Secretary of Defense?", date(2024, 8, 2))
+    text = "US Secretary of Defense Lloyd Austin spoke with Yoav Gallant. The talks lasted an hour in Baghdad."
+    p = _passage(text)
+    sents = cand.sentences(q, [p])
+    cand.add_dense(sents, [0.5] * len(sents))
+    found = {s.text: [] for s in sents}
+    found[sents[0].text] = [cand.RawSpan(24, 36, "PERSON"), cand.RawSpan(48, 60, "PERSON")]
+    spans = Reader.span_candidates(q, sents, [p], found)
+    assert {sp.text for sp in spans} >= {"Lloyd Austin", "Yoav Gallant"}
+    it = Item("q1", "2024-08-02", q, ["Lloyd Austin"], [p], True, sents, [Span(**vars(sp)) for sp in spans])
+    for sp in it.spans:
+        sp.features = dict(sp.features)
+    add_readings([it], tmp_path)
+    reader = Reader(embedder=None)
+    reader.span_reader = neural.SpanReader(TINY)
+    reader.add_reading(q, sents, spans)
+    assert [sp.features for sp in it.spans] == [sp.features for sp in spans]
+    assert max(spans, key=lambda sp: sp.features["rd_prob"]).text == "Lloyd Austin"
+    names = feature_names(context=True, reading=True)[1]
+    assert set(neural.FEATURES) <= set(names) and set(neural.FEATURES) <= set(spans[0].features)
+    assert (tmp_path / f"readings-v{train_reader.VERSION}.pkl").exists()  # cached for the next run
+
+
+class _CountingReader(neural.SpanReader):
+    def __init__(self):
+        super().__init__(TINY)
+        self.asked: list[str] = []
+
+    def score(self, question, sentences):
+        self.asked += sentences
+        return super().score(question, sentences)
+
+
+def test_only_a_model_fitted_on_the_reader_runs_it(tmp_path, monkeypatch):
+    from qa.reader import nlp
+    from tests.test_reader import _FakeEmbedder, _tiny_model
+
+    text = "Defense Secretary Lloyd Austin met officials in Baghdad on Monday."
+    found = [cand.RawSpan(18, 30, "PERSON"), cand.RawSpan(48, 55, "GPE"), cand.RawSpan(59, 65, "DATE")]
+    monkeypatch.setattr(nlp, "find_spans", lambda texts: {t: found if t == text else [] for t in texts})
+    for reading in (False, True):
+        model = load(_tiny_model(tmp_path, reading=reading))
+        assert model.reads_spans == reading
+        r = Reader(_FakeEmbedder(), model)
+        r.span_reader = _CountingReader()
+        got = r.read("Who met officials?", [_passage(text)])
+        assert got.short is not None and got.short.text == "Lloyd Austin"
+        assert r.span_reader.asked == ([text] if reading else [])
+        assert all(("rd_prob" in sp.features) == reading for sp in got.spans)
+
+
+def test_qa_train_without_the_readers_or_torch_stops_at_once_with_one_line(tmp_path, monkeypatch, capsys):
+    """No reader in the cache and no torch to fit one: `qa train` says so before any work, exit 2."""
+    from qa import train, train_reader
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "questions.jsonl").write_text('{"question_id": "q0", "question": "Who?", "answers": ["A"]}\n')
+    monkeypatch.setattr(train_reader, "can_fit", lambda: False)
+    monkeypatch.setattr(train, "load_items", lambda *a, **k: pytest.fail("work began"))
+    args = ["--data", str(data), "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "m.json"), "--span-reader"]
+    assert train.main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pip install -e '.[reader]'" in err[0] and "without --span-reader" in err[0]
+    # with the readers in the cache, nothing needs torch
+    for f in train_reader.half_files(tmp_path / "cache"):
+        shutil.copyfile(TINY, f)
+    assert train_reader.check(tmp_path / "cache") == train_reader.half_files(tmp_path / "cache")
