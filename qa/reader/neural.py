@@ -15,6 +15,7 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +43,20 @@ class SpanScores:
     end: np.ndarray
     offsets: np.ndarray  # (pieces, 2)
 
-    def features(self, text: str, sentence: str) -> dict[str, float]:
-        """The best occurrence of ``text`` in ``sentence``: its score against "no answer" (``rd_logit``),
-        its share of every span's (``rd_prob``) and how many spans score higher (``rd_rank``)."""
+    @cached_property
+    def _spans(self) -> tuple[np.ndarray, float, float]:
+        """Every span's score (up to :data:`LONGEST` pieces), and the log-sum-exp's (max, sum) over them
+        and "no answer": the same for each span of the sentence, so made once."""
         n = len(self.start)
         pairs = self.start[:, None] + self.end[None, :]
         valid = np.triu(np.ones((n, n), bool)) & ~np.triu(np.ones((n, n), bool), LONGEST)
         every = np.append(pairs[valid], self.null)
         top = float(every.max())
-        total = float(np.exp(every - top).sum())
+        return pairs[valid], top, float(np.exp(every - top).sum())
+
+    def features(self, text: str, sentence: str) -> dict[str, float]:
+        """The best occurrence of ``text`` in ``sentence``: its score against "no answer" (``rd_logit``),
+        its share of every span's (``rd_prob``) and how many spans score higher (``rd_rank``)."""
         best = None
         for m in re.finditer(re.escape(text), sentence):
             inside = np.nonzero((self.offsets[:, 1] > m.start()) & (self.offsets[:, 0] < m.end()))[0]
@@ -59,10 +65,11 @@ class SpanScores:
                 best = score if best is None else max(best, score)
         if best is None:  # a span from the title, or one the tokeniser cut off
             return {k: UNREAD[k] for k in FEATURES[:3]}
+        spans, top, total = self._spans
         return {
             "rd_logit": best - self.null,
             "rd_prob": float(np.exp(best - top) / total),
-            "rd_rank": float((pairs[valid] > best).sum()),
+            "rd_rank": float((spans > best).sum()),
         }
 
 
