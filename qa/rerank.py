@@ -120,13 +120,38 @@ def feature_names() -> tuple[str, ...]:
     return tuple(features(Question.read("Who spoke about troops?", date(2024, 8, 2)), [p])[0])
 
 
+#: The reading stage's features (:func:`read_features`), when a model has one.
+READ_FEATURES = ("rr_rank", "rd_best", "rd_rank", "rd_gap")
+
+
+def read_features(best: Sequence[float]) -> list[dict[str, float]]:
+    """The reading stage's features of passages in the reranker's order, from each one's best span
+    against "no answer" (:meth:`qa.reader.neural.SpanReader.passage_best`): its rank by the reranker and
+    by the reader, its score and how far below the best of the question's passages it lies.
+
+    Example: read_features([0.5, 2.0])[0] -> {"rr_rank": 0.0, "rd_best": 0.5, "rd_rank": 0.69..., "rd_gap": -1.5}
+    """
+    b = np.asarray(best, dtype=float)
+    by_reader = np.argsort(np.argsort(-b, kind="stable"), kind="stable")
+    top = float(b.max()) if len(b) else 0.0
+    return [
+        {"rr_rank": math.log1p(i), "rd_best": float(v), "rd_rank": math.log1p(int(r)), "rd_gap": float(v) - top}
+        for i, (v, r) in enumerate(zip(b, by_reader))
+    ]
+
+
 @dataclass(frozen=True)
 class RerankModel:
     trees: Trees
     meta: Mapping[str, Any] = field(default_factory=dict)
+    #: The reading stage (``qa train --reader-rerank``): the fine-tuned span reader (:mod:`qa.reader.neural`)
+    #: reads every candidate the trees ordered, and these trees order them again by what it found.
+    reading: Trees | None = None
 
     def check(self, where: str = MODEL_FILE) -> None:
         detail = mismatch(self.trees.features, feature_names())
+        if not detail and self.reading is not None:
+            detail = mismatch(self.reading.features, READ_FEATURES)
         if detail:
             raise RerankError(
                 f"the rerank model {where} does not fit this code (features {detail}); rebuild it with: {REBUILD}"
@@ -136,8 +161,24 @@ class RerankModel:
         rows = features(q, passages)
         return self.trees.raw(matrix(rows, self.trees.features)) if rows else np.zeros(0)
 
+    def read(self, question: str, passages: Sequence[Passage], reader: Any = None) -> list[Passage]:
+        """``passages`` (this model's order) in the reading stage's order, each with that score as ``score``;
+        ``reader``: a :class:`qa.reader.neural.SpanReader` (default: the one answering reads)."""
+        if self.reading is None or len(passages) < 2:
+            return list(passages)
+        if reader is None:
+            from .reader import neural
+
+            reader = neural.SpanReader(neural.READER_FILE)
+        rows = read_features(reader.passage_best(question, [p.text for p in passages]))
+        scores = self.reading.raw(matrix(rows, self.reading.features))
+        return [replace(passages[i], score=float(scores[i])) for i in np.argsort(-scores, kind="stable")]
+
     def to_json(self) -> dict[str, Any]:
-        return {"format": FORMAT, "meta": dict(self.meta), "trees": self.trees.to_lists()}
+        out = {"format": FORMAT, "meta": dict(self.meta), "trees": self.trees.to_lists()}
+        if self.reading is not None:
+            out["reading"] = self.reading.to_lists()
+        return out
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), separators=(",", ":")) + "\n")
@@ -160,7 +201,12 @@ def load(path: str | Path | None = None) -> RerankModel:
             raise RerankError(
                 f"the rerank model {where} has format {data.get('format')!r}, not {FORMAT}; rebuild it with: {REBUILD}"
             )
-        model = RerankModel(Trees.from_lists(data["trees"]["features"], data["trees"]["trees"]), data.get("meta", {}))
+        reading = data.get("reading")
+        model = RerankModel(
+            Trees.from_lists(data["trees"]["features"], data["trees"]["trees"]),
+            data.get("meta", {}),
+            Trees.from_lists(reading["features"], reading["trees"]) if reading is not None else None,
+        )
     except (ValueError, KeyError, TypeError) as e:
         raise RerankError(f"the rerank model {where} is damaged ({e}); rebuild it with: {REBUILD}") from None
     model.check(where)
@@ -184,4 +230,4 @@ def rerank(
         return list(passages)
     scores = model.scores(q, passages)
     order = np.argsort(-scores, kind="stable")
-    return [replace(passages[i], score=float(scores[i])) for i in order]
+    return model.read(question, [replace(passages[i], score=float(scores[i])) for i in order])

@@ -121,6 +121,7 @@ class Item:
     spans: list[Span] = field(default_factory=list)
     folder: bool = False  # asked again in a folder of its own articles alone (:func:`load_folder_items`)
     own: frozenset[str] = frozenset()  # the articles the question's own web search returned (:func:`mark_own`)
+    ranked: list[Passage] = field(default_factory=list)  # every candidate, by a reranker that never saw its week
 
 
 def _unit(key: str) -> float:
@@ -678,10 +679,106 @@ def fit_reranker(
         for k in (1, K)
     }
     for it, o in zip(items, order):
+        it.ranked = [it.passages[i] for i in o]
         it.passages = [it.passages[i] for i in (o if reorder else range(len(o)))[:K]]
     full = _fit_ranker([(x, y) for x, y, u in zip(rows, labels, useful) if u], names, monotone)
     meta = {"heldout": figs, "rounds": RERANK_ROUNDS, "params": RERANK_PARAMS, **({"labels": "story"} if story else {})}
     return rerank.RerankModel(full, meta), figs
+
+
+#: The reading stage is fitted on this many questions that teach an order (chosen by a hash of their id):
+#: the reader reads about 200 sentences for each, some 10 minutes for 1,000 on 2 cores, once (cached).
+READ_QUESTIONS = 1000
+READ_PARAMS = {"objective": "lambdarank", "learning_rate": 0.05, "num_leaves": 7, "min_data_in_leaf": 20,
+               "lambdarank_truncation_level": 10, "verbose": -1, "num_threads": 2, "seed": 0}  # fmt: skip
+READ_ROUNDS = 150
+
+
+def fit_reading(
+    items: Sequence[Item], cache: Path, sample: int = READ_QUESTIONS, reorder: bool = True
+) -> tuple[Trees, dict[str, float]]:
+    """The reranker's reading stage (:meth:`qa.rerank.RerankModel.read`): the span reader fitted on the other
+    half of the weeks (:func:`qa.train_reader.halves`) reads every candidate of ``sample`` questions that
+    teach an order, in :func:`fit_reranker`'s held-out order, and a small lambdarank model learns to order
+    them again from :func:`qa.rerank.read_features`; (trees, held-out figures by 5 folds of weeks). With
+    ``reorder``, every news-pool question's candidates are then read too and put in the order of a stage
+    fitted on the other folds, so that the answer model learns from the passages answering will read (a
+    question asked in a folder of its own articles keeps the reranker's order). The reader's scores are
+    cached."""
+    import lightgbm as lgb
+
+    from . import train_reader
+    from .reader import neural
+
+    folds = _folds(items)
+    readers = [neural.SpanReader(f) for f in train_reader.halves(items, folds, cache, log)]
+    chosen = []
+    for i, it in enumerate(items):
+        y = np.array([passage_label(p, it.answers) for p in it.ranked])
+        if not it.folder and len(y) > 1 and 0 < y.sum() < len(y):
+            chosen.append((_unit(it.id), i, y))
+    chosen = sorted(chosen)[:sample]
+    wanted = sorted(
+        {i for _, i, _ in chosen} | ({i for i, it in enumerate(items) if not it.folder} if reorder else set())
+    )
+    score_file = cache / f"passage-readings-v{train_reader.VERSION}.pkl"
+    best: dict[tuple[int, str, str], float] = pickle.loads(score_file.read_bytes()) if score_file.exists() else {}
+
+    def key(i: int, p: Passage) -> tuple[int, str, str]:
+        return 1 - folds[i] % 2, items[i].question.text, p.text
+
+    todo = [i for i in wanted if any(key(i, p) not in best for p in items[i].ranked)]
+    if todo:
+        log(f"the span reader on every candidate of {len(todo)} questions")
+        for n, i in enumerate(todo):
+            it = items[i]
+            for p, b in zip(
+                it.ranked, readers[key(i, it.ranked[0])[0]].passage_best(it.question.text, [p.text for p in it.ranked])
+            ):
+                best[key(i, p)] = b
+            if n % 200 == 199:
+                log(f"  {n + 1}/{len(todo)}")
+                score_file.write_bytes(pickle.dumps(best))
+        score_file.write_bytes(pickle.dumps(best))
+    names = list(rerank.READ_FEATURES)
+
+    def x_of(i: int) -> np.ndarray:
+        return matrix(rerank.read_features([best[key(i, p)] for p in items[i].ranked]), names)
+
+    rows = [(x_of(i), y, folds[i]) for _, i, y in chosen]
+
+    def fit(groups: Sequence[tuple[np.ndarray, np.ndarray, int]]) -> Trees:
+        data = lgb.Dataset(
+            np.vstack([g[0] for g in groups]),
+            np.concatenate([g[1] for g in groups]),
+            group=[len(g[1]) for g in groups],
+            feature_name=names,
+        )
+        return Trees.from_lightgbm(lgb.train(READ_PARAMS, data, num_boost_round=READ_ROUNDS).dump_model())
+
+    after: list[int | None] = [None] * len(rows)
+    for f in range(FOLDS):
+        held = [j for j, r in enumerate(rows) if r[2] == f]
+        if not held:
+            continue
+        model = fit([r for r in rows if r[2] != f])
+        for j in held:
+            x, y, _ = rows[j]
+            after[j] = _first_hit(y[np.argsort(-model.raw(x), kind="stable")])
+        if reorder:
+            for i in wanted:
+                it = items[i]
+                if folds[i] == f and len(it.ranked) > 1:
+                    it.ranked = [it.ranked[k] for k in np.argsort(-model.raw(x_of(i)), kind="stable")]
+                    it.passages = it.ranked[:K]
+    before = [_first_hit(y) for _, y, _ in rows]
+    figs = {
+        f"{name}_hit_at_{k}": float(np.mean([r is not None and r <= k for r in ranks]))
+        for name, ranks in (("read_before", before), ("read_after", after))
+        for k in (1, K)
+    }
+    figs["read_questions"] = float(len(rows))
+    return fit(rows), figs
 
 
 def _first_hit(labels: np.ndarray) -> int | None:
@@ -756,12 +853,13 @@ def train(
     story_labels: bool = False,
     pool_weeks: int = POOL_WEEKS,
     span_reader: bool = False,
+    reader_rerank: bool = False,
 ) -> AnswerModel:
     import lightgbm
 
     s_names, sp_names, c_names = feature_names(context=span_context, commonness=commonness, reading=span_reader)
     cache.mkdir(parents=True, exist_ok=True)
-    if span_reader:
+    if span_reader or reader_rerank:
         from . import train_reader
 
         train_reader.check(cache)  # before the hours of work that would need them
@@ -781,6 +879,11 @@ def train(
             it.question = Question.read(it.question.text, None)
     log("fitting the passage reranker")
     reranker, rerank_figs = fit_reranker(items, reorder=not read_fused, story=story_labels)
+    if reader_rerank:
+        log("fitting the reranker's reading stage")
+        reading, read_figs = fit_reading(items, cache)
+        reranker = replace(reranker, reading=reading, meta={**reranker.meta, "reading": read_figs})
+        rerank_figs = {**rerank_figs, **read_figs}
     for name, value in rerank_figs.items():
         print(f"  {name:34s} {value:.3f}")
     vectors = build_sentences(items, cache)
@@ -1071,6 +1174,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         " cache lacks them: torch, pip install -e '.[reader]'; measured, not shipped: docs/answers.md)",
     )
     ap.add_argument(
+        "--reader-rerank",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="let the span reader read every passage the reranker ordered, and order them again by what it"
+        " finds (a reading stage in the reranker; the same readers as --span-reader)",
+    )
+    ap.add_argument(
         "--commonness",
         action=argparse.BooleanOptionalAction,
         default=False,
@@ -1153,11 +1263,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.story_labels,
             args.pool_weeks,
             args.span_reader,
+            args.reader_rerank,
         )
     except NeedsTorch as e:
         print(f"qa train: error: {e}", file=sys.stderr)
         return 2
-    if args.span_reader and args.out is None:  # the shipped files: the reader they were fitted with too
+    if (
+        args.span_reader or args.reader_rerank
+    ) and args.out is None:  # the shipped files: the reader they were fitted with too
         from .train_reader import ship
 
         ship(cache)

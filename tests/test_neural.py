@@ -168,3 +168,68 @@ def test_qa_train_without_the_readers_or_torch_stops_at_once_with_one_line(tmp_p
     for f in train_reader.half_files(tmp_path / "cache"):
         shutil.copyfile(TINY, f)
     assert train_reader.check(tmp_path / "cache") == train_reader.half_files(tmp_path / "cache")
+
+
+def test_read_features_rank_each_passage_by_the_reranker_and_by_the_reader():
+    from qa import rerank
+
+    rows = rerank.read_features([0.5, 2.0, -1.0])
+    assert [r["rr_rank"] for r in rows] == pytest.approx([0.0, np.log(2), np.log(3)])
+    assert [r["rd_rank"] for r in rows] == pytest.approx([np.log(2), 0.0, np.log(3)])
+    assert [r["rd_gap"] for r in rows] == pytest.approx([-1.5, 0.0, -3.0])
+    assert tuple(rows[0]) == rerank.READ_FEATURES
+
+
+def test_passage_best_reads_each_sentence_once_and_remembers_it():
+    class Counting(neural.SpanReader):
+        def __init__(self, path):
+            super().__init__(path)
+            self.ran: list[str] = []
+
+        def _run(self, question, sentences):
+            self.ran += sentences
+            return super()._run(question, sentences)
+
+    reader = Counting(TINY)
+    question = "Who is the US Secretary of Defense, asked once?"
+    gold = "Officials met in Baghdad on Monday. US Secretary of Defense Lloyd Austin spoke there."
+    other = "Officials met in Baghdad on Monday. The talks lasted an hour."
+    best = reader.passage_best(question, [other, gold])
+    assert best[1] == pytest.approx(4 + 4 - 2) and best[0] < best[1]  # "Lloyd ... Austin" against [CLS]
+    assert sorted(reader.ran) == sorted(set(neural.passage_sentences(other) + neural.passage_sentences(gold)))
+    assert reader.passage_best(question, [gold]) == [best[1]]  # the same scores, from the memo
+    assert len(reader.ran) == 3  # not run again
+    assert neural.passage_sentences("Too short.") == ["Too short."]
+
+
+def test_the_reading_stage_learns_to_put_the_passage_the_reader_answers_from_first(tmp_path):
+    """qa train --reader-rerank: the held-out readers read every candidate, in the reranker's order, and a
+    reading stage fitted on that lifts the passage holding the answer; it travels in the rerank model's
+    file and orders passages at answer time with the reader answering reads."""
+    pytest.importorskip("lightgbm")
+    from qa import rerank, train_reader
+    from qa.train import Item, fit_reading
+
+    for f in train_reader.half_files(tmp_path):
+        shutil.copyfile(TINY, f)
+    rng = np.random.default_rng(0)
+    q = Question.read("Who is the US Secretary of Defense?", date(2024, 8, 2))
+    fillers = [f"Officials in Baghdad spoke about talk number {n} on Monday." for n in range(9)]
+    items = []
+    for i in range(60):
+        ranked = [_passage(t) for t in fillers]
+        ranked.insert(int(rng.integers(1, 10)), _passage(f"US Secretary of Defense Lloyd Austin spoke, aide {i} said."))
+        items.append(Item(f"q{i}", f"2024-W{i % 10:02d}", q, ["Lloyd Austin"], ranked[:6], True, ranked=ranked))
+    trees, figs = fit_reading(items, tmp_path, sample=50)
+    assert figs["read_questions"] == 50
+    assert figs["read_before_hit_at_1"] == 0 and figs["read_after_hit_at_1"] == 1.0  # held out by week
+    assert (tmp_path / f"passage-readings-v{train_reader.VERSION}.pkl").exists()
+    # every question's passages in the order of a stage fitted on the other weeks: what the answer model reads
+    assert all("Lloyd Austin" in it.passages[0].text and len(it.passages) == 6 for it in items)
+    path = tmp_path / "rerank.json"
+    rerank.RerankModel(rerank.shipped().trees, {}, trees).save(path)
+    model = rerank.load(path)
+    assert model.reading is not None and model.reading.features == rerank.READ_FEATURES
+    ordered = model.read(q.text, items[0].ranked, reader=neural.SpanReader(TINY))
+    assert "Lloyd Austin" in ordered[0].text and len(ordered) == 10
+    assert rerank.shipped().read(q.text, items[0].ranked) == items[0].ranked  # no reading stage: as given

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -31,6 +33,8 @@ FEATURES = ("rd_logit", "rd_prob", "rd_rank", "rd_text_max")
 #: A span the reader did not read (one from its article's title): values no read span has, so the
 #: trees split it off (the tree walker of :mod:`qa.reader.model` has no missing values).
 UNREAD = {"rd_logit": -99.0, "rd_prob": -1.0, "rd_rank": -1.0, "rd_text_max": -1.0}
+NO_SPAN = -99.0  # :attr:`SpanScores.best` of a sentence the tokeniser left no piece of
+MEMO_SIZE = 4096  # (question, sentence) scores kept: the reranker's reading and the span features share them
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,13 @@ class SpanScores:
         every = np.append(pairs[valid], self.null)
         top = float(every.max())
         return pairs[valid], top, float(np.exp(every - top).sum())
+
+    @property
+    def best(self) -> float:
+        """The best span's score against "no answer": how sure the reader is that the answer is here."""
+        if not len(self.start):
+            return NO_SPAN
+        return float(self._spans[0].max() - self.null)
 
     def features(self, text: str, sentence: str) -> dict[str, float]:
         """The best occurrence of ``text`` in ``sentence``: its score against "no answer" (``rd_logit``),
@@ -134,16 +145,52 @@ def preload(path: Path = READER_FILE) -> threading.Thread:
     return t
 
 
+def passage_sentences(text: str) -> list[str]:
+    """The sentences of a passage the reader reads for :meth:`SpanReader.passage_best` (of 3 words or
+    more; the whole passage when it has none)."""
+    from ..chunk import split_sentences
+
+    return [s for a, b in split_sentences(text) if len((s := text[a:b]).split()) >= 3] or [text]
+
+
+_memo: OrderedDict[tuple[Path, str, str], SpanScores] = OrderedDict()
+
+
 class SpanReader:
     """Runs the ONNX reader: :meth:`score` gives each (question, sentence) pair its :class:`SpanScores`,
-    each pair run alone (no padding), on one thread."""
+    each pair run alone (no padding), one thread per pair, two at once. The latest :data:`MEMO_SIZE`
+    pairs' scores are kept for the process."""
 
-    def __init__(self, path: Path = READER_FILE):
+    def __init__(self, path: Path = READER_FILE, threads: int = 2):
         self.path = path
+        self.threads = threads
 
     def score(self, question: str, sentences: Sequence[str]) -> list[SpanScores]:
         if not sentences:
             return []
+        with _lock:
+            known = {s: _memo[key] for s in sentences if (key := (self.path, question, s)) in _memo}
+        todo = list(dict.fromkeys(s for s in sentences if s not in known))
+        if todo:
+            n = max(1, min(self.threads, len(todo) // 8))
+            parts = [todo[i::n] for i in range(n)]
+            with ThreadPoolExecutor(n) as pool:
+                for part, got in zip(parts, pool.map(lambda p: self._run(question, p), parts)):
+                    known.update(zip(part, got))
+            with _lock:
+                for s in todo:
+                    _memo[(self.path, question, s)] = known[s]
+                while len(_memo) > MEMO_SIZE:
+                    _memo.popitem(last=False)
+        return [known[s] for s in sentences]
+
+    def passage_best(self, question: str, passages: Sequence[str]) -> list[float]:
+        """Each passage's best :attr:`SpanScores.best` over its sentences (:func:`passage_sentences`)."""
+        sents = [passage_sentences(p) for p in passages]
+        scores = dict(zip(flat := [s for ss in sents for s in ss], self.score(question, flat)))
+        return [max(scores[s].best for s in ss) for ss in sents]
+
+    def _run(self, question: str, sentences: Sequence[str]) -> list[SpanScores]:
         run, tok = session(self.path)
         out = []
         for enc in tok.encode_batch([(question, s) for s in sentences]):
