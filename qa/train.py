@@ -626,15 +626,22 @@ def story_label(p: Passage, it: Item) -> int:
 
 
 def _fit_ranker(
-    groups: Sequence[tuple[np.ndarray, np.ndarray]], names: Sequence[str], monotone: Mapping[str, int] = RERANK_MONOTONE
+    groups: Sequence[tuple[np.ndarray, np.ndarray]],
+    names: Sequence[str],
+    monotone: Mapping[str, int] | None = RERANK_MONOTONE,
+    params: Mapping[str, Any] = RERANK_PARAMS,
+    rounds: int = RERANK_ROUNDS,
 ) -> Trees:
+    """Lambdarank trees over ``groups`` (features, labels) of one question each; ``monotone`` None: no
+    constraints at all."""
     import lightgbm as lgb
 
     x = np.vstack([g[0] for g in groups])
     y = np.concatenate([g[1] for g in groups])
-    params = {**RERANK_PARAMS, "monotone_constraints": [monotone.get(n, 0) for n in names]}
+    if monotone is not None:
+        params = {**params, "monotone_constraints": [monotone.get(n, 0) for n in names]}
     data = lgb.Dataset(x, y, group=[len(g[1]) for g in groups], feature_name=list(names))
-    return Trees.from_lightgbm(lgb.train(params, data, num_boost_round=RERANK_ROUNDS).dump_model())
+    return Trees.from_lightgbm(lgb.train(dict(params), data, num_boost_round=rounds).dump_model())
 
 
 def fit_reranker(
@@ -705,8 +712,6 @@ def fit_reading(
     fitted on the other folds, so that the answer model learns from the passages answering will read (a
     question asked in a folder of its own articles keeps the reranker's order). The reader's scores are
     cached."""
-    import lightgbm as lgb
-
     from . import train_reader
     from .reader import neural
 
@@ -732,9 +737,8 @@ def fit_reading(
         log(f"the span reader on every candidate of {len(todo)} questions")
         for n, i in enumerate(todo):
             it = items[i]
-            for p, b in zip(
-                it.ranked, readers[key(i, it.ranked[0])[0]].passage_best(it.question.text, [p.text for p in it.ranked])
-            ):
+            read = readers[1 - folds[i] % 2].passage_best(it.question.text, [p.text for p in it.ranked])
+            for p, b in zip(it.ranked, read):
                 best[key(i, p)] = b
             if n % 200 == 199:
                 log(f"  {n + 1}/{len(todo)}")
@@ -748,13 +752,7 @@ def fit_reading(
     rows = [(x_of(i), y, folds[i]) for _, i, y in chosen]
 
     def fit(groups: Sequence[tuple[np.ndarray, np.ndarray, int]]) -> Trees:
-        data = lgb.Dataset(
-            np.vstack([g[0] for g in groups]),
-            np.concatenate([g[1] for g in groups]),
-            group=[len(g[1]) for g in groups],
-            feature_name=names,
-        )
-        return Trees.from_lightgbm(lgb.train(READ_PARAMS, data, num_boost_round=READ_ROUNDS).dump_model())
+        return _fit_ranker([(x, y) for x, y, _ in groups], names, None, READ_PARAMS, READ_ROUNDS)
 
     after: list[int | None] = [None] * len(rows)
     for f in range(FOLDS):
