@@ -659,6 +659,10 @@ def test_spacy_spans_in_a_worker_process_match_in_process():
         ("The pope hails from which US state?", [RawSpan(0, 8, "NP")], "state"),  # the country's name is no head
         ("Which U.S. state became the 24th?", [RawSpan(6, 16, "NP")], "state"),
         ("Which UK city?", [], "city"),
+        # spaCy leaves "which" out of the phrase: its last word, not the proper noun after "which"
+        ("Which Hamas political leader was killed?", [RawSpan(6, 28, "NP")], "leader"),
+        ("Which American restaurant chain filed?", [RawSpan(6, 31, "NP")], "chain"),
+        ("Which extinct species?", [RawSpan(6, 21, "NP")], "species"),
         ("How many moons does Saturn have?", [], "how many"),
         ("What does the almanac predict?", [], "what"),
         ("What is the filing deadline for taxpayers?", [RawSpan(8, 27, "NP"), RawSpan(32, 41, "NP")], "deadline"),

@@ -162,13 +162,14 @@ _WH_WORD = re.compile(r"\b(how many|how much|who(?:m|se)?|where|when|why|which|w
 
 def head_word(question: str, found: Sequence[RawSpan]) -> str:
     """The word naming what is asked for, singular: in the noun phrase that opens with "which" or
-    "what" (as the NLP step found it), its owner if it has one ("which country's team" asks for a
-    country), else its last word; else, after "what is"/"which was", the last word of the noun phrase
-    that follows ("what is the filing deadline": "deadline"; "the name of the storm": "storm"), and so
-    after "who is" when that phrase is a role ("who is the leader of Hezbollah": "leader"); else
-    the word after "which"/"what"; else the question word.
+    "what" (as the NLP step found it), or else the one right after them, its owner if it has one
+    ("which country's team" asks for a country), else its last word; else, after "what is"/"which
+    was", the last word of the noun phrase that follows ("what is the filing deadline": "deadline";
+    "the name of the storm": "storm"), and so after "who is" when that phrase is a role ("who is the
+    leader of Hezbollah": "leader"); else the word after "which"/"what"; else the question word.
 
     Example: head_word("Which NFL team won?", [RawSpan(0, 14, "NP")]) -> "team";
+    head_word("Which Hamas leader?", [RawSpan(6, 18, "NP")]) -> "leader";
     head_word("In which city?", []) -> "city"; head_word("Which two states sued?", []) -> "state";
     head_word("From which U.S. state?", []) -> "state";
     head_word("How many people died?", []) -> "how many"; head_word("What is it?", []) -> "what";
@@ -177,12 +178,18 @@ def head_word(question: str, found: Sequence[RawSpan]) -> str:
     for r in found:
         words = question[r.start : r.end].split()
         if len(words) > 1 and words[0].lower() in ("which", "what"):
-            owner = next((w for w in words[1:] if POSSESSIVE.search(w)), words[-1])
-            return singular(POSSESSIVE.sub("", owner.lower()))
+            return _owner_or_last(words[1:])
     m = _WH_WORD.search(question)
     if not m:
         return ""
     wh = m.group(1).lower()
+    if wh in ("which", "what"):  # "which Hamas political leader": the phrase after it, as spaCy split it off
+        phrase = next(
+            (r for r in found if r.label == "NP" and r.start > m.end() and not question[m.end() : r.start].strip()),
+            None,
+        )
+        if phrase is not None:
+            return _owner_or_last(question[phrase.start : phrase.end].split())
     copula = _COPULA.match(question, m.end()) if wh in ("which", "what", "who") else None
     if copula:  # "What is the filing deadline ...": the noun phrase after the verb; "the name of X": X
         phrase = next((r for r in found if r.start == copula.end() and r.label == "NP"), None)
@@ -200,6 +207,12 @@ def head_word(question: str, found: Sequence[RawSpan]) -> str:
     if wh in ("which", "what") and after and after[0] not in _NOT_HEAD:
         return singular(POSSESSIVE.sub("", after[0]))
     return wh
+
+
+def _owner_or_last(words: Sequence[str]) -> str:
+    """The head of a noun phrase's words: its owner if one has "'s" ("country's team": "country"), else its last."""
+    owner = next((w for w in words if POSSESSIVE.search(w)), words[-1])
+    return singular(POSSESSIVE.sub("", owner.lower()))
 
 
 _COPULA = re.compile(r"\s+(?:is|was|are|were|will be)\s+", re.IGNORECASE)
@@ -250,6 +263,8 @@ def _phrase_by(folded: Sequence[str], first: int, last: int, phrase: Sequence[st
 
 def singular(word: str) -> str:
     """Example: singular("cities") -> "city"; singular("teams") -> "team"; singular("class") -> "class" """
+    if word in ("species", "series"):
+        return word
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
