@@ -18,7 +18,9 @@ Three models, each fitted with LightGBM and written into
    chosen on held-out predictions.
 
 A share of the questions (:data:`NO_DATE_SHARE`, fixed by a hash of their id) is read without its
-date, so that the models also know what to do with undated articles or questions.
+date, so that the models also know what to do with undated questions, and another
+(:data:`MIXED_DATE_SHARE`, with ``--mixed-dates``) with some of its articles undated, as a folder
+of dated articles and undated files reads.
 
 Each question is also read a second time in a folder of its own web search's articles alone
 (:func:`load_folder_items`, ``--folders``, the default), as a user's folder on one story: those
@@ -83,6 +85,11 @@ MONOTONE = {
 }
 #: Share of the training questions read without a date (articles and questions are not always dated).
 NO_DATE_SHARE = 0.15
+#: A further share of the questions is read with some of their articles undated (:data:`UNDATED_ARTICLES`
+#: of them, by a hash), as a user's folder mixes dated articles with files that carry no date. Every
+#: training article has a date: without this, no model ever saw an undated article beside dated ones.
+MIXED_DATE_SHARE = 0.15
+UNDATED_ARTICLES = 0.3
 #: Weeks either side of a question's week whose articles its pool also holds (an index pools weeks of news).
 POOL_WEEKS = 1
 #: A word counts in the background of how common words are (:class:`qa.retrieve.Background`) when at
@@ -353,6 +360,17 @@ def mark_own(data: Path, items: Sequence[Item]) -> None:
     own = _own_articles(data)
     for it in items:
         it.own = own.get(it.id.removesuffix("#folder"), frozenset())
+
+
+def undate_some(it: Item) -> None:
+    """Take the date off :data:`UNDATED_ARTICLES` of ``it``'s articles (the same ones every run), as
+    files without one sit among dated articles in a user's folder.
+
+    Example: undate_some(it); [p.date for p in it.passages] -> ["2024-08-01", None, "2024-08-01", ...]
+    """
+    it.passages = [
+        replace(p, date=None) if _unit(f"{it.id}/{p.article_id}") < UNDATED_ARTICLES else p for p in it.passages
+    ]
 
 
 def _with(p: Passage, keyword: float, score: float) -> Passage:
@@ -852,6 +870,7 @@ def train(
     pool_weeks: int = POOL_WEEKS,
     span_reader: bool = False,
     reader_rerank: bool = False,
+    mixed_dates: bool = False,
 ) -> AnswerModel:
     import lightgbm
 
@@ -875,6 +894,8 @@ def train(
     for it in items:
         if _unit(it.id) < NO_DATE_SHARE:
             it.question = Question.read(it.question.text, None)
+        elif mixed_dates and _unit(it.id) < NO_DATE_SHARE + MIXED_DATE_SHARE:
+            undate_some(it)
     log("fitting the passage reranker")
     reranker, rerank_figs = fit_reranker(items, reorder=not read_fused, story=story_labels)
     if reader_rerank:
@@ -1207,6 +1228,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         " wider measured, not shipped: docs/answers.md)",
     )
     ap.add_argument(
+        "--mixed-dates",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help=f"read {MIXED_DATE_SHARE * 100:.0f}%% of the questions with {UNDATED_ARTICLES * 100:.0f}%% of their articles undated,"
+        " as a folder mixes dated articles and files without a date (measured, not shipped: docs/answers.md)",
+    )
+    ap.add_argument(
         "--split-later",
         type=int,
         metavar="WEEKS",
@@ -1262,6 +1290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.pool_weeks,
             args.span_reader,
             args.reader_rerank,
+            args.mixed_dates,
         )
     except NeedsTorch as e:
         print(f"qa train: error: {e}", file=sys.stderr)

@@ -5,6 +5,7 @@ fits the code, and QA_RERANK=off keeps the fused order."""
 import copy
 import datetime as dt
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -52,6 +53,25 @@ def test_features_are_one_function_for_training_and_answering():
     assert tuple(rows[0]) == rerank.feature_names() == tuple(rows[1])
     assert rows[0]["lex_p"] > rows[1]["lex_p"] and rows[0]["missing_keys"] == 0.0
     assert rows[0]["article_chunks"] == 0.0  # one chunk of its article among the candidates (log 1)
+
+
+def test_training_reads_some_articles_undated_the_same_ones_every_run():
+    """Every training article has a date, a user's folder may not: `qa train` takes it off a share of a
+    question's articles (all their chunks alike) so the models see undated articles among dated ones."""
+    from qa.train import UNDATED_ARTICLES, Item, undate_some
+
+    def item() -> Item:
+        chunks = [replace(_passage(n % 40, FILLER[n % 4], "News"), id=f"a{n % 40}:{n // 40}") for n in range(80)]
+        return Item("q7", "2024-W01", Question.read("Who spoke?", DAY), ["x"], chunks, True)
+
+    first, second = item(), item()
+    undate_some(first)
+    undate_some(second)
+    undated = {p.article_id for p in first.passages if p.date is None}
+    assert 0.1 < len(undated) / 40 < 0.5 and UNDATED_ARTICLES == 0.3
+    assert all((p.date is None) == (p.article_id in undated) for p in first.passages)  # both chunks alike
+    assert [p.date for p in second.passages] == [p.date for p in first.passages]
+    assert [p.text for p in first.passages] == [p.text for p in item().passages]
 
 
 def test_a_reranker_fitted_on_a_fixture_ranks_the_answer_first(tmp_path):
