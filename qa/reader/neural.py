@@ -158,7 +158,7 @@ _memo: OrderedDict[tuple[Path, str, str], SpanScores] = OrderedDict()
 
 class SpanReader:
     """Runs the ONNX reader: :meth:`score` gives each (question, sentence) pair its :class:`SpanScores`,
-    each pair run alone (no padding), one thread per pair, two at once. The latest :data:`MEMO_SIZE`
+    each pair run alone (no padding), the pairs split over up to ``threads`` threads. The latest :data:`MEMO_SIZE`
     pairs' scores are kept for the process."""
 
     def __init__(self, path: Path = READER_FILE, threads: int = 2):
