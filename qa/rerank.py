@@ -34,7 +34,7 @@ import numpy as np
 
 from .cite import content_words
 from .errors import QAError
-from .reader.candidates import Question, bigrams, days_between, found, has_kind, question_bigrams, share
+from .reader.candidates import Question, bigrams, date_rels, days_between, found, has_kind, question_bigrams, share
 from .reader.model import Trees, matrix, mismatch
 from .reader.question import TYPES
 from .types import Passage
@@ -60,8 +60,7 @@ def features(q: Question, passages: Sequence[Passage]) -> list[dict[str, float]]
         return []
     q_bigrams = question_bigrams(q)
     top_keyword = max((p.keyword for p in passages), default=0.0) or 1.0
-    gaps = [g for p in passages if (g := days_between(q.as_of, p.date)) is not None]
-    newest = max(0.0, min(gaps)) if gaps else 0.0
+    rels = date_rels(q.as_of, [p.date for p in passages])
     rows: list[dict[str, float]] = []
     per_article: dict[str, list[int]] = {}
     article_order: dict[str, int] = {}
@@ -85,7 +84,7 @@ def features(q: Question, passages: Sequence[Passage]) -> list[dict[str, float]]
                 "missing_keys": keys_missing,
                 "bigrams": len(q_bigrams & pairs) / len(q_bigrams) if q_bigrams else 0.0,
                 "kind": _kind(p.text, text_words, q),
-                "date_rel": math.log1p(max(0.0, gap - newest)) if gap is not None else 0.0,
+                "date_rel": rels[n],
                 "date_future": float(gap is not None and gap < -3),
                 "date_unknown": float(gap is None),
                 "position": math.log1p(p.start),

@@ -183,7 +183,8 @@ class Fusion:
     scaled over the dense list and BM25 divided by its best, 0 where a list lacks the chunk.
     With a question date, ``date_weight * exp(-|days| / date_days)`` is added (``days`` = as-of
     day minus the article's day), and ``future_penalty`` taken off articles dated more than
-    ``future_grace_days`` after it. Articles with no date get neither.
+    ``future_grace_days`` after it. An article with no date gets the mean bonus of the dated
+    candidates (its date is unknown, not old) and no penalty.
     """
 
     method: str = "rrf"
@@ -300,7 +301,11 @@ def fused_scores(
             raise ValueError(f"unknown fusion method {f.method!r}")
         out = f.dense_weight * d + f.keyword_weight * k
         if f.date_weight or f.future_penalty:
-            near = np.nan_to_num(np.exp(-np.abs(age) / f.date_days), nan=0.0)
+            near = np.exp(-np.abs(age) / f.date_days)
+            dated = ~np.isnan(age)
+            count = dated.sum(axis=-1, keepdims=True)
+            typical = np.where(count > 0, np.nansum(near, axis=-1, keepdims=True) / np.maximum(count, 1), 0.0)
+            near = np.where(dated, near, typical)  # an undated article: the mean bonus of the dated ones
             later = np.nan_to_num(age < -f.future_grace_days, nan=0.0)
             out = out + f.date_weight * near - f.future_penalty * later
     return out

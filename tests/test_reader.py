@@ -9,6 +9,7 @@ from datetime import date
 import numpy as np
 import pytest
 
+from qa import rerank
 from qa.reader import Reader, feature_names
 from qa.reader import candidates as cand
 from qa.reader.candidates import Question, RawSpan, is_statement
@@ -93,6 +94,28 @@ def test_sentence_features_are_what_training_reads():
     older = _passage("Austin met Gallant in 2023 to talk about the war.", day="2024-07-02", n=1)
     c = cand.sentences(q, [p, older])
     assert c[-1].features["date_rel"] == pytest.approx(np.log1p(30))  # 30 days older than the newest
+
+
+def test_an_undated_article_reads_as_the_pools_median_age_not_as_news():
+    """A folder mixes dated and undated files: an unknown date is neither this week's nor old."""
+    day = date(2024, 8, 9)
+    assert cand.date_rels(day, ["2024-08-08", "2024-08-01", None, "2024-07-02"]) == pytest.approx(
+        [0.0, np.log1p(7), np.log1p(7), np.log1p(37)]
+    )
+    assert cand.date_rels(day, [None, None]) == [0.0, 0.0]  # nothing dated: nothing to tell apart
+    assert cand.date_rels(None, ["2024-08-08", None]) == [0.0, 0.0]  # asked with no date
+    q = Question.read("Who is the US Secretary of Defense?", day)
+    texts = [
+        "Lloyd Austin spoke with Yoav Gallant.",
+        "Austin met Gallant to talk about the war.",
+        "Austin flew home to Washington after the talks in Tel Aviv.",
+    ]
+    ps = [_passage(t, day=d, n=n) for n, (t, d) in enumerate(zip(texts, ["2024-08-08", "", "2024-06-10"]))]
+    sentence = {s.passage: s.features for s in cand.sentences(q, ps)}
+    passage = rerank.features(q, ps)
+    for n, want in enumerate(cand.date_rels(day, [p.date for p in ps])):
+        assert sentence[n]["date_rel"] == passage[n]["date_rel"] == pytest.approx(want)
+    assert sentence[1]["date_unknown"] == passage[1]["date_unknown"] == 1.0 and sentence[1]["date_rel"] > 0
 
 
 def test_spans_exclude_nationality_for_who_and_echoes():

@@ -152,6 +152,20 @@ def test_fused_score_prefers_the_nearer_date_and_penalises_later_articles():
         assert later[0] > later[1]
 
 
+def test_an_undated_article_gets_the_mean_date_bonus_of_the_dated_ones():
+    f = DEFAULT_FUSION
+    same = dict(dense_rank=[1, 1, 1], keyword_rank=[1, 1, 1], dense_score=[0.5, 0.5, 0.5], keyword_score=[2, 2, 2])
+    today, undated, old = fused_scores(f, **same, age=[0.0, math.nan, 400.0])
+    assert today > undated > old
+    assert undated - old == pytest.approx(
+        f.date_weight * (1 + math.exp(-400 / f.date_days)) / 2 - f.date_weight * math.exp(-400 / f.date_days)
+    )
+    # No date anywhere (or no question date): no bonus for anyone, as before.
+    assert list(fused_scores(f, **same, age=[math.nan] * 3)) == list(
+        fused_scores(replace(f, date_weight=0.0), **same, age=[math.nan] * 3)
+    )
+
+
 def test_fused_score_is_soft_a_strong_match_beats_a_near_date():
     f = DEFAULT_FUSION
     # The far article is first in both lists; the near one is far down both.

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import math
 import re
+import statistics
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -346,6 +347,24 @@ def days_between(as_of: date | None, day: str | None) -> float | None:
         return None
 
 
+def date_rels(as_of: date | None, days: Sequence[str | None]) -> list[float]:
+    """How much older each article is than the newest of the pool, as ``log1p`` of the days.
+
+    Asked today about an old archive, its newest article is "now". An undated article reads as
+    the pool's median: its date is unknown, which says neither "this week's news" nor "old".
+
+    Example: date_rels(date(2024, 8, 9), ["2024-08-08", "2024-08-01", None, "2024-07-02"])
+    -> [0.0, log1p(7), log1p(7), log1p(37)]
+    """
+    gaps = [days_between(as_of, d) for d in days]
+    known = [g for g in gaps if g is not None]
+    if not known:
+        return [0.0] * len(gaps)
+    newest = max(0.0, min(known))
+    neutral = statistics.median(math.log1p(max(0.0, g - newest)) for g in known)
+    return [math.log1p(max(0.0, g - newest)) if g is not None else neutral for g in gaps]
+
+
 def _onehot(prefix: str, value: str, values: Sequence[str]) -> dict[str, float]:
     return {f"{prefix}_{v}": float(v == value) for v in values}
 
@@ -360,8 +379,7 @@ def sentences(q: Question, passages: Sequence[Passage]) -> list[Sentence]:
     articles: dict[str, int] = {}
     for p in passages:
         articles.setdefault(p.article_id, len(articles) + 1)
-    gaps = [g for p in passages if (g := days_between(q.as_of, p.date)) is not None]
-    newest = max(0.0, min(gaps)) if gaps else 0.0  # asked today about an old archive: its newest article is "now"
+    rels = date_rels(q.as_of, [p.date for p in passages])
     q_pairs = question_bigrams(q)
     for n, p in enumerate(passages):
         p_words = content_words(f"{p.title}. {p.text}")
@@ -388,7 +406,7 @@ def sentences(q: Question, passages: Sequence[Passage]) -> list[Sentence]:
                 "article_rank": float(articles[p.article_id]),
                 "keyword_rel": p.keyword / top_keyword,
                 "keyword_zero": float(p.keyword <= 0),
-                "date_rel": math.log1p(max(0.0, gap - newest)) if gap is not None else 0.0,
+                "date_rel": rels[n],
                 "date_future": float(gap is not None and gap < 0),
                 "date_unknown": float(gap is None),
                 "lex_s": lex_s,
