@@ -27,9 +27,10 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .chunk import split_sentences
-from .text import ISO_DATE, TITLE_LIMIT
+from .text import TITLE_LIMIT, written_day
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -44,6 +45,12 @@ _LEADING_DATE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
 _DATELINE = re.compile(
     r"^[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+)*(?:, [A-Z][\w.]*(?: [A-Z][\w.]*)*)?(?: \([^)]{1,40}\))? ?[—–-]{1,2} "
 )
+#: A day in an article's address, as news sites write it: "/2026/01/03/" or "/2026-01-03-".
+_URL_DAY = re.compile(r"/((?:19|20)\d\d)[/-](\d\d?)[/-](\d\d?)(?!\d)")
+#: An article's date may stand on one of its first lines ("Updated Jan. 3, 2026, 2:06 p.m. ET"),
+#: a short one: a longer line is a sentence of the story, whose dates are the story's.
+DATELINE_LINES = 3
+DATELINE_CHARS = 100
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)]*$")
 _CLAUSE_BREAK = re.compile(r"[,;:] | [—–-]{1,2} ")
 
@@ -289,15 +296,33 @@ def make_article(
     text = body.strip()
     if not text:
         return Problem(origin, "empty article (no text)")
-    if date and (m := ISO_DATE.search(date)):
-        date = m.group(0)
     return Article(
         text=text,
         title=(title or "").strip() or default_title(text),
         source=origin,
-        date=date or None,
+        date=article_day(date, url, text),
         url=url or None,
         publisher=(extra.get("source") or "").strip() or None,  # kept beside the url, not in its place
+    )
+
+
+def article_day(date: str | None, url: str | None, text: str) -> str | None:
+    """The article's day, ``YYYY-MM-DD``: its date as given, the ISO way or written ("Aug. 6, 2024");
+    else the day in its address (".../2026/01/03/..."); else a day on one of the short lines it
+    opens with ("Updated Jan. 3, 2026, 2:06 p.m. ET"). A news article without a date line mostly
+    carries one of those, and the question's day is read against it (an undated article is only
+    as good as any other). A date that names no day ("yesterday") counts as none.
+
+    Example: article_day(None, "https://x.com/story/2026/01/03/maduro/", "Body.") -> "2026-01-03"
+    """
+    if date and (day := written_day(date)):
+        return day
+    if url and (m := _URL_DAY.search(urlsplit(url).path)):
+        if day := written_day("-".join(f"{int(x):02d}" for x in m.groups())):
+            return day
+    top = [line for line in text.split("\n", DATELINE_LINES * 4)[: DATELINE_LINES * 4] if line.strip()]
+    return next(
+        (day for line in top[:DATELINE_LINES] if len(line) <= DATELINE_CHARS and (day := written_day(line))), None
     )
 
 

@@ -5,6 +5,7 @@ Each rule is written once here; the modules that need one import it (see ARCHITE
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from urllib.parse import urlsplit
 
@@ -59,6 +60,39 @@ MONTHS = (
 
 #: A day written the ISO way, anywhere in a text. Example: finds "2024-08-06" in "Date 2024-08-06 (AP)".
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTH_NAME = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+#: A day as news writes it: "2024-08-06", "Aug. 6, 2024", "August 6th 2024", "6 August 2024".
+_WRITTEN_DAY = re.compile(
+    r"\b(?:(?P<iso>(?:19|20)\d\d-\d\d-\d\d)"
+    rf"|(?P<m1>{_MONTH_NAME})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y1>(?:19|20)\d\d)"
+    rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m2>{_MONTH_NAME}),?\s+(?P<y2>(?:19|20)\d\d))(?!\d)",
+    re.IGNORECASE,
+)
+
+
+def written_day(text: str) -> str | None:
+    """The first real day written in ``text`` (the ISO way or with the month's name), as ``YYYY-MM-DD``.
+
+    Example: written_day("Updated Jan. 3, 2026, 2:06 p.m. ET") -> "2026-01-03"; written_day("6 August
+    2024") -> "2024-08-06"; written_day("Feb. 30, 2024") -> None
+    """
+    for m in _WRITTEN_DAY.finditer(text):
+        if m.group("iso"):
+            y, mo, d = (int(x) for x in m.group("iso").split("-"))
+        else:
+            month = (m.group("m1") or m.group("m2")).rstrip(".").lower()
+            y, d = int(m.group("y1") or m.group("y2")), int(m.group("d1") or m.group("d2"))
+            mo = next(i for i, name in enumerate(MONTHS, 1) if name.startswith(month[:3]))
+        try:
+            return dt.date(y, mo, d).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
 #: A whole token that is a day or a month, the ISO way. Example: "2024-08" and "2024-08-06" match, "2024" not.
 ISO_DAY_OR_MONTH = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")
 _DATE_WORD = re.compile(

@@ -24,6 +24,54 @@ def test_a_source_header_without_a_url_is_the_publisher_not_a_url():
     assert isinstance(a, Article) and (a.url, a.publisher) == (None, "Reuters")
 
 
+@pytest.mark.parametrize(
+    "raw, day",
+    [
+        ("title: T\ndate: August 6, 2024\n\nBody.", "2024-08-06"),  # a date written out
+        ("title: T\ndate: 6 Aug 2024 10:00 GMT\n\nBody.", "2024-08-06"),
+        ("title: T\ndate: 2024-08-06T23:30:00-05:00\n\nBody.", "2024-08-06"),
+        # no date line: the day in the address, as news sites write it
+        (
+            "title: T\nurl: https://www.usatoday.com/story/news/2026/01/03/maduro-captured/88005804007/\n\nBody.",
+            "2026-01-03",
+        ),
+        ("url: https://example.com/2024-08-06-rockets-hit-base\n\nBody.", "2024-08-06"),
+        # nor there: a short line the article opens with (the first day on it: published, then updated)
+        ("title: T\n\nJan. 3, 2026 Updated Jan. 7, 2026, 4:34 a.m. ET\n\nMaduro was captured.", "2026-01-03"),
+        ("Updated Nov. 18, 2022, 1:28 p.m. ET\n\nA Columbus man was sentenced.", "2022-11-18"),
+        # the date given wins over the address; a date that names no day counts as none
+        ("date: 2024-08-05\nurl: https://x.test/2020/01/01/a\n\nBody.", "2024-08-05"),
+        ("date: yesterday\nurl: https://x.test/2020/01/31/a\n\nBody.", "2020-01-31"),
+        ("date: yesterday\n\nBody.", None),
+        ("date: Feb. 30, 2024\n\nBody.", None),
+        # a day inside the story is the story's, not the article's
+        (
+            "The council met on Aug. 1, 2024 and voted, after a debate of more than three hours that ran late into "
+            "the evening.\n\nBody.",
+            None,
+        ),
+        ("One.\n\nTwo.\n\nThree.\n\nAug. 1, 2024", None),
+        ("url: https://x.test/story/12345/a\n\nBody.", None),
+    ],
+)
+def test_an_articles_day_from_its_date_line_address_or_opening_line(raw, day):
+    a = parse_text(raw, "x.txt")
+    assert isinstance(a, Article) and a.date == day
+
+
+def test_a_date_written_out_is_stored_as_a_day_and_searched_by_it(tmp_path):
+    """A "date: August 6, 2024" line once stopped an ingest with a traceback."""
+    from qa import Assistant
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("title: Ferries\ndate: August 6, 2024\n\nThe harbor council approved 12 new ferries.")
+    a = Assistant(tmp_path / "index")
+    a.ingest([folder])
+    [p] = a.search("How many ferries did the harbor council approve?", since="2024-08-06", until="2024-08-06")
+    assert p.date == "2024-08-06"
+
+
 def test_seed_leading_date_form():
     [a], _ = load_file(next(SEEDS.glob("000_*.txt")))
     assert a.date == "2024-08-06"
