@@ -45,6 +45,8 @@ _LEADING_DATE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
 _DATELINE = re.compile(
     r"^[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+)*(?:, [A-Z][\w.]*(?: [A-Z][\w.]*)*)?(?: \([^)]{1,40}\))? ?[—–-]{1,2} "
 )
+#: A date field written as one number, "20240806".
+_COMPACT_DAY = re.compile(r"^((?:19|20)\d\d)(\d\d)(\d\d)$")
 #: A day in an article's address, as news sites write it: "/2026/01/03/" or "/2026-01-03-".
 _URL_DAY = re.compile(r"/((?:19|20)\d\d)[/-](\d\d?)[/-](\d\d?)(?!\d)")
 #: An article's date may stand on one of its first lines ("Updated Jan. 3, 2026, 2:06 p.m. ET"),
@@ -315,15 +317,13 @@ def article_day(date: str | None, url: str | None, text: str) -> str | None:
 
     Example: article_day(None, "https://x.com/story/2026/01/03/maduro/", "Body.") -> "2026-01-03"
     """
-    if date and (day := written_day(date)):
+    if date and (day := written_day(_COMPACT_DAY.sub(r"\1-\2-\3", date.strip()))):
         return day
     if url and (m := _URL_DAY.search(urlsplit(url).path)):
         if day := written_day("-".join(f"{int(x):02d}" for x in m.groups())):
             return day
-    top = [line for line in text.split("\n", DATELINE_LINES * 4)[: DATELINE_LINES * 4] if line.strip()]
-    return next(
-        (day for line in top[:DATELINE_LINES] if len(line) <= DATELINE_CHARS and (day := written_day(line))), None
-    )
+    opening = [line for line in text.lstrip().split("\n", 2 * DATELINE_LINES) if line.strip()][:DATELINE_LINES]
+    return next((day for line in opening if len(line) <= DATELINE_CHARS and (day := written_day(line))), None)
 
 
 def default_title(text: str, limit: int = TITLE_LIMIT) -> str:
