@@ -37,7 +37,7 @@ from .relevance import is_relevant
 from .retrieve import FUSIONS, Filter, Fusion, HybridRetriever, keyword_dir_for, parse_as_of
 from .settings import Settings, setting_names
 from .store import INDEX_FORMAT, MARKER, ArticleRecord, FileRecord, Snapshot, Store, peek
-from .text import mask_credentials
+from .text import mask_credentials, without_markup
 from .types import Answer, DraftInfo, Passage, refusal
 from .web import WebOptions, check_url, is_url
 
@@ -45,8 +45,8 @@ MAX_QUESTION_CHARS = 2000
 
 
 def check_question(question: str) -> str:
-    """The question stripped, or a UsageError saying what is wrong with it."""
-    q = (question or "").strip()
+    """The question stripped (of HTML markup too), or a UsageError saying what is wrong with it."""
+    q = without_markup(question or "").strip()
     if not q:
         raise UsageError('the question is empty; type a question, e.g. qa ask "Who won the election?"')
     if len(q) > MAX_QUESTION_CHARS:

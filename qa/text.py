@@ -6,6 +6,7 @@ Each rule is written once here; the modules that need one import it (see ARCHITE
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from urllib.parse import urlsplit
 
@@ -35,6 +36,24 @@ def strip_partial_markers(draft: str) -> str:
     Example: strip_partial_markers("Iraq hosts 2,500 troops [3]. Syria [1") -> "Iraq hosts 2,500 troops. Syria"
     """
     return _MARKER_OR_OPEN.sub("", draft)
+
+
+# -- markup ------------------------------------------------------------------------------------
+
+#: An HTML tag: "<a href=...>", "</a>", "<br/>" (a "<" before a space or a digit is a comparison).
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def without_markup(text: str) -> str:
+    """``text`` with HTML tags taken out and entities read, white space collapsed: a question copied
+    from a web page (some news quizzes carry their links: "Soaring demand for <a href=...>Dubai</a>
+    chocolate ...") is asked as its words.
+
+    Example: without_markup('Which <a href="x">Dubai</a> treat &amp; which nut?') -> "Which Dubai treat & which nut?"
+    """
+    if "<" not in text and "&" not in text:
+        return text
+    return " ".join(html.unescape(_TAG.sub("", text)).split())
 
 
 # -- question words ----------------------------------------------------------------------------

@@ -60,6 +60,7 @@ from .reader import candidates as cand
 from .reader.candidates import Question, Sentence, Span
 from .reader.model import RULE_GROUPS, AnswerModel, Trees, matrix
 from .retrieve import Background, chunk_counts, word_shares
+from .text import without_markup
 from .types import Passage
 
 K = 6  # passages a question gets, as the assistant's default
@@ -146,12 +147,20 @@ def _sha256(paths: Sequence[Path]) -> str:
 
 
 def _probe() -> str:
-    """A new indexed text or fusion, a new cache."""
+    """A new indexed text, fusion or reading of a question's markup, a new cache."""
     from .retrieve import DEFAULT_FUSION
 
     return hashlib.sha1(
-        f"{indexed_text('text', 'Title', '2024-08-02')}/{rerank.CANDIDATES}/{DEFAULT_FUSION}".encode()
+        f"{indexed_text('text', 'Title', '2024-08-02')}/{rerank.CANDIDATES}/{DEFAULT_FUSION}"
+        f"/{without_markup('<a href=x>A</a> &amp;')}".encode()
     ).hexdigest()[:8]
+
+
+def read_questions(data: Path) -> list[dict[str, Any]]:
+    """The training questions, each asked as :func:`qa.assistant.check_question` asks one: 36 of them
+    carry the quiz's HTML links ("Soaring demand for <a href=...>Dubai</a> chocolate ...")."""
+    questions = [json.loads(line) for line in (data / "questions.jsonl").open(encoding="utf-8")]
+    return [{**q, "question": without_markup(q["question"]).strip()} for q in questions]
 
 
 def pool_of(weeks: Sequence[str], week: str, width: int = POOL_WEEKS) -> Sequence[str]:
@@ -171,7 +180,7 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None, pool_wee
 
     from .retrieve import tokenize
 
-    questions = [json.loads(line) for line in (data / "questions.jsonl").open(encoding="utf-8")]
+    questions = read_questions(data)
     weeks = sorted({q["week"] for q in questions})
     if limit_weeks:
         keep = set(weeks[:: max(1, len(weeks) // limit_weeks)][:limit_weeks])
@@ -281,7 +290,7 @@ def load_folder_items(data: Path, cache: Path, pooled: Sequence[Item], limit_wee
     :func:`load_items` read them, whose chunks and BM25 words it reuses (cached)."""
     import bm25s
 
-    questions = [json.loads(line) for line in (data / "questions.jsonl").open(encoding="utf-8")]
+    questions = read_questions(data)
     kept = {it.id: it for it in pooled}
     folder_file = cache / f"folders-{_probe()}-{_sha256([data / 'questions.jsonl'])[:8]}-{limit_weeks or 'all'}.pkl"
     if folder_file.exists():

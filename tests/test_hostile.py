@@ -143,6 +143,17 @@ def test_hostile_questions(seed_assistant, question):
         assert c.quote and c.start < c.end
 
 
+def test_a_question_with_html_links_is_asked_as_its_words(seed_assistant):
+    """Some news quizzes carry their links; a question pasted from a page may too."""
+    marked = 'How many US troops does <a data-analytics-id="inline-link" href="https://x.test/iraq">Iraq</a> host?'
+    assert check_question(marked) == "How many US troops does Iraq host?"
+    assert check_question("Is 3 < 5 &amp; 6 > 2?") == "Is 3 < 5 & 6 > 2?"  # a comparison is not a tag
+    with pytest.raises(UsageError, match="empty"):
+        check_question("<br/> <p></p>")
+    plain = seed_assistant.ask("How many US troops does Iraq host?")
+    assert seed_assistant.ask(marked).answer == plain.answer
+
+
 def test_100k_character_question_is_a_usage_error(seed_assistant):
     with pytest.raises(UsageError, match="100,000 characters"):
         seed_assistant.ask("x" * 100_000)

@@ -124,6 +124,16 @@ def test_rerank_off_keeps_the_fused_order(seed_index, monkeypatch):
     assert any("2,500" in p.text for p in on[:3])
 
 
+def test_training_reads_a_question_without_its_html_as_answering_does(tmp_path):
+    from qa.assistant import check_question
+    from qa.train import read_questions
+
+    marked = 'Soaring demand for <a href="https://theweek.com/tag/dubai">Dubai</a> chocolate hit which nut?'
+    (tmp_path / "questions.jsonl").write_text(json.dumps({"question_id": "q0", "question": marked, "week": "w"}) + "\n")
+    [q] = read_questions(tmp_path)
+    assert q["question"] == check_question(marked) == "Soaring demand for Dubai chocolate hit which nut?"
+
+
 def test_later_weeks_are_split_off_as_benchmark_folders(tmp_path):
     """`qa train --split-later`: the last weeks leave training and become folders `qa eval` reads."""
     import gzip
