@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from .chunk import split_sentences
@@ -37,9 +38,14 @@ HTML_SUFFIXES = {".html", ".htm"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
 HEADER_KEYS = ("title", "date", "url", "source")
+#: What scrapers and feeds call an article's date (news-please, newspaper3k, schema.org, RSS), read as ``date``.
+DATE_ALIASES = ("published", "publish_date", "date_publish", "published_at", "date_published", "pubdate")
 MAX_ARTICLE_BYTES = 5_000_000
 
-_HEADER_LINE = re.compile(r"^(title|date|url|source)\s*:\s*(.*?)\s*$", re.IGNORECASE)
+#: A header line: ``key: value``. Header lines open the file and end at a blank line; at least one
+#: names a key qa reads (:data:`HEADER_KEYS` or a date alias), the others ("author:", "tags:") are
+#: passed over.
+_HEADER_LINE = re.compile(r"^([A-Za-z][\w-]{0,30})\s*:\s*(.*?)\s*$")
 _LEADING_DATE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
 #: "WASHINGTON (AP) — ", "KYIV, Ukraine (Reuters) - ": the place and agency a news story opens with.
 _DATELINE = re.compile(
@@ -190,19 +196,25 @@ def parse_text(raw: str, source: str) -> Article | Problem:
     headers: dict[str, str] = {}
     body = raw
     lines = raw.split("\n")
-    if lines and _HEADER_LINE.match(lines[0]):
-        i = 0
-        while i < len(lines) and (m := _HEADER_LINE.match(lines[i])):
-            headers[m.group(1).lower()] = m.group(2)
-            i += 1
-        if i == len(lines) or not lines[i].strip():
-            body = "\n".join(lines[i:])
-        else:
-            headers = {}
+    block: list[re.Match[str]] = []
+    while len(block) < len(lines) and (m := _HEADER_LINE.match(lines[len(block)])):
+        block.append(m)
+    ends = len(block) == len(lines) or not lines[len(block)].strip()
+    if block and ends and any(_header_key(m.group(1)) for m in block):
+        for m in block:
+            if (key := _header_key(m.group(1))) and not headers.get(key):
+                headers[key] = m.group(2)
+        body = "\n".join(lines[len(block) :])
     elif m := _LEADING_DATE.match(raw):
         headers["date"] = m.group(1)
         body = raw[m.end() :]
     return make_article(body, source, **headers)
+
+
+def _header_key(name: str) -> str | None:
+    """The header key qa reads under ``name`` ("Published" is the date), or None."""
+    key = name.lower()
+    return "date" if key in DATE_ALIASES else key if key in HEADER_KEYS else None
 
 
 def parse_html(raw: str | bytes, source: str, url: str | None = None) -> Article | Problem:
@@ -279,12 +291,17 @@ def parse_jsonl_line(line: str, source: str, lineno: int) -> Article | Problem |
     if not isinstance(body, str):
         return Problem(where, 'needs a "text" or "body" string')
     fields = {
-        k: obj.get(k)
-        for k in HEADER_KEYS
-        if isinstance(obj.get(k), str | int | float) and not isinstance(obj.get(k), bool)
+        k: v for k in HEADER_KEYS if isinstance(v := _field(obj, k), str | int | float) and not isinstance(v, bool)
     }
     item = make_article(body, f"{source}#{lineno}", **{k: str(v) for k, v in fields.items()})
     return Problem(where, item.reason) if isinstance(item, Problem) else item
+
+
+def _field(obj: dict[str, Any], key: str) -> Any:
+    """``obj[key]``; for the date, the first of its aliases that is there ("published", ...)."""
+    if key == "date" and obj.get("date") in (None, ""):
+        return next((obj[k] for k in (*DATE_ALIASES, "pubDate", "datePublished") if obj.get(k) not in (None, "")), None)
+    return obj.get(key)
 
 
 def make_article(

@@ -19,6 +19,29 @@ def test_text_with_headers(tmp_path):
     assert a.publisher == "Reuters"  # kept beside the url
 
 
+def test_header_lines_qa_does_not_read_are_passed_over_and_a_published_line_is_the_date():
+    """Scrapers write more than title, date and url; once an "author:" line made qa read every header as body."""
+    a = parse_text("title: Rockets hit base\nauthor: Jane Doe\npublished: Aug. 5, 2024\ntags: iraq\n\nFive.", "x.txt")
+    assert isinstance(a, Article) and (a.title, a.date, a.text) == ("Rockets hit base", "2024-08-05", "Five.")
+    a = parse_text("Author: Jane Doe\nTitle: Rockets hit base\n\nFive.", "x.txt")
+    assert isinstance(a, Article) and (a.title, a.text) == ("Rockets hit base", "Five.")
+    # a block of "key: value" lines that names nothing qa reads is the article's own text
+    a = parse_text("Note: the figures are provisional.\n\nFive were hurt.", "x.txt")
+    assert isinstance(a, Article) and a.text.startswith("Note: the figures")
+
+
+def test_jsonl_takes_the_date_under_the_names_feeds_give_it(tmp_path):
+    f = tmp_path / "feed.jsonl"
+    rows = [
+        {"title": "A", "text": "Five were hurt.", "published": "2024-08-05T10:00:00Z"},
+        {"title": "B", "text": "Nine were hurt.", "datePublished": "Aug. 6, 2024"},
+        {"title": "C", "text": "Two were hurt.", "date": "2024-08-07", "published": "2020-01-01"},
+    ]
+    f.write_text("\n".join(json.dumps(r) for r in rows))
+    articles, problems = load_file(f)
+    assert problems == [] and [a.date for a in articles] == ["2024-08-05", "2024-08-06", "2024-08-07"]
+
+
 def test_a_source_header_without_a_url_is_the_publisher_not_a_url():
     a = parse_text("title: T\nsource: Reuters\n\nBody.", "x.txt")
     assert isinstance(a, Article) and (a.url, a.publisher) == (None, "Reuters")
