@@ -83,9 +83,9 @@ _MONTH_NAME = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
     r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
-#: A day as news writes it: "2024-08-06", "Aug. 6, 2024", "August 6th 2024", "6 August 2024".
+#: A day as news writes it: "2024-08-06" (or "2024/08/06"), "Aug. 6, 2024", "August 6th 2024", "6 August 2024".
 _WRITTEN_DAY = re.compile(
-    r"\b(?:(?P<iso>(?:19|20)\d\d-\d\d-\d\d)"
+    r"\b(?:(?P<iso>(?:19|20)\d\d([-/.])\d\d?\2\d\d?)"
     rf"|(?P<m1>{_MONTH_NAME})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y1>(?:19|20)\d\d)"
     rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m2>{_MONTH_NAME}),?\s+(?P<y2>(?:19|20)\d\d))(?!\d)",
     re.IGNORECASE,
@@ -100,7 +100,7 @@ def written_day(text: str) -> str | None:
     """
     for m in _WRITTEN_DAY.finditer(text):
         if m.group("iso"):
-            y, mo, d = (int(x) for x in m.group("iso").split("-"))
+            y, mo, d = (int(x) for x in re.split(r"[-/.]", m.group("iso")))
         else:
             month = (m.group("m1") or m.group("m2")).rstrip(".").lower()
             y, d = int(m.group("y1") or m.group("y2")), int(m.group("d1") or m.group("d2"))

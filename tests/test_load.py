@@ -54,6 +54,7 @@ def test_a_source_header_without_a_url_is_the_publisher_not_a_url():
         ("title: T\ndate: 6 Aug 2024 10:00 GMT\n\nBody.", "2024-08-06"),
         ("title: T\ndate: 2024-08-06T23:30:00-05:00\n\nBody.", "2024-08-06"),
         ("title: T\ndate: 20240806\n\nBody.", "2024-08-06"),  # a JSON feed's number
+        ("title: T\ndate: 2024/08/06 10:00\n\nBody.", "2024-08-06"),
         # no date line: the day in the address, as news sites write it
         (
             "title: T\nurl: https://www.usatoday.com/story/news/2026/01/03/maduro-captured/88005804007/\n\nBody.",
