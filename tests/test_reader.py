@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from datetime import date
 
@@ -670,6 +671,24 @@ def test_spacy_spans_in_a_worker_process_match_in_process():
     finally:
         worker.close()
     assert worker.ask(texts) is None  # a closed worker: the caller reads the spans itself
+
+
+def test_the_spacy_worker_never_imports_torch(tmp_path, monkeypatch):
+    """spaCy's thinc imports torch whenever it is installed (1.3-1.7 s of qa ask's start), and the small
+    model never uses it: a torch that records its import stands on the path, and the worker leaves it."""
+    from qa.reader import nlp
+
+    fake = tmp_path / "site" / "torch"
+    fake.mkdir(parents=True)
+    marker = tmp_path / "imported"
+    (fake / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\nraise ImportError('fake torch')\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")]))
+    worker = nlp._Worker()
+    try:
+        assert worker.ask(["Iraq hosts 2,500 US troops."]) == nlp._read(["Iraq hosts 2,500 US troops."])
+    finally:
+        worker.close()
+    assert not marker.exists()
 
 
 @pytest.mark.parametrize(
