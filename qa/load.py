@@ -38,8 +38,9 @@ HTML_SUFFIXES = {".html", ".htm"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
 HEADER_KEYS = ("title", "date", "url", "source")
-#: What scrapers and feeds call an article's date (news-please, newspaper3k, schema.org, RSS), read as ``date``.
-DATE_ALIASES = ("published", "publish_date", "date_publish", "published_at", "date_published", "pubdate")
+#: What scrapers and feeds call an article's date (news-please, newspaper3k, schema.org, RSS), read as
+#: ``date``; compared in lower case without "_" or "-" ("published_at", "datePublished", "pubDate").
+DATE_ALIASES = frozenset({"published", "publishdate", "datepublish", "publishedat", "datepublished", "pubdate"})
 MAX_ARTICLE_BYTES = 5_000_000
 
 #: A header line: ``key: value``. Header lines open the file and end at a blank line; at least one
@@ -214,7 +215,7 @@ def parse_text(raw: str, source: str) -> Article | Problem:
 def _header_key(name: str) -> str | None:
     """The header key qa reads under ``name`` ("Published" is the date), or None."""
     key = name.lower()
-    return "date" if key in DATE_ALIASES else key if key in HEADER_KEYS else None
+    return "date" if key.replace("_", "").replace("-", "") in DATE_ALIASES else key if key in HEADER_KEYS else None
 
 
 def parse_html(raw: str | bytes, source: str, url: str | None = None) -> Article | Problem:
@@ -298,9 +299,9 @@ def parse_jsonl_line(line: str, source: str, lineno: int) -> Article | Problem |
 
 
 def _field(obj: dict[str, Any], key: str) -> Any:
-    """``obj[key]``; for the date, the first of its aliases that is there ("published", ...)."""
+    """``obj[key]``; for the date, else the first field named as one of its aliases ("published", ...)."""
     if key == "date" and obj.get("date") in (None, ""):
-        return next((obj[k] for k in (*DATE_ALIASES, "pubDate", "datePublished") if obj.get(k) not in (None, "")), None)
+        return next((v for k, v in obj.items() if _header_key(k) == "date" and v not in (None, "")), None)
     return obj.get(key)
 
 
