@@ -47,6 +47,11 @@ from qa.types import Passage
         ("Which German carmaker recalled its cars?", "OTHER"),
         ("Which human organ was printed?", "OTHER"),
         ("Which German city hosted the final?", "PLACE"),
+        # a kind of something asks for that something; a quiz's "since:" and "how soon" ask when
+        ("What kind of company did he start?", "ORG"),
+        ("Which type of severe weather hit?", "OTHER"),
+        ("The volcano erupted for the first time since:", "DATE"),
+        ("How soon could the launch occur?", "DATE"),
     ],
 )
 def test_answer_type(question, kind):
@@ -714,10 +719,48 @@ def test_the_spacy_worker_never_imports_torch(tmp_path, monkeypatch):
         ("Who won?", [], "who"),
         ("Who is the leader of Hezbollah?", [RawSpan(7, 17, "NP"), RawSpan(21, 30, "NP")], "leader"),  # a role
         ("Who is Taylor Swift dating?", [RawSpan(7, 19, "NP")], "who"),  # a name, not a role
+        # a kind of something: the something ("which type" and "severe weather" as spaCy splits them)
+        ("Due to which type of severe weather?", [RawSpan(7, 17, "NP"), RawSpan(21, 35, "NP")], "weather"),
+        ("What breed of dog won?", [RawSpan(0, 10, "NP"), RawSpan(14, 17, "NP")], "dog"),
+        ("Which type won?", [RawSpan(0, 10, "NP")], "type"),
     ],
 )
 def test_head_word(question, spans, head):
     assert cand.head_word(question, spans) == head
+
+
+def test_a_question_that_does_not_ask_when_is_not_answered_by_a_day_and_a_count_of_years_is():
+    """ "Which award category is new this year?" is not answered by "2026", nor "what is the event called" by
+    "March"; a deadline is a day, and "after how many days" is answered by "45 days" (a date to spaCy), not by "Oct. 20"."""
+    text = "In 2026 the Oscars add best casting, and in March the academy meets; filings close April 15."
+    found = [_at(text, t, label) for t, label in (("2026", "DATE"), ("best casting", "NP"), ("March", "DATE"))]
+    found.append(_at(text, "April 15", "DATE"))
+    days = "Truss resigned on Oct. 20 after 45 days in office, the shortest term."
+    days_found = [_at(days, "Oct. 20", "DATE"), _at(days, "45 days", "DATE"), _at(days, "office", "NP")]
+
+    def answers(question, text=text, found=found):
+        q = Question.read(question, date(2026, 3, 1))
+        q.head = cand.head_word(question, [_at(question, "the deadline", "NP")] if "deadline" in question else [])
+        sents = cand.sentences(q, [_passage(text)])
+        cand.add_dense(sents, [0.5] * len(sents))
+        return {sp.text for sp in cand.spans(q, [_passage(text)], list(enumerate(sents)), {text: found})}
+
+    assert answers("Which award category is new?") == {"best casting"}
+    assert answers("When do filings close?") == {"2026", "March", "April 15"}
+    assert answers("What is the deadline for filings?") == {"2026", "March", "April 15", "best casting"}
+    assert answers("After how many days did Truss resign?", days, days_found) == {"45 days", "45"}
+    assert answers("How many people resigned?", days, days_found) == {"45"}  # a number, not a length of time
+    assert [cand.only_calendar(t) for t in ("Jan. 14, 2026", "last week", "May", "The Sun", "Black Friday")] == [
+        True,
+        True,
+        False,  # Theresa May, or the month: left to the model
+        False,
+        False,
+    ]
+
+
+def _at(text: str, span: str, label: str) -> RawSpan:
+    return RawSpan(text.index(span), text.index(span) + len(span), label)
 
 
 def test_head_phrase_prefers_the_span_its_whole_phrase_stands_by():

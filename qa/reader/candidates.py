@@ -36,10 +36,10 @@ import numpy as np
 
 from ..chunk import split_sentences
 from ..cite import content_words
-from ..text import ends_in_abbreviation
+from ..text import MONTHS, WEEKDAYS, ends_in_abbreviation
 from ..types import Passage
 from . import places
-from .question import COMPATIBLE, STRICT, TYPES, answer_type, is_head
+from .question import KIND_WORDS, STRICT, TYPES, answer_type, fits_type, is_head
 
 DENSE_CANDIDATES = 32  # sentences per question that get a vector and the sentence model
 SPAN_SENTENCES = 6  # best sentences whose spans are read
@@ -167,7 +167,8 @@ def head_word(question: str, found: Sequence[RawSpan]) -> str:
     ("which country's team" asks for a country), else its last word; else, after "what is"/"which
     was", the last word of the noun phrase that follows ("what is the filing deadline": "deadline";
     "the name of the storm": "storm"), and so after "who is" when that phrase is a role ("who is the
-    leader of Hezbollah": "leader"); else the word after "which"/"what"; else the question word.
+    leader of Hezbollah": "leader"); else the word after "which"/"what"; else the question word. A
+    kind of something asks for the something ("which type of severe weather": "weather").
 
     Example: head_word("Which NFL team won?", [RawSpan(0, 14, "NP")]) -> "team";
     head_word("Which Hamas leader?", [RawSpan(6, 18, "NP")]) -> "leader";
@@ -179,7 +180,7 @@ def head_word(question: str, found: Sequence[RawSpan]) -> str:
     for r in found:
         words = question[r.start : r.end].split()
         if len(words) > 1 and words[0].lower() in ("which", "what"):
-            return _owner_or_last(words[1:])
+            return _kind_of(question, r, found) or _owner_or_last(words[1:])
     m = _WH_WORD.search(question)
     if not m:
         return ""
@@ -190,7 +191,7 @@ def head_word(question: str, found: Sequence[RawSpan]) -> str:
             None,
         )
         if phrase is not None:
-            return _owner_or_last(question[phrase.start : phrase.end].split())
+            return _kind_of(question, phrase, found) or _owner_or_last(question[phrase.start : phrase.end].split())
     copula = _COPULA.match(question, m.end()) if wh in ("which", "what", "who") else None
     if copula:  # "What is the filing deadline ...": the noun phrase after the verb; "the name of X": X
         phrase = next((r for r in found if r.start == copula.end() and r.label == "NP"), None)
@@ -208,6 +209,16 @@ def head_word(question: str, found: Sequence[RawSpan]) -> str:
     if wh in ("which", "what") and after and after[0] not in _NOT_HEAD:
         return singular(POSSESSIVE.sub("", after[0]))
     return wh
+
+
+def _kind_of(question: str, phrase: RawSpan, found: Sequence[RawSpan]) -> str:
+    """The head of the noun phrase after "of" when ``phrase`` ends in a word naming a kind ("which type
+    of severe weather": "weather"; :data:`KIND_WORDS`), else ""."""
+    if question[phrase.start : phrase.end].split()[-1].lower() not in KIND_WORDS:
+        return ""
+    of = _OF.match(question, phrase.end)
+    then = next((r for r in found if of and r.start == of.end() and r.label == "NP"), None)
+    return _owner_or_last(question[then.start : then.end].split()) if then else ""
 
 
 def _owner_or_last(words: Sequence[str]) -> str:
@@ -238,7 +249,11 @@ def head_modifiers(question: str, head: str) -> list[str]:
             continue
         for j in range(i + 1, min(i + 5, len(words))):
             if singular(POSSESSIVE.sub("", words[j])) == head:
-                return [m for m in words[i + 1 : j] if m not in _NOT_HEAD and not _NUMBER_WORDS.fullmatch(m)]
+                return [
+                    m
+                    for m in words[i + 1 : j]
+                    if m not in _NOT_HEAD and m not in KIND_WORDS and not _NUMBER_WORDS.fullmatch(m)
+                ]
     return []
 
 
@@ -480,6 +495,32 @@ _DROP = re.compile(r"^(the|a|an|this|that|these|those|its|his|her|their|our|some
                    re.IGNORECASE)  # fmt: skip
 
 
+_WHEN_NAME = re.compile(
+    rf"(?:{'|'.join(WEEKDAYS + MONTHS)}|(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.|sept|(?:1[5-9]|20)\d\d"
+    r"|today|yesterday|tomorrow|tonight|week|weekend|month|year)",
+    re.IGNORECASE,
+)
+_WHEN_FILL = re.compile(r"\d{1,2}(?:st|nd|rd|th)?|this|last|next|early|late|mid|the|of|on|in", re.IGNORECASE)
+
+
+def only_calendar(span: str) -> bool:
+    """Whether ``span`` says only when: a year, a month, a weekday, a day ("2026", "March", "Jan. 14",
+    "last week"; "May" alone may be Theresa May). Of the 3,780 training questions that ask neither when
+    nor a number, three are answered by one, and a fourth asks for a deadline, a head word that asks
+    when (:func:`is_head`); "how soon" and a quiz's "since:" are read as asking when (:func:`answer_type`).
+
+    Example: only_calendar("Jan. 14, 2026") -> True; only_calendar("Black Friday") -> False;
+    only_calendar("14") -> False; only_calendar("The Sun") -> False
+    """
+    words = re.findall(r"\w+\.?", span)
+    names = [w for w in words if _WHEN_NAME.fullmatch(w)]
+    return (
+        bool(names)
+        and all(_WHEN_NAME.fullmatch(w) or _WHEN_FILL.fullmatch(w) for w in words)
+        and not (len(words) == 1 and words[0].lower() == "may")
+    )
+
+
 def with_abbreviation(span: str, text: str) -> str:
     """A span cut from ``text`` keeps the full stop that ends its abbreviation: trimming a span's
     punctuation must not leave "U.S" or "Jr" (the stop is in the text, so the span stays a verbatim copy).
@@ -552,8 +593,11 @@ def spans(
                 continue
             if raw.label == "NORP" and q.type == "PERSON":
                 continue  # "who" is not answered by a nationality or a party
-            if q.type in STRICT and raw.label not in COMPATIBLE[q.type]:
+            fits = fits_type(q.type, raw.label, span_text, q.text)
+            if q.type in STRICT and not fits:
                 continue  # "how many" is answered by a number, "when" by a date
+            if q.type not in STRICT and not is_head(q.head, "DATE") and only_calendar(span_text):
+                continue  # "which award category" is not answered by "2026", "what is the event called" by "March"
             if (
                 q.type == "PERSON"
                 and raw.label not in _WHO
@@ -609,7 +653,7 @@ def spans(
                 "sent_score": s.score,
                 "sent_rank": float(rank),
                 "in_title": float(padded in title_norm),
-                "compatible": float(raw.label in COMPATIBLE.get(q.type, ())),
+                "compatible": float(fits),
                 "in_question": in_q,
                 "span_words": float(len(words)),
                 "dist": float(min(dist, 50)),
