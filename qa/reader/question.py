@@ -137,7 +137,7 @@ def is_head(word: str, kind: str) -> bool:
 _WH = re.compile(r"\b(which|what)\s+((?:[\w'’-]+\s*){1,5})", re.IGNORECASE)
 #: A quiz's blank for a year, "... for the first time since:" (6 training questions, each answered by a
 #: year), and "how soon" (2, each by a day or a month).
-_SINCE = re.compile(r"\bsince\s*[:?]?\s*$|\bhow soon\b")
+_ASKS_WHEN = re.compile(r"\bsince\s*[:?]?\s*$|\bhow soon\b")
 
 
 #: "when" asking for a time: opening the question, before a verb ("when did", "when will") or at its end
@@ -161,7 +161,7 @@ def answer_type(question: str) -> str:
         )
     if re.search(r"\bwhat (percentage|percent|share)\b|\bhow (old|long|far|often)\b", q):
         return "PERCENT" if re.search(r"\bpercent", q) else "NUMBER"
-    if _WHEN.search(q) or _SINCE.search(q):
+    if _WHEN.search(q) or _ASKS_WHEN.search(q):
         return "DATE"
     if re.search(r"\bwho(m|se)?\b", q):
         return "PERSON"
