@@ -52,6 +52,7 @@ from qa.types import Passage
         ("Which type of severe weather hit?", "OTHER"),
         ("The volcano erupted for the first time since:", "DATE"),
         ("How soon could the launch occur?", "DATE"),
+        ("Which other female nominee this year waited longer?", "OTHER"),  # "this year" is not what is asked
     ],
 )
 def test_answer_type(question, kind):

@@ -135,6 +135,8 @@ def is_head(word: str, kind: str) -> bool:
 
 
 _WH = re.compile(r"\b(which|what)\s+((?:[\w'’-]+\s*){1,5})", re.IGNORECASE)
+#: Words that end the phrase after "which"/"what": a verb, "of", or a determiner opening another phrase.
+_PHRASE_ENDS = frozenset("is was are were did does do has have will of this that these those last next".split())
 #: A quiz's blank for a year, "... for the first time since:" (6 training questions, each answered by a
 #: year), and "how soon" (2, each by a day or a month).
 _ASKS_WHEN = re.compile(r"\bsince\s*[:?]?\s*$|\bhow soon\b")
@@ -176,8 +178,8 @@ def answer_type(question: str) -> str:
                     return kind
                 if word == "of" and i and words[i - 1].lower() in KIND_WORDS:
                     continue  # "what kind of company": a company
-                if word in ("is", "was", "are", "were", "did", "does", "do", "has", "have", "will", "of"):
-                    break
+                if word in _PHRASE_ENDS:
+                    break  # "which other female nominee this year": the phrase ends before "this year"
     named = re.search(r"\bname of ((?:[\w'’-]+\s*){1,5})", q)
     if named:
         for word in named.group(1).split():
