@@ -513,9 +513,8 @@ def only_calendar(span: str) -> bool:
     only_calendar("14") -> False; only_calendar("The Sun") -> False
     """
     words = re.findall(r"\w+\.?", span)
-    names = [w for w in words if _WHEN_NAME.fullmatch(w)]
     return (
-        bool(names)
+        any(_WHEN_NAME.fullmatch(w) for w in words)
         and all(_WHEN_NAME.fullmatch(w) or _WHEN_FILL.fullmatch(w) for w in words)
         and not (len(words) == 1 and words[0].lower() == "may")
     )

@@ -35,6 +35,14 @@ KIND_WORDS = frozenset(
 )
 
 _COUNTS_TIME = re.compile(r"\bhow many (?:years|months|weeks|days|hours|minutes|decades|centuries)\b", re.IGNORECASE)
+#: A length of time, as a date entity may be one: "45 days", "nearly two years", "six straight months".
+_DURATION = re.compile(
+    r"(?:(?:about|nearly|almost|more than|over|at least|roughly|some|the|a|an)\s+)*(?:[\d.,]+|a|one|two|three|four"
+    r"|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+    r"|hundred|dozens?|several|a few|\w+-\w+)(?:\s+(?:and\s+a\s+half|full|more|straight|consecutive))?"
+    r"\s+(?:years?|months?|weeks?|days?|hours?|minutes?|decades?|centur(?:y|ies))",
+    re.IGNORECASE,
+)
 
 
 def counts_time(question: str) -> bool:
@@ -63,14 +71,6 @@ def fits_type(q_type: str, label: str, span: str, question: str) -> bool:
         and _DURATION.fullmatch(span) is not None
     )
 
-
-_DURATION = re.compile(
-    r"(?:(?:about|nearly|almost|more than|over|at least|roughly|some|the|a|an)\s+)*(?:[\d.,]+|a|one|two|three|four"
-    r"|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
-    r"|hundred|dozens?|several|a few|\w+-\w+)(?:\s+(?:and\s+a\s+half|full|more|straight|consecutive))?"
-    r"\s+(?:years?|months?|weeks?|days?|hours?|minutes?|decades?|centur(?:y|ies))",
-    re.IGNORECASE,
-)
 
 _CLAUSE = re.compile(
     r"\bwhy\b"  # "Why did Ford recall 700,000 SUVs?"
