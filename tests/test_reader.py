@@ -53,6 +53,13 @@ from qa.types import Passage
         ("The volcano erupted for the first time since:", "DATE"),
         ("How soon could the launch occur?", "DATE"),
         ("Which other female nominee this year waited longer?", "OTHER"),  # "this year" is not what is asked
+        # the phrase ends at a preposition too: a day or a place after it is not what is asked
+        ("Apple will unveil the latest version of which product in the coming days?", "OTHER"),
+        ("He revealed that he hid what in New York's Central Park?", "OTHER"),
+        ("What is the name of Pantone's Color of the Year for 2026?", "OTHER"),
+        ("What is the name of the storm?", "OTHER"),
+        ("What is the name of the city in Texas?", "PLACE"),
+        ("Which city in Texas flooded?", "PLACE"),
     ],
 )
 def test_answer_type(question, kind):

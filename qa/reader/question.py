@@ -135,8 +135,13 @@ def is_head(word: str, kind: str) -> bool:
 
 
 _WH = re.compile(r"\b(which|what)\s+((?:[\w'’-]+\s*){1,5})", re.IGNORECASE)
-#: Words that end the phrase after "which"/"what": a verb, "of", or a determiner opening another phrase.
-_PHRASE_ENDS = frozenset("is was are were did does do has have will of this that these those last next".split())
+#: Words that end the phrase after "which"/"what": a verb, "of" or another preposition, or a determiner opening
+#: another phrase ("which product *in* the coming days" does not ask for a day, "he hid what *in* Central Park"
+#: not for a place).
+_PHRASE_ENDS = frozenset(
+    "is was are were did does do has have will this that these those last next "
+    "of in on at over for during from to with by after before since into about as across under near than".split()
+)
 #: A quiz's blank for a year, "... for the first time since:" (6 training questions, each answered by a
 #: year), and "how soon" (2, each by a day or a month).
 _ASKS_WHEN = re.compile(r"\bsince\s*[:?]?\s*$|\bhow soon\b")
@@ -181,8 +186,10 @@ def answer_type(question: str) -> str:
                 if word in _PHRASE_ENDS:
                     break  # "which other female nominee this year": the phrase ends before "this year"
     named = re.search(r"\bname of ((?:[\w'’-]+\s*){1,5})", q)
-    if named:
+    if named:  # "the name of the storm": a storm; "the name of Pantone's Color of the Year": not a year
         for word in named.group(1).split():
             if word in _HEADS:
                 return _HEADS[word]
+            if word in _PHRASE_ENDS:
+                break
     return "OTHER"
