@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from qa import rerank
-from qa.reader import Reader, feature_names
+from qa.reader import Reader, feature_names, places
 from qa.reader import candidates as cand
 from qa.reader.candidates import Question, RawSpan, is_statement
 from qa.reader.model import AnswerModel, ModelError, Trees, load, matrix
@@ -329,7 +329,7 @@ def test_the_short_answer_passes_over_a_credit_to_the_next_span():
 
 
 def test_a_span_keeps_the_full_stop_of_its_abbreviation():
-    q = Question.read("Which country's team came to watch her?")
+    q = Question.read("Which team came to watch her?")
     text = "The U.S. men's basketball team came to watch, as did Washington, D.C. fans and Martin Luther King Jr."
     sents = cand.sentences(q, [_passage(text)])
     cand.add_dense(sents, [0.5] * len(sents))
@@ -762,6 +762,39 @@ def test_a_question_that_does_not_ask_when_is_not_answered_by_a_day_and_a_count_
         True,
         True,
         False,  # Theresa May, or the month: left to the model
+        False,
+        False,
+    ]
+
+
+def test_a_place_question_is_not_answered_by_the_united_states():
+    """The news is American: "which country" asks for another one (5 of 742 training place questions are
+    answered by the US), so the US is not a place candidate; it still answers who or what ("U.S. forces")."""
+    text = "The U.S. and Japan returned two giant pandas to America's rival China."
+    found = {
+        text: [
+            _at(text, "U.S.", "GPE"),
+            _at(text, "Japan", "GPE"),
+            _at(text, "China", "GPE"),
+            _at(text, "America", "GPE"),
+        ]
+    }
+
+    def answers(question):
+        q = Question.read(question, date(2026, 1, 30))
+        q.head = cand.head_word(question, [])
+        sents = cand.sentences(q, [_passage(text)])
+        cand.add_dense(sents, [0.5] * len(sents))
+        return {sp.text for sp in cand.spans(q, [_passage(text)], list(enumerate(sents)), found)}
+
+    assert answers("Which country returned two giant pandas?") == {"Japan", "China"}
+    assert answers("Where did the pandas go?") == {"Japan", "China"}
+    assert "U.S." in answers("What did Japan and its ally return?")
+    assert [places.is_us(t) for t in ("the U.S.", "United States", "USA", "America", "Iran", "Ohio")] == [
+        True,
+        True,
+        True,
+        True,
         False,
         False,
     ]
