@@ -329,7 +329,7 @@ def ask(
         from .reader.nlp import start_worker
 
         start_worker()  # spaCy's import (1-2 s) runs in a child process on the other core
-        if neural.READER_FILE.exists():  # written by qa train --span-reader; not shipped
+        if neural.READER_FILE.exists():  # the span reader the shipped model reads (answer model 29)
             neural.preload()
     preload()  # the model loads on the other core while Chroma is imported and opened
     if as_json:

@@ -58,7 +58,8 @@ from .ingest import indexed_text
 from .reader import Reader, confidence_features, feature_names, short_span
 from .reader import candidates as cand
 from .reader.candidates import Question, Sentence, Span
-from .reader.model import RULE_GROUPS, AnswerModel, Trees, matrix
+from .reader.model import RULE_GROUPS, AnswerModel, ModelError, Trees, matrix
+from .reader.model import load as load_model
 from .retrieve import Background, chunk_counts, word_shares
 from .text import without_markup
 from .types import Passage
@@ -1060,6 +1061,27 @@ def train(
     return model
 
 
+def join_span_reading(base: AnswerModel, reading: AnswerModel) -> AnswerModel:
+    """``base`` with ``reading``'s span model as its :attr:`~qa.reader.model.AnswerModel.span_reading`: the
+    span shown is chosen by both, the confidence and the refusals stay ``base``'s. ``reading`` must read the
+    span reader's scores (``qa train --span-reader``) and ``base`` not; both must read their spans against
+    the same affinity table and head words (fitted on the same data by the same code), as answering computes
+    those features once for both.
+    """
+    if "rd_prob" not in reading.span.features:
+        raise ValueError("the second model does not read the span reader's scores: fit it with qa train --span-reader")
+    if base.reads_spans:
+        raise ValueError("the base model reads the span reader already: join a model fitted without --span-reader")
+    if dict(base.affinity) != dict(reading.affinity) or (base.heads and base.heads.to_json()) != (
+        reading.heads and reading.heads.to_json()
+    ):
+        raise ValueError("the two models read spans against different affinity tables: fit both on the same data")
+    kept = ("created", "data_sha256", "heldout")
+    return replace(
+        base, span_reading=reading.span, meta={**base.meta, "span_reading": {k: reading.meta.get(k) for k in kept}}
+    )
+
+
 def refusal_threshold(confidence: np.ndarray, findable: np.ndarray) -> float:
     """The lowest threshold (in steps of 0.01) that refuses :data:`REFUSE_UNANSWERABLE` of the
     questions whose answer is in no article.
@@ -1177,7 +1199,7 @@ def split_later(data: Path, weeks: int, to: Path, per_set: int = 5) -> list[Path
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m qa.train", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", required=True, type=Path, help="the training folder (questions.jsonl, articles.jsonl.gz)")
+    ap.add_argument("--data", type=Path, help="the training folder (questions.jsonl, articles.jsonl.gz)")
     ap.add_argument("--out", type=Path, default=None, help="the answer model (default: the shipped one's file)")
     ap.add_argument(
         "--rerank-out", type=Path, default=None, help="the reranker (default: the shipped one's file, or beside --out)"
@@ -1199,7 +1221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         action=argparse.BooleanOptionalAction,
         default=False,
         help="read each span with a fine-tuned span reader (four span features; fits the readers first when the"
-        " cache lacks them: torch, pip install -e '.[reader]'; measured, not shipped: docs/answers.md)",
+        " cache lacks them: torch, pip install -e '.[reader]'; the shipped model joins such a model's span model"
+        " to its own: --join-span-reading)",
     )
     ap.add_argument(
         "--reader-rerank",
@@ -1251,7 +1274,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="write the last WEEKS weeks as benchmark folders and the rest as a training folder (into --to), then stop",
     )
     ap.add_argument("--to", type=Path, default=None, help="where --split-later writes")
+    ap.add_argument(
+        "--join-span-reading",
+        nargs=2,
+        type=Path,
+        metavar=("BASE", "READING"),
+        default=None,
+        help="write BASE's answer model with READING's span model (one fitted by --span-reader) beside its own, the"
+        " span shown chosen by both (into --out or the shipped file), then stop",
+    )
     args = ap.parse_args(argv)
+    package = Path(__file__).parent
+    if args.join_span_reading:
+        out = args.out or package / "reader" / "answer_model.json"
+        try:
+            base, reading = (load_model(p) for p in args.join_span_reading)
+            join_span_reading(base, reading).save(out)
+        except (ModelError, ValueError) as e:
+            print(f"qa train: error: {e}", file=sys.stderr)
+            return 2
+        log(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
+        return 0
+    if args.data is None:
+        print("qa train: error: the training folder is needed: --data DIR", file=sys.stderr)
+        return 2
     if not (args.data / "questions.jsonl").exists():
         print(f"qa train: error: no questions.jsonl in {args.data}", file=sys.stderr)
         return 2
@@ -1279,7 +1325,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .settings import Settings
 
     cache = args.cache or Settings.resolve().cache_path / "train"
-    package = Path(__file__).parent
     out = args.out or package / "reader" / "answer_model.json"
     rerank_out = args.rerank_out or (package / rerank.MODEL_FILE if args.out is None else None)
     from .train_reader import NeedsTorch

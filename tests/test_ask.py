@@ -47,31 +47,15 @@ def test_answers_fact_with_citation_quoting_it(seed_backend, article_texts, ques
     [
         ("How many US troops does Iraq host?", "2,500"),
         ("How many U.S. troops were killed in the January attack on Tower 22 in Jordan?", "Three"),
-        pytest.param(
-            "Which carrier strike group has the U.S. moved to the Middle East?",
-            "USS Abraham Lincoln",
-            # Answer model 26 (spans read in their sentence) ranks "At least five US personnel" (0.21), from
-            # the best sentence, over "USS Abraham Lincoln carrier strike group" (0.18), from the second;
-            # model 25 answered "the USS Abraham Lincoln". Model 26 ships for the later weeks and 2026-Q1
-            # (docs/answers.md). Models 27 and 28 answer "Iranian-backed militia groups".
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="answer model 26 answers 'At least five US personnel', 27 and 28 'Iranian-backed militia groups' (issue 16)",
-            ),
-        ),
+        # Answer models 26 to 28 answered "At least five US personnel" or "Iranian-backed militia groups";
+        # model 29's second span model, which reads the span reader, puts "USS Abraham Lincoln carrier
+        # strike group" first (docs/answers.md).
+        ("Which carrier strike group has the U.S. moved to the Middle East?", "USS Abraham Lincoln"),
         ("In which city was Ismail Haniyeh when he was assassinated?", "Tehran"),
         ("Which top Hezbollah military leader did Israeli forces strike?", "Fuad Shukr"),
-        pytest.param(
-            "Which airbase in western Iraq was attacked?",
-            "Al-Asad",
-            # Answer models 25 and 26 answered "personnel" and "At least five US personnel" (the span
-            # repeats the question's word "airbase", which counts against it); model 27 answered it;
-            # model 28 answers "At least five US personnel" again (0.31 against 0.19 for "Al-Asad
-            # Airbase"), its sentence naming the base. Refits of equal worth differ on it.
-            marks=pytest.mark.xfail(
-                strict=True, reason="answer model 28 answers 'At least five US personnel' (issue 16)"
-            ),
-        ),
+        # Answer models 25, 26 and 28 answered "personnel" or "At least five US personnel" (the span repeats
+        # the question's word "airbase", which counts against it); models 27 and 29 answer it.
+        ("Which airbase in western Iraq was attacked?", "Al-Asad"),
     ],
 )
 def test_short_answer_names_the_fact_and_is_quoted_from_its_citation(seed_backend, question, short):

@@ -233,3 +233,72 @@ def test_the_reading_stage_learns_to_put_the_passage_the_reader_answers_from_fir
     ordered = model.read(q.text, items[0].ranked, reader=neural.SpanReader(TINY))
     assert "Lloyd Austin" in ordered[0].text and len(ordered) == 10
     assert rerank.shipped().read(q.text, items[0].ranked) == items[0].ranked  # no reading stage: as given
+
+
+def test_a_joined_model_shows_the_span_both_choose_and_refuses_as_its_base(tmp_path, monkeypatch):
+    """`qa train --join-span-reading BASE READING`: the span shown is chosen by the mean of both span models'
+    probabilities; the confidence reads BASE's alone, so refusals are BASE's."""
+    from qa import train
+    from qa.reader import nlp
+    from qa.reader.model import Trees
+    from tests.test_reader import _FakeEmbedder, _tiny_model
+
+    text = "Defense Secretary Lloyd Austin met Yoav Gallant in Baghdad on Monday."
+    found = [cand.RawSpan(18, 30, "PERSON"), cand.RawSpan(35, 47, "PERSON")]
+    monkeypatch.setattr(nlp, "find_spans", lambda texts: {t: found if t == text else [] for t in texts})
+    base_path = _tiny_model(tmp_path)
+    base = load(base_path)
+    names = feature_names(reading=True)[1]
+    later = names.index("relative_position")  # the reading model: the later name, sure of it
+    reading = base.__class__(
+        base.sentence,
+        Trees.from_lists(names, [[[later], [0.3], [-1], [-2], [-5.0, 5.0]]]),
+        base.confidence,
+        base.threshold,
+        base.short_threshold,
+        base.short_ratio,
+        {"created": "then"},
+        base.affinity,
+    )
+    reading_path = tmp_path / "reading.json"
+    reading.save(reading_path)
+    out = tmp_path / "joined.json"
+    assert train.main(["--join-span-reading", str(base_path), str(reading_path), "--out", str(out)]) == 0
+    joined = load(out)
+    assert joined.span_reading is not None and joined.reads_spans and not base.reads_spans
+    assert joined.meta["span_reading"]["created"] == "then"
+
+    def read(model):
+        r = Reader(_FakeEmbedder(), model)
+        r.span_reader = neural.SpanReader(TINY)
+        return r.read("Who met officials?", [_passage(text)])
+
+    alone, both = read(base), read(joined)
+    assert both.short is not None and both.short.text == "Yoav Gallant"
+    assert both.confidence == pytest.approx(alone.confidence)  # the base's refusals
+    plain = {sp.text: sp.score for sp in alone.spans}
+    assert {sp.text: sp.score for sp in both.spans} == pytest.approx(
+        {
+            t: (p + (0.5 + 0.5 * np.tanh(2.5) if t == "Yoav Gallant" else 0.5 - 0.5 * np.tanh(2.5))) / 2
+            for t, p in plain.items()
+        }
+    )
+    # what cannot be joined, each one line
+    for pair, says in (
+        ((reading_path, reading_path), "base model reads the span reader"),
+        ((base_path, base_path), "--span-reader"),
+    ):
+        with pytest.raises(ValueError, match=says):
+            train.join_span_reading(load(pair[0]), load(pair[1]))
+    other = tmp_path / "other.json"
+    reading.__class__(**{**vars(reading), "affinity": {"PERSON||PERSON": 0.5}}).save(other)
+    assert train.main(["--join-span-reading", str(base_path), str(other), "--out", str(tmp_path / "x.json")]) == 2
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_the_shipped_model_reads_the_shipped_span_reader():
+    """Answer model 29 holds a second span model that reads the span reader; the reader ships beside it."""
+    model = load()
+    assert model.span_reading is not None and set(neural.FEATURES) <= set(model.span_reading.features)
+    assert not set(neural.FEATURES) & set(model.span.features)  # the confidence reads the first alone
+    assert neural.READER_FILE.exists() and neural.READER_FILE.stat().st_size < 25e6

@@ -98,12 +98,12 @@ class Reader:
             from .model import load, shipped
 
             self._model = shipped() if self.model_path is None else load(self.model_path)
+            m = self._model
             names = feature_names(
-                context=self._model.reads_context,
-                commonness=self._model.reads_commonness,
-                reading=self._model.reads_spans,
+                context=m.reads_context, commonness=m.reads_commonness, reading="rd_prob" in m.span.features
             )
-            self._model.check(*names, where=str(self.model_path or "qa/reader/answer_model.json"))
+            reading = feature_names(context=m.reads_context, commonness=m.reads_commonness, reading=True)[1]
+            m.check(*names, where=str(self.model_path or "qa/reader/answer_model.json"), reading_features=reading)
         return self._model
 
     # -- the steps, shared with training ----------------------------------------------------------
@@ -215,12 +215,17 @@ class Reader:
             self.add_commonness(spans, passages)
         if model.reads_spans:
             self.add_reading(q, sents, spans)
-        if spans:
-            for sp, p in zip(spans, model.span.predict(matrix([s.features for s in spans], model.span.features))):
+        plain, shown = model.span_scores([s.features for s in spans])
+        for sp, p in zip(spans, plain):
+            sp.score = float(p)
+        by_both = list(zip(spans, shown))
+        spans.sort(key=lambda s: -s.score)
+        conf = confidence_features(q, sents, spans)  # the span model's own scores, as it was fitted
+        confidence = float(model.confidence.predict(matrix([conf], model.confidence.features))[0])
+        if model.span_reading is not None:  # the span shown is chosen by both span models
+            for sp, p in by_both:
                 sp.score = float(p)
             spans.sort(key=lambda s: -s.score)
-        conf = confidence_features(q, sents, spans)
-        confidence = float(model.confidence.predict(matrix([conf], model.confidence.features))[0])
         short = short_span(model, spans, sents, q)
         if short is None and q.type in STRICT:
             confidence = min(confidence, model.threshold - 1e-6)  # a "how many" needs a number

@@ -168,6 +168,19 @@ class AnswerModel:
     heads: HeadWords | None = None
     #: How common words are in the training news, for a model that weighs it (:attr:`reads_commonness`).
     background: Background | None = None
+    #: A second span model that also reads the fine-tuned span reader's scores (:mod:`qa.reader.neural`),
+    #: fitted by ``qa train --span-reader``: the span shown is chosen by the mean of the two models'
+    #: probabilities (:meth:`span_scores`), while the confidence reads :attr:`span`'s alone, so refusals are
+    #: those of the model without it. Joined by ``qa train --join-span-reading``.
+    span_reading: Trees | None = None
+
+    def span_scores(self, x_rows: Sequence[Mapping[str, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """(:attr:`span`'s probabilities, the probabilities the shown span is chosen by) for these spans'
+        features: the same array twice without :attr:`span_reading`, else the mean of the two models'."""
+        plain = self.span.predict(matrix(x_rows, self.span.features))
+        if self.span_reading is None:
+            return plain, plain
+        return plain, (plain + self.span_reading.predict(matrix(x_rows, self.span_reading.features))) / 2
 
     def short_rule(self, qtype: str) -> tuple[float, float]:
         """(threshold, ratio) of the short-answer rule for a question of answer type ``qtype``."""
@@ -179,13 +192,18 @@ class AnswerModel:
         span_features: Sequence[str],
         confidence_features: Sequence[str],
         where: str = MODEL_FILE,
+        reading_features: Sequence[str] = (),
     ) -> None:
-        """Refuse a model fitted on other features than the code computes."""
-        for name, have, want in (
+        """Refuse a model fitted on other features than the code computes (``reading_features``: those of
+        :attr:`span_reading`, when it has one)."""
+        pairs = [
             ("sentence", self.sentence.features, sentence_features),
             ("span", self.span.features, span_features),
             ("confidence", self.confidence.features, confidence_features),
-        ):
+        ]
+        if self.span_reading is not None:
+            pairs.append(("span reading", self.span_reading.features, reading_features))
+        for name, have, want in pairs:
             detail = mismatch(have, want)
             if detail:
                 raise ModelError(
@@ -205,8 +223,8 @@ class AnswerModel:
 
     @property
     def reads_spans(self) -> bool:
-        """Whether its span model reads the fine-tuned span reader's scores (:mod:`qa.reader.neural`)."""
-        return "rd_prob" in self.span.features
+        """Whether a span model of it reads the fine-tuned span reader's scores (:mod:`qa.reader.neural`)."""
+        return "rd_prob" in self.span.features or self.span_reading is not None
 
     @property
     def reads_commonness(self) -> bool:
@@ -227,6 +245,7 @@ class AnswerModel:
             "short_rules": {g: list(r) for g, r in self.short_rules.items()},
             **({"heads": self.heads.to_json()} if self.heads is not None else {}),
             **({"background": self.background.to_json()} if self.background is not None else {}),
+            **({"span_reading": self.span_reading.to_lists()} if self.span_reading is not None else {}),
         }
 
     @classmethod
@@ -247,10 +266,15 @@ class AnswerModel:
             {str(g): (float(t), float(r)) for g, (t, r) in d.get("short_rules", {}).items()},
             HeadWords.from_json(d["heads"]) if "heads" in d else None,
             _background(d["background"]) if "background" in d else None,
+            _trees(d["span_reading"]) if "span_reading" in d else None,
         )
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), separators=(",", ":")) + "\n")
+
+
+def _trees(d: Mapping[str, Any]) -> Trees:
+    return Trees.from_lists(d["features"], d["trees"])
 
 
 def _background(d: Mapping[str, Any]) -> Background:

@@ -5,8 +5,9 @@ It is all-MiniLM-L6-v2 (the embedder's own base model, the same word pieces) wit
 fine-tuned on the training questions by :mod:`qa.train_reader` and kept as int8 ONNX
 (``qa/reader/span_reader.onnx``, 23 MB, run with onnxruntime on one thread). It answers nothing by
 itself: its scores are four features of the span model (:data:`FEATURES`), which weighs them with the
-rest. A model fitted with ``qa train --span-reader`` reads them; the shipped model does not (measured,
-not shipped: docs/answers.md), so the file is written only by that command and not shipped.
+rest. A model fitted with ``qa train --span-reader`` reads them. The shipped model (answer model 29)
+holds such a span model beside its own (``qa train --join-span-reading``): the span shown is chosen by
+both, so ``qa ask`` and ``qa eval`` run the reader, which ships (``qa train --span-reader`` rewrites it).
 """
 
 from __future__ import annotations
