@@ -881,10 +881,14 @@ def train(
     span_reader: bool = False,
     reader_rerank: bool = False,
     mixed_dates: bool = False,
+    span_pair: bool = False,
 ) -> AnswerModel:
     import lightgbm
 
     s_names, sp_names, c_names = feature_names(context=span_context, commonness=commonness, reading=span_reader)
+    if span_pair and not span_reader:
+        raise ValueError("a pair of span models needs the span reader: --span-reader")
+    plain_names = feature_names(context=span_context, commonness=commonness)[1]
     cache.mkdir(parents=True, exist_ok=True)
     if span_reader or reader_rerank:
         from . import train_reader
@@ -936,7 +940,18 @@ def train(
     if span_reader:
         add_readings(items, cache)
 
-    # 2. span model, held-out scores
+    # 2. span model, held-out scores (with span_pair, also the model without the reader's features: the
+    # confidence reads its scores, the span shown is chosen by the mean of the two, as answering does)
+    plain: dict[int, float] = {}
+    if span_pair:
+        _score_oof(
+            items,
+            lambda it: it.spans,
+            lambda r, p: plain.__setitem__(id(r), p),
+            plain_names,
+            lambda it, r: span_label(r.text, it.answers),
+            ROUNDS["span"],
+        )
     _score_oof(
         items,
         lambda it: it.spans,
@@ -945,7 +960,11 @@ def train(
         lambda it, r: span_label(r.text, it.answers),
         ROUNDS["span"],
     )
+    shown: dict[int, float] = {}
     for it in items:
+        for sp in it.spans if span_pair else ():
+            shown[id(sp)] = (plain[id(sp)] + sp.score) / 2
+            sp.score = plain[id(sp)]
         it.spans.sort(key=lambda s: -s.score)
 
     # 3. short-answer rule and confidence, chosen together by what a person finally gets: each rule's
@@ -958,6 +977,10 @@ def train(
     trained_on, items = items, [it for it in items if not it.folder]
     conf_rows = [confidence_features(it.question, it.sentences, it.spans) for it in items]
     x = matrix(conf_rows, c_names)
+    for it in trained_on if span_pair else ():
+        for sp in it.spans:
+            sp.score = shown[id(sp)]
+        it.spans.sort(key=lambda s: -s.score)
     folds = np.array(_folds(items))
     answerable = np.array([bool(it.answers) for it in items])
     findable_mask = np.array([it.in_articles for it in items])
@@ -1016,12 +1039,14 @@ def train(
         ROUNDS["sentence"],
     )
     span_rows = [(sp, it) for it in trained_on for sp in it.spans]
-    span = _fit_trees(
-        matrix([sp.features for sp, _ in span_rows], sp_names),
-        np.array([span_label(sp.text, it.answers) for sp, it in span_rows]),
-        sp_names,
-        ROUNDS["span"],
-    )
+    span_y = np.array([span_label(sp.text, it.answers) for sp, it in span_rows])
+    span = _fit_trees(matrix([sp.features for sp, _ in span_rows], sp_names), span_y, sp_names, ROUNDS["span"])
+    span_reading = None
+    if span_pair:
+        span_reading = span
+        span = _fit_trees(
+            matrix([sp.features for sp, _ in span_rows], plain_names), span_y, plain_names, ROUNDS["span"]
+        )
     confidence = _fit_confidence(x, labels, c_names)
     meta = {
         "data": str(data),
@@ -1050,6 +1075,7 @@ def train(
         short_rules,
         heads,
         background,
+        span_reading,
     )
     model.save(out)
     log(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
@@ -1225,6 +1251,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         " to its own: --join-span-reading)",
     )
     ap.add_argument(
+        "--span-pair",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="with --span-reader: fit the span model without the reader's features too, show the span both choose"
+        " and let the confidence read the first (answer model 29's way, in one run)",
+    )
+    ap.add_argument(
         "--reader-rerank",
         action=argparse.BooleanOptionalAction,
         default=False,
@@ -1304,6 +1337,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.pool_weeks < 0:
         print("qa train: error: --pool-weeks takes a number of weeks, 0 or more", file=sys.stderr)
         return 2
+    if args.span_pair and not args.span_reader:
+        print("qa train: error: --span-pair reads the span reader: add --span-reader", file=sys.stderr)
+        return 2
     if args.commonness and args.folders:
         print("qa train: error: --commonness needs --no-folders (a folder's word counts are not kept)", file=sys.stderr)
         return 2
@@ -1345,6 +1381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.span_reader,
             args.reader_rerank,
             args.mixed_dates,
+            args.span_pair,
         )
     except NeedsTorch as e:
         print(f"qa train: error: {e}", file=sys.stderr)

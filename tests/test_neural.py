@@ -164,6 +164,8 @@ def test_qa_train_without_the_readers_or_torch_stops_at_once_with_one_line(tmp_p
     assert train.main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "pip install -e '.[reader]'" in err[0] and "without --span-reader" in err[0]
+    pair = ["--data", str(data), "--out", str(tmp_path / "m.json"), "--span-pair"]  # needs the reader it pairs
+    assert train.main(pair) == 2 and "--span-reader" in capsys.readouterr().err
     # with the readers in the cache, nothing needs torch
     for f in train_reader.half_files(tmp_path / "cache"):
         shutil.copyfile(TINY, f)
