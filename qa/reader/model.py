@@ -255,9 +255,9 @@ class AnswerModel:
                 f"the answer model {where} has format {d.get('format')!r}, not {FORMAT}; rebuild it with: {REBUILD}"
             )
         return cls(
-            Trees.from_lists(d["sentence"]["features"], d["sentence"]["trees"]),
-            Trees.from_lists(d["span"]["features"], d["span"]["trees"]),
-            Trees.from_lists(d["confidence"]["features"], d["confidence"]["trees"]),
+            _trees(d["sentence"]),
+            _trees(d["span"]),
+            _trees(d["confidence"]),
             float(d["threshold"]),
             float(d["short_threshold"]),
             float(d["short_ratio"]),
