@@ -202,9 +202,9 @@ def load(path: str | Path | None = None) -> RerankModel:
             )
         reading = data.get("reading")
         model = RerankModel(
-            Trees.from_lists(data["trees"]["features"], data["trees"]["trees"]),
+            Trees.from_dict(data["trees"]),
             data.get("meta", {}),
-            Trees.from_lists(reading["features"], reading["trees"]) if reading is not None else None,
+            Trees.from_dict(reading) if reading is not None else None,
         )
     except (ValueError, KeyError, TypeError) as e:
         raise RerankError(f"the rerank model {where} is damaged ({e}); rebuild it with: {REBUILD}") from None

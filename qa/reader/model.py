@@ -74,6 +74,11 @@ class Trees:
             ),
         )
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Trees:
+        """From what :meth:`to_lists` writes."""
+        return cls.from_lists(d["features"], d["trees"])
+
     def to_lists(self) -> dict[str, Any]:
         return {"features": list(self.features), "trees": [[a.tolist() for a in tree] for tree in self.trees]}
 
@@ -255,9 +260,9 @@ class AnswerModel:
                 f"the answer model {where} has format {d.get('format')!r}, not {FORMAT}; rebuild it with: {REBUILD}"
             )
         return cls(
-            _trees(d["sentence"]),
-            _trees(d["span"]),
-            _trees(d["confidence"]),
+            Trees.from_dict(d["sentence"]),
+            Trees.from_dict(d["span"]),
+            Trees.from_dict(d["confidence"]),
             float(d["threshold"]),
             float(d["short_threshold"]),
             float(d["short_ratio"]),
@@ -266,15 +271,11 @@ class AnswerModel:
             {str(g): (float(t), float(r)) for g, (t, r) in d.get("short_rules", {}).items()},
             HeadWords.from_json(d["heads"]) if "heads" in d else None,
             _background(d["background"]) if "background" in d else None,
-            _trees(d["span_reading"]) if "span_reading" in d else None,
+            Trees.from_dict(d["span_reading"]) if "span_reading" in d else None,
         )
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), separators=(",", ":")) + "\n")
-
-
-def _trees(d: Mapping[str, Any]) -> Trees:
-    return Trees.from_lists(d["features"], d["trees"])
 
 
 def _background(d: Mapping[str, Any]) -> Background:
