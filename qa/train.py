@@ -472,14 +472,15 @@ def build_sentences(items: list[Item], cache: Path) -> VectorCache:
     return vectors
 
 
-def build_spans(items: list[Item], cache: Path) -> None:
-    """Spans of each question's best sentences (by their held-out scores); spaCy results cached."""
+def build_spans(items: list[Item], cache: Path, titles: bool = False) -> None:
+    """Spans of each question's best sentences (by their held-out scores), with ``titles`` also of their
+    articles' titles; spaCy results cached."""
     from .reader import nlp
 
     span_file = cache / f"spans-{nlp.VERSION}.pkl"
     if span_file.exists():
         nlp._cache.update(pickle.loads(span_file.read_bytes()))
-    texts = [t for it in items for t in [*Reader.span_texts(it.sentences), it.question.text]]
+    texts = [t for it in items for t in [*Reader.span_texts(it.sentences, it.passages, titles), it.question.text]]
     todo = [t for t in dict.fromkeys(texts) if t not in nlp._cache]
     if todo:
         log(f"spaCy on {len(todo)} texts")
@@ -488,9 +489,9 @@ def build_spans(items: list[Item], cache: Path) -> None:
             log(f"  {min(b + 4000, len(todo))}/{len(todo)}")
         span_file.write_bytes(pickle.dumps(dict(nlp._cache)))
     for it in items:
-        found = nlp.find_spans([*Reader.span_texts(it.sentences), it.question.text])
+        found = nlp.find_spans([*Reader.span_texts(it.sentences, it.passages, titles), it.question.text])
         it.question.head = cand.head_word(it.question.text, found.get(it.question.text, []))
-        it.spans = Reader.span_candidates(it.question, it.sentences, it.passages, found)
+        it.spans = Reader.span_candidates(it.question, it.sentences, it.passages, found, titles)
 
 
 def build_context(items: list[Item]) -> None:
@@ -882,13 +883,16 @@ def train(
     reader_rerank: bool = False,
     mixed_dates: bool = False,
     span_pair: bool = False,
+    titles: bool = False,
 ) -> AnswerModel:
     import lightgbm
 
-    s_names, sp_names, c_names = feature_names(context=span_context, commonness=commonness, reading=span_reader)
+    s_names, sp_names, c_names = feature_names(
+        context=span_context, commonness=commonness, reading=span_reader, titles=titles
+    )
     if span_pair and not span_reader:
         raise ValueError("a pair of span models needs the span reader: --span-reader")
-    plain_names = feature_names(context=span_context, commonness=commonness)[1]
+    plain_names = feature_names(context=span_context, commonness=commonness, titles=titles)[1]
     cache.mkdir(parents=True, exist_ok=True)
     if span_reader or reader_rerank:
         from . import train_reader
@@ -932,7 +936,7 @@ def train(
     )
     for it in items:
         it.sentences.sort(key=lambda s: -s.score)
-    build_spans(items, cache)
+    build_spans(items, cache, titles)
     add_heldout_affinity(items, vectors)
     if span_context:
         build_context(items)
@@ -1102,6 +1106,10 @@ def join_span_reading(base: AnswerModel, reading: AnswerModel) -> AnswerModel:
         reading.heads and reading.heads.to_json()
     ):
         raise ValueError("the two models read spans against different affinity tables: fit both on the same data")
+    if base.reads_titles != ("from_title" in reading.span.features):
+        raise ValueError(
+            "one of the two models reads the titles' spans and the other not: fit both with or without --titles"
+        )
     kept = ("created", "data_sha256", "heldout")
     return replace(
         base, span_reading=reading.span, meta={**base.meta, "span_reading": {k: reading.meta.get(k) for k in kept}}
@@ -1265,6 +1273,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         " finds (a reading stage in the reranker; the same readers as --span-reader)",
     )
     ap.add_argument(
+        "--titles",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="offer the spans of the passages' titles as short answers too, marked as such (one span feature)",
+    )
+    ap.add_argument(
         "--commonness",
         action=argparse.BooleanOptionalAction,
         default=False,
@@ -1382,6 +1396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.reader_rerank,
             args.mixed_dates,
             args.span_pair,
+            args.titles,
         )
     except NeedsTorch as e:
         print(f"qa train: error: {e}", file=sys.stderr)

@@ -465,10 +465,10 @@ def test_trees_match_lightgbm():
     assert np.allclose(trees.predict(x), booster.predict(x), atol=1e-9)
 
 
-def _tiny_model(tmp_path, context: bool = False, commonness: bool = False, reading: bool = False):
+def _tiny_model(tmp_path, context: bool = False, commonness: bool = False, reading: bool = False, titles: bool = False):
     """A model fitted on a fixture the test writes itself: the right span has the compatible label."""
     lgb = pytest.importorskip("lightgbm")
-    s_names, sp_names, c_names = feature_names(context, commonness, reading)
+    s_names, sp_names, c_names = feature_names(context, commonness, reading, titles)
     rng = np.random.default_rng(1)
     rows, labels = [], []
     for _ in range(300):
@@ -948,3 +948,66 @@ def test_the_shipped_model_reads_a_head_word_it_lacks_through_its_likes():
     reader = Reader(MiniLMEmbeddings(), model)
     assert "actor" in [w for w, _ in reader.near_heads("actress", model.heads)]  # the real MiniLM's vectors
     assert reader.near_heads("actor", model.heads) == []  # a row of its own
+
+
+def test_title_spans_are_candidates_only_when_asked_and_come_after_the_sentences():
+    """``titles``: each article's title gives spans too, shown with its best chosen sentence and marked
+    ``from_title``; a span the sentence says itself stays the sentence's."""
+    q = Question.read("Gabriel Medina posted a near-perfect score at the Olympic surfing event held where?")
+    text = "Gabriel Medina of Brazil posted a near-perfect score on Monday."
+    title = "Olympics surfing results at the 2024 Paris Games in Tahiti"
+    a, b = _passage(text, title=title), _passage(text.replace("Monday", "Sunday"), title=title, n=1)
+    sents = cand.sentences(q, [a, b])
+    cand.add_dense(sents, [0.5] * len(sents))
+    chosen = list(enumerate(sents))
+    found = {
+        text: [RawSpan(18, 24, "GPE")],
+        sents[1].text: [RawSpan(18, 24, "GPE")],
+        title: [RawSpan(37, 42, "GPE"), RawSpan(52, 58, "GPE")],
+    }
+    plain = cand.spans(q, [a, b], chosen, found)
+    assert [sp.text for sp in plain] == ["Brazil", "Brazil"] and "from_title" not in plain[0].features
+    assert Reader.span_texts(sents, [a, b]) == [s.text for s in sents]  # no title to read without them
+    assert Reader.span_texts(sents, [a, b], titles=True) == [*(s.text for s in sents), title, title]
+    with_titles = cand.spans(q, [a, b], chosen, found, titles=True)
+    got = [(sp.text, sp.sentence, sp.features["from_title"], sp.features["in_title"]) for sp in with_titles]
+    assert got == [
+        ("Brazil", 0, 0.0, 0.0),
+        ("Brazil", 1, 0.0, 0.0),
+        ("Paris", 0, 1.0, 1.0),
+        ("Tahiti", 0, 1.0, 1.0),
+        ("Paris", 1, 1.0, 1.0),
+        ("Tahiti", 1, 1.0, 1.0),
+    ]
+    assert tuple(with_titles[0].features) == feature_names(titles=True)[1]
+    assert cand.title_sources([*chosen, (2, sents[0])], [a, b]) == [(0, title), (1, title)]
+
+
+def test_a_model_fitted_with_titles_offers_the_titles_spans(tmp_path, monkeypatch):
+    """A model whose span features hold ``from_title`` (``qa train --titles``) reads the titles' spans too,
+    shown with their article's sentence and cited to its passage; a model without it never offers one."""
+    from qa.cite import resolve
+    from qa.generators.extractive import ExtractiveGenerator
+    from qa.reader import nlp
+    from qa.types import DraftInfo
+
+    text = "Officials met in the capital on Monday to discuss the talks."
+    title = "Defense Secretary Lloyd Austin visits Baghdad"
+    spans = {text: [RawSpan(34, 40, "DATE")], title: [RawSpan(18, 30, "PERSON"), RawSpan(38, 45, "GPE")]}
+    monkeypatch.setattr(nlp, "find_spans", lambda texts: {t: spans.get(t, []) for t in texts})
+    (tmp_path / "plain").mkdir()
+    model, plain = load(_tiny_model(tmp_path, titles=True)), load(_tiny_model(tmp_path / "plain"))
+    assert model.reads_titles and not plain.reads_titles
+    passages = [_passage(text, title=title)]
+    reading = Reader(_FakeEmbedder(), model).read("Who met officials?", passages)
+    assert reading.short is not None and reading.short.text == "Lloyd Austin"
+    assert reading.short.features["from_title"] == 1.0 and reading.answer_sentences[0].text == text
+    assert "Lloyd Austin" not in {
+        sp.text for sp in Reader(_FakeEmbedder(), plain).read("Who met officials?", passages).spans
+    }
+
+    generator = ExtractiveGenerator(_FakeEmbedder(), model_path=tmp_path / "model.json")
+    draft = "".join(p for p in generator.stream("Who met officials?", passages) if not isinstance(p, DraftInfo))
+    answer = resolve("Who met officials?", draft, passages)
+    assert answer.short_answer == "Lloyd Austin" and answer.short_citation == 1  # its passage, by the title
+    assert answer.citations[0].quote == text

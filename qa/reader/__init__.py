@@ -99,10 +99,9 @@ class Reader:
 
             self._model = shipped() if self.model_path is None else load(self.model_path)
             m = self._model
-            names = feature_names(
-                context=m.reads_context, commonness=m.reads_commonness, reading="rd_prob" in m.span.features
-            )
-            reading = feature_names(context=m.reads_context, commonness=m.reads_commonness, reading=True)[1]
+            kinds = {"context": m.reads_context, "commonness": m.reads_commonness, "titles": m.reads_titles}
+            names = feature_names(**kinds, reading="rd_prob" in m.span.features)
+            reading = feature_names(**kinds, reading=True)[1]
             m.check(*names, where=str(self.model_path or "qa/reader/answer_model.json"), reading_features=reading)
         return self._model
 
@@ -139,16 +138,22 @@ class Reader:
         return heads.near(self.embed([head])[0])
 
     @staticmethod
-    def span_texts(sents: Sequence[Sentence]) -> list[str]:
-        """The texts the NLP step must read: the best sentences."""
-        return [s.text for s in sents[: cand.SPAN_SENTENCES]]
+    def span_texts(sents: Sequence[Sentence], passages: Sequence[Passage] = (), titles: bool = False) -> list[str]:
+        """The texts the NLP step must read: the best sentences, and with ``titles`` their articles' titles."""
+        chosen = list(enumerate(sents[: cand.SPAN_SENTENCES]))
+        heads = [t for _, t in cand.title_sources(chosen, passages)] if titles else []
+        return [s.text for _, s in chosen] + heads
 
     @staticmethod
     def span_candidates(
-        q: Question, sents: Sequence[Sentence], passages: Sequence[Passage], found: dict[str, list[RawSpan]]
+        q: Question,
+        sents: Sequence[Sentence],
+        passages: Sequence[Passage],
+        found: dict[str, list[RawSpan]],
+        titles: bool = False,
     ) -> list[Span]:
         chosen = list(enumerate(sents[: cand.SPAN_SENTENCES]))
-        return cand.spans(q, passages, chosen, found)
+        return cand.spans(q, passages, chosen, found, titles=titles)
 
     def add_context(self, q: Question, sents: Sequence[Sentence], spans: Sequence[Span]) -> None:
         """The spans' meaning in their sentences against the question's (:func:`cand.add_context`), read
@@ -205,9 +210,9 @@ class Reader:
         for s, p in zip(sents, model.sentence.predict(matrix([s.features for s in sents], model.sentence.features))):
             s.score = float(p)
         sents.sort(key=lambda s: -s.score)
-        found = find_spans([*self.span_texts(sents), q.text])
+        found = find_spans([*self.span_texts(sents, passages, model.reads_titles), q.text])
         q.head = cand.head_word(q.text, found.get(q.text, []))
-        spans = self.span_candidates(q, sents, passages, found)
+        spans = self.span_candidates(q, sents, passages, found, model.reads_titles)
         cand.add_affinity(q, spans, model.affinity, self.near_heads(q.head, model.heads))
         if model.reads_context:
             self.add_context(q, sents, spans)
@@ -385,19 +390,20 @@ def answer_sentences(r: Reading) -> list[Sentence]:
 
 @lru_cache(maxsize=4)
 def feature_names(
-    context: bool = False, commonness: bool = False, reading: bool = False
+    context: bool = False, commonness: bool = False, reading: bool = False, titles: bool = False
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(sentence, span, confidence) feature names, as the code computes them, read off a tiny example;
     with ``context``, the span's also those of a model that reads spans in context (``qa train --span-context``),
     with ``commonness`` those of one that weighs how common its words are (``qa train --commonness``),
-    with ``reading`` those of one that reads the span reader's scores (:mod:`qa.reader.neural`)."""
+    with ``reading`` those of one that reads the span reader's scores (:mod:`qa.reader.neural`), with
+    ``titles`` those of one whose candidates include the titles' spans (``qa train --titles``)."""
     p = Passage(
         "a:0", "a", "Lloyd Austin spoke in Baghdad on Monday about 2,500 troops.", 0, 58, "Austin", "2024-08-01", "x"
     )
     q = Question.read("Who spoke about troops?", date(2024, 8, 2))
     sents = cand.sentences(q, [p])
     cand.add_dense(sents, [0.5] * len(sents))
-    spans = cand.spans(q, [p], list(enumerate(sents)), {sents[0].text: [RawSpan(0, 12, "PERSON")]})
+    spans = cand.spans(q, [p], list(enumerate(sents)), {sents[0].text: [RawSpan(0, 12, "PERSON")]}, titles=titles)
     cand.add_affinity(q, spans, {})
     if context:
         cand.add_context(q, spans, sents, {})

@@ -549,20 +549,38 @@ class RawSpan:
     label: str
 
 
+def title_sources(chosen: Sequence[tuple[int, Sentence]], passages: Sequence[Passage]) -> list[tuple[int, str]]:
+    """The titles whose spans are candidates too, each with the chosen sentence it is shown with: the
+    best chosen sentence of each article (index, title).
+
+    Example: for chosen sentences of articles a, b, a (indexes 0, 1, 2): [(0, title of a), (1, title of b)]
+    """
+    out: dict[str, tuple[int, str]] = {}
+    for index, s in chosen:
+        p = passages[s.passage]
+        if p.title.strip():
+            out.setdefault(p.article_id, (index, p.title))
+    return list(out.values())
+
+
 def spans(
     q: Question,
     passages: Sequence[Passage],
     chosen: Sequence[tuple[int, Sentence]],
     found_spans: dict[str, list[RawSpan]],
+    titles: bool = False,
 ) -> list[Span]:
-    """Short-answer candidates of the ``chosen`` sentences (index, sentence).
+    """Short-answer candidates of the ``chosen`` sentences (index, sentence); with ``titles``, also of
+    their articles' titles (:func:`title_sources`), each shown with its article's best chosen sentence
+    and marked ``from_title`` (a headline names what the story is about: "... in Tahiti", "Luge at
+    2026 Winter Olympics"), after every sentence's own spans.
 
-    ``found_spans`` maps each sentence to the spans the NLP step found in it.
+    ``found_spans`` maps each sentence (and title) to the spans the NLP step found in it.
     """
     out: list[Span] = []
     # Agreement counts what the passages say, not their titles: chunks of one article share its title.
     passage_texts = [norm_span(p.text) for p in passages]
-    titles = {p.article_id: f" {norm_span(p.title)} " for p in passages}
+    title_texts = {p.article_id: f" {norm_span(p.title)} " for p in passages}
     sentence_texts = [(norm_span(s.text), s.score) for _, s in chosen]
     q_norm = f" {norm_span(q.text)} "
     q_tokens = {w for w in q.words}
@@ -571,12 +589,16 @@ def spans(
     before_q.reverse()  # nearest the question phrase first, as read leftwards from a span
     seen: set[tuple[int, str]] = set()
     together: list[bool] = []  # per span: several names joined (:func:`joined`)
-    for rank, (index, s) in enumerate(chosen, start=1):
+    rank_of = {index: rank for rank, (index, _) in enumerate(chosen, start=1)}
+    by_index = dict(chosen)
+    sources = [(index, s.text, False) for index, s in chosen]
+    if titles:
+        sources += [(index, title, True) for index, title in title_sources(chosen, passages)]
+    for index, text, from_title in sources:
+        s = by_index[index]
+        rank = rank_of[index]
         p = passages[s.passage]
         title_norm = f" {norm_span(p.title)} "
-        # A short answer is shown with the sentence it comes from, so only the sentence's own spans
-        # are candidates (a title's span would stand beside a sentence that does not say it).
-        text = s.text
         tokens = [m for m in _WORD.finditer(text)]
         folded = [_fold(m.group(0)) for m in tokens]
         q_positions = [i for i, w in enumerate(folded) if found(w, q_tokens)]
@@ -633,7 +655,7 @@ def spans(
                 head_near = 0.5 + 0.5 * _phrase_by(folded, first, last, [*mods, q.head])
             agree_p = sum(1 for t in passage_texts if padded in f" {t} ")
             agree_a = len({passages[i].article_id for i, t in enumerate(passage_texts) if padded in f" {t} "})
-            agree_t = sum(1 for t in titles.values() if padded in t)
+            agree_t = sum(1 for t in title_texts.values() if padded in t)
             agree_s = sum(score for t, score in sentence_texts if padded in f" {t} ")
             features = {
                 **{
@@ -673,6 +695,7 @@ def spans(
                 "slot_before": slot_match(before_q, folded[max(0, first - 4) : first][::-1]),
                 "slot_after": slot_match(after_q, folded[last + 1 : last + 5], relative=True),
                 "affinity": 0.0,  # set by add_affinity, from the model's table
+                **({"from_title": float(from_title)} if titles else {}),
                 **_onehot("label", raw.label, SPAN_LABELS),
                 **_onehot("q", q.type, TYPES),
             }

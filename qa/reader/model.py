@@ -227,6 +227,11 @@ class AnswerModel:
         return "ctx_none" in self.span.features
 
     @property
+    def reads_titles(self) -> bool:
+        """Whether its candidates include the spans of the articles' titles (:func:`qa.reader.candidates.spans`)."""
+        return "from_title" in self.span.features
+
+    @property
     def reads_spans(self) -> bool:
         """Whether a span model of it reads the fine-tuned span reader's scores (:mod:`qa.reader.neural`)."""
         return "rd_prob" in self.span.features or self.span_reading is not None
