@@ -55,7 +55,7 @@ from .chunk import Chunker
 from .config import ChunkSettings
 from .eval import best_f1, normalize, occurs
 from .ingest import indexed_text
-from .reader import Reader, confidence_features, feature_names, short_span
+from .reader import Reader, confidence_features, feature_names, homes, short_span
 from .reader import candidates as cand
 from .reader.candidates import Question, Sentence, Span
 from .reader.model import RULE_GROUPS, AnswerModel, ModelError, Trees, matrix
@@ -523,21 +523,16 @@ def add_readings(items: list[Item], cache: Path) -> None:
         pickle.loads(score_file.read_bytes()) if score_file.exists() else {}
     )
 
-    def wanted(it: Item, fold: int) -> tuple[int, Item, list[int]]:
-        return 1 - fold % 2, it, sorted({sp.sentence for sp in it.spans})
+    def wanted(it: Item, fold: int) -> tuple[int, Item, list[str]]:
+        return 1 - fold % 2, it, homes(it.sentences, it.spans)
 
     jobs = [wanted(it, f) for it, f in zip(items, folds)]
-    todo = [
-        (h, it, read)
-        for h, it, read in jobs
-        if any((h, it.question.text, it.sentences[i].text) not in scores for i in read)
-    ]
+    todo = [(h, it, read) for h, it, read in jobs if any((h, it.question.text, t) not in scores for t in read)]
     if todo:
-        log(f"the span reader on {sum(len(r) for _, _, r in todo)} sentences of {len(todo)} questions")
+        log(f"the span reader on {sum(len(r) for _, _, r in todo)} texts of {len(todo)} questions")
 
-        def run(job: tuple[int, Item, list[int]]) -> None:
-            h, it, read = job
-            texts = [it.sentences[i].text for i in read]
+        def run(job: tuple[int, Item, list[str]]) -> None:
+            h, it, texts = job
             for text, got in zip(texts, readers[h].score(it.question.text, texts)):
                 scores[(h, it.question.text, text)] = got
 
@@ -545,7 +540,7 @@ def add_readings(items: list[Item], cache: Path) -> None:
             list(pool.map(run, todo))
         score_file.write_bytes(pickle.dumps(scores))
     for h, it, read in jobs:
-        got = {i: scores[(h, it.question.text, it.sentences[i].text)] for i in read}
+        got = {t: scores[(h, it.question.text, t)] for t in read}
         neural.add_reading(it.spans, it.sentences, got)
 
 

@@ -60,11 +60,17 @@ def test_a_span_the_reader_did_not_read_gets_values_no_read_span_has():
     assert s.features("Texas", SENTENCE) == {k: neural.UNREAD[k] for k in neural.FEATURES[:3]}
     sents = [Sentence(0, SENTENCE, 0), Sentence(1, "Texas voted.", 60)]
     spans = [Span(0, 0, "Talarico", "PERSON"), Span(1, 1, "Texas", "GPE"), Span(0, 0, "talarico", "PERSON")]
-    neural.add_reading(spans, sents, {0: s})  # sentence 1 was not read
+    neural.add_reading(spans, sents, {SENTENCE: s})  # sentence 1 was not read
     assert spans[1].features == neural.UNREAD
     # the same words read anywhere: their best share
     assert spans[0].features["rd_text_max"] == spans[2].features["rd_text_max"] == spans[0].features["rd_prob"]
     assert 0 < spans[0].features["rd_prob"] <= 1
+    # a span from its article's title (qa train --titles) is read in the title, not in its sentence
+    title = "Talarico wins in Texas"
+    headline = scores_for(title, [("Talarico", 0.0, 0.0), ("wins", 0.0, 0.0), ("in", 0.0, 0.0), ("Texas", 4.0, 4.0)])
+    from_title = Span(0, 0, "Texas", "GPE", home=title)
+    neural.add_reading([from_title], sents, {SENTENCE: s, title: headline})
+    assert from_title.features["rd_logit"] == pytest.approx(8.0) and from_title.features["rd_rank"] == 0
 
 
 def test_an_onnx_reader_reads_question_and_sentence_together_and_maps_pieces_to_the_sentence():

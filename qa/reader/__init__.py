@@ -52,6 +52,11 @@ class Reading:
     answer_sentences: list[Sentence] = field(default_factory=list)
 
 
+def homes(sents: Sequence[Sentence], spans: Sequence[Span]) -> list[str]:
+    """The texts the spans are read in (:meth:`Span.read_in`), each once, in the spans' order."""
+    return [t for t in dict.fromkeys(sp.read_in(sents) for sp in spans) if t]
+
+
 def confidence_features(q: Question, sents: Sequence[Sentence], spans: Sequence[Span]) -> dict[str, float]:
     """What the confidence model reads: how good the best candidates are, and how clearly best."""
     s_scores = [s.score for s in sents] + [0.0, 0.0]
@@ -159,7 +164,7 @@ class Reader:
         """The spans' meaning in their sentences against the question's (:func:`cand.add_context`), read
         with the embedder's token vectors; an embedder without them gives every span ``ctx_none``."""
         token_vectors = getattr(self.embedder, "token_vectors", None)
-        texts = list(dict.fromkeys([q.text, *self.span_texts(sents)]))
+        texts = list(dict.fromkeys([q.text, *self.span_texts(sents), *(sp.home for sp in spans if sp.home)]))
         states: dict[str, cand.TokenStates] = {}
         if token_vectors is not None and spans:
             states = {t: v for t in texts if (v := self._states.get(t)) is not None}  # kept when embedded
@@ -183,9 +188,9 @@ class Reader:
         cand.add_commonness(spans, word_shares([sp.text for sp in spans], count, total, background))
 
     def add_reading(self, q: Question, sents: Sequence[Sentence], spans: Sequence[Span]) -> None:
-        """The span reader's scores of each span (:func:`neural.add_reading`), for the sentences it is in."""
-        read = sorted({sp.sentence for sp in spans if sp.sentence < len(sents)})
-        scores = self.span_reader.score(q.text, [sents[i].text for i in read]) if read else []
+        """The span reader's scores of each span (:func:`neural.add_reading`), for the texts it is read in."""
+        read = homes(sents, spans)
+        scores = self.span_reader.score(q.text, read) if read else []
         neural.add_reading(spans, sents, dict(zip(read, scores)))
 
     def _remember(self, states: Mapping[str, cand.TokenStates]) -> None:

@@ -138,6 +138,11 @@ class Span:
     label: str
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
+    home: str = ""  # the title it is read from; "" when it is its sentence's own
+
+    def read_in(self, sents: Sequence[Sentence]) -> str:
+        """The text the span was read from: its title, else its sentence ("" when it has none)."""
+        return self.home or (sents[self.sentence].text if self.sentence < len(sents) else "")
 
 
 @dataclass
@@ -699,7 +704,7 @@ def spans(
                 **_onehot("label", raw.label, SPAN_LABELS),
                 **_onehot("q", q.type, TYPES),
             }
-            out.append(Span(index, s.passage, span_text, raw.label, features))
+            out.append(Span(index, s.passage, span_text, raw.label, features, home=text if from_title else ""))
             together.append(raw not in raws and places.JOIN.search(span_text) is not None)
     if _SEVERAL.search(q.text) and any(together):  # "which two ...": one name alone answers it nowhere
         out = [sp for sp, t in zip(out, together) if t]
@@ -779,7 +784,7 @@ def add_context(
     whole = _mean_state(question, 0, len(q.text)) if question else None
     for sp in spans:
         f = {"ctx_head": 0.0, "ctx_wh": 0.0, "ctx_q": 0.0, "ctx_none": 1.0}
-        text = sents[sp.sentence].text if sp.sentence < len(sents) else ""
+        text = sp.read_in(sents)
         at = text.find(sp.text)
         v = _mean_state(states.get(text), at, at + len(sp.text)) if at >= 0 and whole is not None else None
         if v is not None:

@@ -85,13 +85,15 @@ class SpanScores:
         }
 
 
-def add_reading(spans: Sequence[Span], sents: Sequence[Sentence], scores: Mapping[int, SpanScores]) -> None:
-    """Each span's :data:`FEATURES` from its sentence's scores (by sentence index); ``rd_text_max`` is the
-    best ``rd_prob`` of the same words in any sentence read."""
+def add_reading(spans: Sequence[Span], sents: Sequence[Sentence], scores: Mapping[str, SpanScores]) -> None:
+    """Each span's :data:`FEATURES` from the scores of the text it was read from (its sentence or its
+    title: :meth:`Span.read_in`), by that text; ``rd_text_max`` is the best ``rd_prob`` of the same
+    words in any text read."""
     best: dict[str, float] = {}
     for sp in spans:
-        got = scores.get(sp.sentence)
-        f = got.features(sp.text, sents[sp.sentence].text) if got is not None else {k: UNREAD[k] for k in FEATURES[:3]}
+        text = sp.read_in(sents)
+        got = scores.get(text)
+        f = got.features(sp.text, text) if got is not None else {k: UNREAD[k] for k in FEATURES[:3]}
         sp.features.update(f)
         if f["rd_prob"] >= 0:
             key = _key(sp.text)
