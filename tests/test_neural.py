@@ -5,6 +5,7 @@ real sentences (a tiny one the tests ship: each word piece's start and end logit
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -298,6 +299,11 @@ def test_a_joined_model_shows_the_span_both_choose_and_refuses_as_its_base(tmp_p
     ):
         with pytest.raises(ValueError, match=says):
             train.join_span_reading(load(pair[0]), load(pair[1]))
+    titled = feature_names(reading=True, titles=True)[1]
+    with pytest.raises(ValueError, match="--titles"):  # one reads the titles' spans, the other not
+        train.join_span_reading(
+            base, replace(reading, span=Trees.from_lists(titled, [[[later], [0.3], [-1], [-2], [0.0, 0.0]]]))
+        )
     other = tmp_path / "other.json"
     reading.__class__(**{**vars(reading), "affinity": {"PERSON||PERSON": 0.5}}).save(other)
     assert train.main(["--join-span-reading", str(base_path), str(other), "--out", str(tmp_path / "x.json")]) == 2
