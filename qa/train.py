@@ -1271,7 +1271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--titles",
         action=argparse.BooleanOptionalAction,
         default=False,
-        help="offer the spans of the passages' titles as short answers too, marked as such (one span feature)",
+        help="offer the spans of the passages' titles as short answers too, marked as such (one span feature;"
+        " measured, not shipped: docs/answers.md)",
     )
     ap.add_argument(
         "--commonness",
