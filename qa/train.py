@@ -1101,7 +1101,7 @@ def join_span_reading(base: AnswerModel, reading: AnswerModel) -> AnswerModel:
         reading.heads and reading.heads.to_json()
     ):
         raise ValueError("the two models read spans against different affinity tables: fit both on the same data")
-    if base.reads_titles != ("from_title" in reading.span.features):
+    if base.reads_titles != reading.reads_titles:
         raise ValueError(
             "one of the two models reads the titles' spans and the other not: fit both with or without --titles"
         )

@@ -161,10 +161,10 @@ class Reader:
         return cand.spans(q, passages, chosen, found, titles=titles)
 
     def add_context(self, q: Question, sents: Sequence[Sentence], spans: Sequence[Span]) -> None:
-        """The spans' meaning in their sentences against the question's (:func:`cand.add_context`), read
-        with the embedder's token vectors; an embedder without them gives every span ``ctx_none``."""
+        """The spans' meaning in the texts they are read in against the question's (:func:`cand.add_context`),
+        read with the embedder's token vectors; an embedder without them gives every span ``ctx_none``."""
         token_vectors = getattr(self.embedder, "token_vectors", None)
-        texts = list(dict.fromkeys([q.text, *self.span_texts(sents), *(sp.home for sp in spans if sp.home)]))
+        texts = list(dict.fromkeys([q.text, *homes(sents, spans)]))
         states: dict[str, cand.TokenStates] = {}
         if token_vectors is not None and spans:
             states = {t: v for t in texts if (v := self._states.get(t)) is not None}  # kept when embedded

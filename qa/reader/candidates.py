@@ -594,14 +594,11 @@ def spans(
     before_q.reverse()  # nearest the question phrase first, as read leftwards from a span
     seen: set[tuple[int, str]] = set()
     together: list[bool] = []  # per span: several names joined (:func:`joined`)
-    rank_of = {index: rank for rank, (index, _) in enumerate(chosen, start=1)}
-    by_index = dict(chosen)
-    sources = [(index, s.text, False) for index, s in chosen]
+    sources = [(rank, index, s, s.text, False) for rank, (index, s) in enumerate(chosen, start=1)]
     if titles:
-        sources += [(index, title, True) for index, title in title_sources(chosen, passages)]
-    for index, text, from_title in sources:
-        s = by_index[index]
-        rank = rank_of[index]
+        heads = dict(title_sources(chosen, passages))  # sentence index -> the title shown with it
+        sources += [(rank, index, s, heads[index], True) for rank, index, s, _, _ in sources if index in heads]
+    for rank, index, s, text, from_title in sources:
         p = passages[s.passage]
         title_norm = f" {norm_span(p.title)} "
         tokens = [m for m in _WORD.finditer(text)]
@@ -771,8 +768,9 @@ def add_context(
     question (``ctx_q``): for "Which airline cancelled thousands of flights?", "Southwest Airlines"
     in "Southwest Airlines cancelled thousands of flights in Denver" reads near "airline" (0.66) and
     "Denver" does not (0.17), whatever their entity labels say. ``states`` holds the question's and
-    the best sentences' token states; a span read from a title, or with no states (an embedder
-    without token vectors), has ``ctx_none`` 1 and the cosines 0.
+    the token states of the texts the spans are read in (:meth:`Span.read_in`: a sentence, or a title);
+    a span with no states there (an embedder without token vectors), or not in that text, has
+    ``ctx_none`` 1 and the cosines 0.
     """
     question = states.get(q.text)
     wh_match = _WH_WORD.search(q.text)

@@ -31,8 +31,8 @@ READER_FILE = Path(__file__).with_name("span_reader.onnx")
 MAX_TOKENS = 128  # question and sentence together, as it was fitted
 LONGEST = 15  # word pieces in an answer at most, when the scores are normalised over every span
 FEATURES = ("rd_logit", "rd_prob", "rd_rank", "rd_text_max")
-#: A span the reader did not read (one from its article's title): values no read span has, so the
-#: trees split it off (the tree walker of :mod:`qa.reader.model` has no missing values).
+#: A span the reader did not read (its text not scored, or cut off by the tokeniser): values no read span
+#: has, so the trees split it off (the tree walker of :mod:`qa.reader.model` has no missing values).
 UNREAD = {"rd_logit": -99.0, "rd_prob": -1.0, "rd_rank": -1.0, "rd_text_max": -1.0}
 NO_SPAN = -99.0  # :attr:`SpanScores.best` of a sentence the tokeniser left no piece of
 MEMO_SIZE = 4096  # (question, sentence) scores kept: the reranker's reading and the span features share them
@@ -75,7 +75,7 @@ class SpanScores:
             if len(inside):
                 score = float(self.start[inside[0]] + self.end[inside[-1]])
                 best = score if best is None else max(best, score)
-        if best is None:  # a span from the title, or one the tokeniser cut off
+        if best is None:  # a span not in the text read, or one the tokeniser cut off
             return {k: UNREAD[k] for k in FEATURES[:3]}
         spans, top, total = self._spans
         return {
