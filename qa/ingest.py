@@ -474,9 +474,9 @@ class Ingester:
         metas: list[dict[str, Any]] = []
         records: list[ArticleRecord] = []
         for a, chunks in batch.new.values():
-            header = Header(a.title, a.date, a.url, a.publisher)
+            header = Header(a.title, a.date, a.url, a.publisher, a.titled)
             rec = ArticleRecord(
-                a.id, a.title, a.date, a.url, [a.source], len(chunks), a.text, {a.source: header}, a.publisher
+                a.id, a.title, a.date, a.url, [a.source], len(chunks), a.text, {a.source: header}, a.publisher, a.titled
             )
             common = chunk_metadata(rec)
             for c in chunks:
@@ -543,7 +543,7 @@ class Ingester:
         """
         here: dict[str, dict[str, Header]] = {}
         for a in articles:
-            here.setdefault(a.id, {})[a.source] = Header(a.title, a.date, a.url, a.publisher)
+            here.setdefault(a.id, {})[a.source] = Header(a.title, a.date, a.url, a.publisher, a.titled)
         for aid in dict.fromkeys([*old_ids, *here]):
             rec = live.get(aid)
             if rec is None:
@@ -559,13 +559,13 @@ class Ingester:
         Chunk metadata is written first, then the record, so a crash in between is redone.
         """
         sources = sorted(headers)
-        shown = Header(rec.title, rec.date, rec.url, rec.publisher)
+        shown = Header(rec.title, rec.date, rec.url, rec.publisher, rec.titled)
         first = headers[sources[0]] if sources else shown
         if sources == rec.sources and first == shown and all(rec.headers.get(s) == h for s, h in headers.items()):
             return
         head_before = chunk_metadata(rec)
         rec.sources, rec.headers = sources, headers
-        rec.title, rec.date, rec.url, rec.publisher = first
+        rec.title, rec.date, rec.url, rec.publisher, rec.titled = first
         if not sources:
             return  # retired by _retire_unsourced once the file record is written
         head = chunk_metadata(rec)
@@ -712,7 +712,7 @@ def _claimed_by(source: str, files: dict[str, FileRecord]) -> list[str]:
 def _with_source(a: Article, key: str, path: Path) -> Article:
     """Record the file's absolute path as the article's source (``path#line`` for JSONL)."""
     suffix = a.source[len(str(path)) :] if a.source.startswith(str(path)) else ""
-    return Article(a.text, a.title, key + suffix, a.date, a.url, a.publisher)
+    return Article(a.text, a.title, key + suffix, a.date, a.url, a.publisher, a.titled)
 
 
 def _from_file(source: str, path: str) -> bool:

@@ -74,6 +74,7 @@ class Article:
     date: str | None = None
     url: str | None = None
     publisher: str | None = None  # a "source:" header (or JSON field): who published it
+    titled: bool = True  # False: the file gave no title, and ``title`` is its first sentence (:func:`default_title`)
 
     @property
     def id(self) -> str:
@@ -316,13 +317,15 @@ def make_article(
     text = body.strip()
     if not text:
         return Problem(origin, "empty article (no text)")
+    given = (title or "").strip()
     return Article(
         text=text,
-        title=(title or "").strip() or default_title(text),
+        title=given or default_title(text),
         source=origin,
         date=article_day(date, url, text),
         url=url or None,
         publisher=(extra.get("source") or "").strip() or None,  # kept beside the url, not in its place
+        titled=bool(given),
     )
 
 

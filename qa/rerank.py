@@ -37,7 +37,7 @@ from .errors import QAError
 from .reader.candidates import Question, bigrams, date_rels, days_between, found, has_kind, question_bigrams, share
 from .reader.model import Trees, matrix, mismatch
 from .reader.question import TYPES
-from .types import Passage
+from .types import Passage, as_fitted
 
 #: Fused chunks the reranker reads (the gold passage of a practice question lies in the fused top 30
 #: for 9 of 10 of those that have it in the top 60).
@@ -68,10 +68,10 @@ def features(q: Question, passages: Sequence[Passage]) -> list[dict[str, float]]
         per_article.setdefault(p.article_id, []).append(n)
         article_order.setdefault(p.article_id, len(article_order) + 1)
         text_words = _words(p.text)
-        title_words = _words(p.title)
+        title_words = _words(p.headline)
         words = {**text_words, **title_words}
         keys_missing = sum(1 for k in q.keys if not found(k, words)) / len(q.keys) if q.keys else 0.0
-        pairs = bigrams(f"{p.title}. {p.text}")
+        pairs = bigrams(f"{p.headline}. {p.text}")
         gap = days_between(q.as_of, p.date)
         rows.append(
             {
@@ -156,8 +156,13 @@ class RerankModel:
                 f"the rerank model {where} does not fit this code (features {detail}); rebuild it with: {REBUILD}"
             )
 
+    @property
+    def reads_untitled(self) -> bool:
+        """Whether it was fitted with untitled articles (``qa train --untitled``): see :func:`qa.types.as_fitted`."""
+        return bool(self.meta.get("untitled"))
+
     def scores(self, q: Question, passages: Sequence[Passage]) -> np.ndarray:
-        rows = features(q, passages)
+        rows = features(q, as_fitted(passages, self.reads_untitled))
         return self.trees.raw(matrix(rows, self.trees.features)) if rows else np.zeros(0)
 
     def read(self, question: str, passages: Sequence[Passage], reader: Any = None) -> list[Passage]:

@@ -571,6 +571,7 @@ class HybridRetriever:
                     score=fused[cid],
                     keyword=kw_score.get(cid, 0.0),
                     title=rec.title,
+                    titled=rec.titled,
                     date=rec.date,
                     url=rec.url,
                     dense_rank=dense_rank.get(cid),

@@ -75,6 +75,7 @@ class Header(NamedTuple):
     date: str | None
     url: str | None
     publisher: str | None = None  # a "source:" header line: who published it
+    titled: bool = True  # False: the source gave no title; ``title`` is the article's first sentence
 
 
 @dataclass
@@ -89,9 +90,10 @@ class ArticleRecord:
     # Each source's own header: the article shows that of its first source in sorted order.
     headers: dict[str, Header] = field(default_factory=dict)
     publisher: str | None = None
+    titled: bool = True  # False: ``title`` is the first sentence of an article that came with none
 
     def header(self, source: str) -> Header:
-        return self.headers.get(source) or Header(self.title, self.date, self.url, self.publisher)
+        return self.headers.get(source) or Header(self.title, self.date, self.url, self.publisher, self.titled)
 
     def metadata(self) -> dict[str, Any]:
         meta: dict[str, Any] = {
@@ -106,6 +108,7 @@ class ArticleRecord:
             meta["url"] = self.url
         if self.publisher:
             meta["publisher"] = self.publisher
+        meta["untitled"] = not self.titled  # always written: an update merges keys, and a title may come later
         return meta
 
     @classmethod
@@ -118,8 +121,9 @@ class ArticleRecord:
             sources=json.loads(meta.get("sources", "[]")),
             chunks=int(meta.get("chunks", 0)),
             text=text,
-            headers={k: Header(*v[:4]) for k, v in json.loads(meta.get("headers", "{}")).items()},
+            headers={k: Header(*v[:5]) for k, v in json.loads(meta.get("headers", "{}")).items()},
             publisher=meta.get("publisher"),
+            titled=not meta.get("untitled", False),
         )
 
 

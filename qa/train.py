@@ -92,6 +92,10 @@ NO_DATE_SHARE = 0.15
 #: training article has a date: without this, no model ever saw an undated article beside dated ones.
 MIXED_DATE_SHARE = 0.15
 UNDATED_ARTICLES = 0.3
+#: With ``--untitled``, a share of the questions (by another hash) is read with none of its articles
+#: titled, as a folder of plain-text files with no title line reads (their titles are first sentences,
+#: which the title features do not read: :attr:`qa.types.Passage.headline`).
+UNTITLED_SHARE = 0.15
 #: Weeks either side of a question's week whose articles its pool also holds (an index pools weeks of news).
 POOL_WEEKS = 1
 #: A word counts in the background of how common words are (:class:`qa.retrieve.Background`) when at
@@ -381,6 +385,14 @@ def undate_some(it: Item) -> None:
     it.passages = [
         replace(p, date=None) if _unit(f"{it.id}/{p.article_id}") < UNDATED_ARTICLES else p for p in it.passages
     ]
+
+
+def untitle(it: Item) -> None:
+    """Read ``it`` as a folder of files with no title line: none of its articles has a title of its own.
+
+    Example: untitle(it); [p.headline for p in it.passages] -> ["", "", ...]
+    """
+    it.passages = [replace(p, titled=False) for p in it.passages]
 
 
 def _with(p: Passage, keyword: float, score: float) -> Passage:
@@ -879,6 +891,7 @@ def train(
     mixed_dates: bool = False,
     span_pair: bool = False,
     titles: bool = False,
+    untitled: bool = False,
 ) -> AnswerModel:
     import lightgbm
 
@@ -909,8 +922,12 @@ def train(
             it.question = Question.read(it.question.text, None)
         elif mixed_dates and _unit(it.id) < NO_DATE_SHARE + MIXED_DATE_SHARE:
             undate_some(it)
+        if untitled and _unit(f"{it.id}/untitled") < UNTITLED_SHARE:
+            untitle(it)
     log("fitting the passage reranker")
     reranker, rerank_figs = fit_reranker(items, reorder=not read_fused, story=story_labels)
+    if untitled:
+        reranker = replace(reranker, meta={**reranker.meta, "untitled": UNTITLED_SHARE})
     if reader_rerank:
         log("fitting the reranker's reading stage")
         reading, read_figs = fit_reading(items, cache)
@@ -1054,6 +1071,7 @@ def train(
         "weeks": len({it.week for it in items}),
         **({"folders": len(trained_on) - len(items)} if folders else {}),
         **({"pool_weeks": pool_weeks} if pool_weeks != POOL_WEEKS else {}),
+        **({"untitled": UNTITLED_SHARE} if untitled else {}),
         "lightgbm": lightgbm.__version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "lgb_params": LGB_PARAMS,
@@ -1310,6 +1328,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         " as a folder mixes dated articles and files without a date (measured, not shipped: docs/answers.md)",
     )
     ap.add_argument(
+        "--untitled",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help=f"read {UNTITLED_SHARE * 100:.0f}%% of the questions with no article titled, as a folder of files"
+        " without a title line reads (measured, not shipped: docs/answers.md)",
+    )
+    ap.add_argument(
         "--split-later",
         type=int,
         metavar="WEEKS",
@@ -1393,6 +1418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.mixed_dates,
             args.span_pair,
             args.titles,
+            args.untitled,
         )
     except NeedsTorch as e:
         print(f"qa train: error: {e}", file=sys.stderr)

@@ -3,7 +3,8 @@ numbered :class:`Citation` values (exact article spans) and per-:class:`Sentence
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -26,6 +27,20 @@ class Passage:
     dense_rank: int | None = None  # 1-based rank in the dense list, None when it did not return this chunk
     keyword_rank: int | None = None  # 1-based rank in the BM25 list, None when it did not return this chunk
     publisher: str | None = None  # the article's "source:" header: who published it
+    titled: bool = True  # False: the article came with no title, and ``title`` is its first sentence
+
+    @property
+    def headline(self) -> str:
+        """The article's own title, "" when it came with none: what the reader's and reranker's title
+        features read (a first sentence standing in for a title is not a headline), for models fitted
+        with ``qa train --untitled``; the others read every title as the article's own (:func:`as_fitted`)."""
+        return self.title if self.titled else ""
+
+
+def as_fitted(passages: Sequence[Passage], reads_untitled: bool) -> list[Passage]:
+    """``passages`` as a model reads them: one fitted without untitled articles (``qa train --untitled``)
+    reads a first sentence standing in for a title as the title (:attr:`Passage.headline`)."""
+    return list(passages) if reads_untitled else [p if p.titled else replace(p, titled=True) for p in passages]
 
 
 #: The one refusal sentence, shared by generators, prompts, the CLI and the tests.

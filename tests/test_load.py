@@ -133,7 +133,13 @@ def test_seed_leading_date_form():
 )
 def test_an_untitled_article_is_titled_by_its_first_sentence(text, title):
     assert default_title(text) == title
-    assert parse_text(text, "x.txt").title == title
+    a = parse_text(text, "x.txt")
+    assert isinstance(a, Article) and a.title == title and not a.titled  # a stand-in, not a headline
+
+
+def test_an_article_with_a_title_line_is_titled():
+    a = parse_text("title: Harbor vote\n\nThe council approved twelve ferries.", "x.txt")
+    assert isinstance(a, Article) and a.title == "Harbor vote" and a.titled
 
 
 def test_a_long_first_sentence_is_cut_at_a_word():

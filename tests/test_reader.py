@@ -17,7 +17,7 @@ from qa.reader.candidates import Question, RawSpan, is_statement
 from qa.reader.model import AnswerModel, ModelError, Trees, load, matrix
 from qa.reader.question import answer_type
 from qa.retrieve import Background
-from qa.types import Passage
+from qa.types import Passage, as_fitted
 
 
 @pytest.mark.parametrize(
@@ -948,6 +948,28 @@ def test_the_shipped_model_reads_a_head_word_it_lacks_through_its_likes():
     reader = Reader(MiniLMEmbeddings(), model)
     assert "actor" in [w for w, _ in reader.near_heads("actress", model.heads)]  # the real MiniLM's vectors
     assert reader.near_heads("actor", model.heads) == []  # a row of its own
+
+
+def test_a_first_sentence_standing_in_for_a_title_is_read_as_no_title():
+    """A file with no title line is titled by its first sentence (:func:`qa.load.default_title`); the
+    title features of a model fitted with such articles (`qa train --untitled`) read it as no title."""
+    q = Question.read("Which news agency did US officials tell?", date(2024, 8, 6))
+    text = "Five US personnel were injured in Iraq, US officials told Reuters."
+    titled = _passage(text, title=text)
+    untitled = replace(titled, titled=False)
+    for p, in_title in ((titled, 1.0), (untitled, 0.0)):
+        sents = cand.sentences(q, [p])
+        cand.add_dense(sents, [0.5] * len(sents))
+        spans = cand.spans(q, [p], list(enumerate(sents)), {text: [RawSpan(34, 38, "GPE")]}, titles=True)
+        assert [(sp.text, sp.features["in_title"], sp.features["agree_titles"]) for sp in spans] == [
+            ("Iraq", in_title, in_title)
+        ]  # and no span of the title offered again: there is none
+        assert (sents[0].features["lex_title"] > 0) == bool(in_title)
+        assert (rerank.features(q, [p])[0]["lex_title"] > 0) == bool(in_title)
+    # A model fitted without untitled articles (the shipped ones) reads such a title as it was fitted: as the title.
+    assert not load().reads_untitled and not rerank.shipped().reads_untitled
+    assert as_fitted([untitled], reads_untitled=False)[0].headline == text
+    assert as_fitted([untitled], reads_untitled=True)[0].headline == ""
 
 
 def test_title_spans_are_candidates_only_when_asked_and_come_after_the_sentences():

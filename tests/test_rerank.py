@@ -74,6 +74,20 @@ def test_training_reads_some_articles_undated_the_same_ones_every_run():
     assert [p.text for p in first.passages] == [p.text for p in item().passages]
 
 
+def test_training_reads_a_share_of_the_questions_untitled():
+    """`qa train --untitled` reads a question's articles as files with no title line: the features read
+    no headline for them, while the title shown stays."""
+    from qa.train import Item, untitle
+
+    chunks = [_passage(n, FILLER[n % 4], "Harbor vote") for n in range(4)]
+    it = Item("q7", "2024-W01", Question.read("Who voted on the harbor?", DAY), ["x"], chunks, True)
+    before = rerank.features(it.question, it.passages)
+    untitle(it)
+    assert [(p.title, p.headline) for p in it.passages] == [("Harbor vote", "")] * 4
+    after = rerank.features(it.question, it.passages)
+    assert before[0]["lex_title"] > 0 and after[0]["lex_title"] == 0
+
+
 def test_a_reranker_fitted_on_a_fixture_ranks_the_answer_first(tmp_path):
     pytest.importorskip("lightgbm")
     from qa.train import Item, fit_reranker

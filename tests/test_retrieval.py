@@ -106,6 +106,31 @@ def test_cosines_leave_out_a_chunk_whose_vector_an_ingest_just_removed(seed_inde
     assert set(a.store.cosines(vector, [*ids, "gone:0"])) == set(ids)
 
 
+def test_an_untitled_articles_first_sentence_is_shown_as_its_title_but_read_as_no_headline(tmp_path):
+    """A file with no title line is shown by its first sentence, but the reader and the reranker read
+    no headline for it (``Passage.headline``); once the file gains a title line, its title is read,
+    and when it loses it again, it is not."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    f = folder / "a.txt"
+    body = "The council approved twelve new ferries for the harbor on Monday. Work starts in May."
+    f.write_text(body)
+    a = Assistant(tmp_path / "index")
+    a.ingest([folder])
+    [hit] = a.search("ferries", k=1)
+    assert hit.title == "The council approved twelve new ferries for the harbor on Monday."
+    assert not hit.titled and hit.headline == ""
+    f.write_text(f"title: Ferry order\n\n{body}")
+    a.ingest([folder])
+    [hit] = a.search("ferries", k=1)
+    assert (hit.title, hit.titled, hit.headline) == ("Ferry order", True, "Ferry order")
+    f.write_text(body)
+    a.ingest([folder])
+    [hit] = a.search("ferries", k=1)
+    assert not hit.titled and hit.headline == ""
+    assert not Assistant(tmp_path / "index").search("ferries", k=1)[0].titled  # as stored, read again
+
+
 def test_a_new_title_gives_new_vectors(tmp_path):
     folder = tmp_path / "in"
     f = write(folder, "a.txt", "Harbor vote", "2024-08-02", "The council approved twelve new ferries for the harbor.")

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..text import CALENDAR_WORDS
-from ..types import Passage
+from ..types import Passage, as_fitted
 from . import candidates as cand
 from . import neural, places
 from .candidates import HeadWords, Question, RawSpan, Sentence, Span
@@ -209,6 +209,7 @@ class Reader:
 
         model = self.model
         q = Question.read(question, as_of)
+        passages = as_fitted(passages, model.reads_untitled)
         sents = self.sentence_candidates(q, passages)
         if not sents:
             return Reading(q, [])

@@ -402,8 +402,8 @@ def sentences(q: Question, passages: Sequence[Passage]) -> list[Sentence]:
     rels = date_rels(q.as_of, [p.date for p in passages])
     q_pairs = question_bigrams(q)
     for n, p in enumerate(passages):
-        p_words = content_words(f"{p.title}. {p.text}")
-        t_words = content_words(p.title)
+        p_words = content_words(f"{p.headline}. {p.text}")
+        t_words = content_words(p.headline)
         lex_p = share(q, p_words)
         lex_title = share(q, t_words)
         missing = sum(1 for k in q.keys if not found(k, p_words)) / len(q.keys) if q.keys else 0.0
@@ -563,8 +563,8 @@ def title_sources(chosen: Sequence[tuple[int, Sentence]], passages: Sequence[Pas
     out: dict[str, tuple[int, str]] = {}
     for index, s in chosen:
         p = passages[s.passage]
-        if p.title.strip():
-            out.setdefault(p.article_id, (index, p.title))
+        if p.headline.strip():
+            out.setdefault(p.article_id, (index, p.headline))
     return list(out.values())
 
 
@@ -585,7 +585,7 @@ def spans(
     out: list[Span] = []
     # Agreement counts what the passages say, not their titles: chunks of one article share its title.
     passage_texts = [norm_span(p.text) for p in passages]
-    title_texts = {p.article_id: f" {norm_span(p.title)} " for p in passages}
+    title_texts = {p.article_id: f" {norm_span(p.headline)} " for p in passages}
     sentence_texts = [(norm_span(s.text), s.score) for _, s in chosen]
     q_norm = f" {norm_span(q.text)} "
     q_tokens = {w for w in q.words}
@@ -600,7 +600,7 @@ def spans(
         sources += [(rank, index, s, heads[index], True) for rank, index, s, _, _ in sources if index in heads]
     for rank, index, s, text, from_title in sources:
         p = passages[s.passage]
-        title_norm = f" {norm_span(p.title)} "
+        title_norm = f" {norm_span(p.headline)} "
         tokens = [m for m in _WORD.finditer(text)]
         folded = [_fold(m.group(0)) for m in tokens]
         q_positions = [i for i, w in enumerate(folded) if found(w, q_tokens)]

@@ -227,6 +227,11 @@ class AnswerModel:
         return "ctx_none" in self.span.features
 
     @property
+    def reads_untitled(self) -> bool:
+        """Whether it was fitted with untitled articles (``qa train --untitled``): see :func:`qa.types.as_fitted`."""
+        return bool(self.meta.get("untitled"))
+
+    @property
     def reads_titles(self) -> bool:
         """Whether its candidates include the spans of the articles' titles (:func:`qa.reader.candidates.spans`)."""
         return "from_title" in self.span.features
