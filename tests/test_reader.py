@@ -268,6 +268,20 @@ def test_short_answer_only_when_likelier_than_the_best_sentence():
     assert short_span(model, spans, [best, other], who).text == "Lloyd Austin"  # the fullest form of the name
 
 
+def test_a_name_shown_in_full_keeps_the_sentence_it_was_chosen_in():
+    from qa.reader import Reading, answer_sentences
+
+    said = cand.Sentence(0, "Biles won her eighth all-around title on Sunday.", 0, score=0.5)
+    best = cand.Sentence(1, "The gymnast won again.", 0, score=0.7)
+    named = cand.Sentence(2, "Simone Biles trains in Texas.", 40, score=0.1)
+    sents = [best, said, named]
+    chosen, full = cand.Span(1, 0, "Biles", "ORG", score=0.6), cand.Span(2, 2, "Simone Biles", "PERSON", score=0.1)
+    r = Reading(Question.read("Which gymnast won?"), sents, [chosen, full], 0.5, full, chosen=chosen)
+    assert answer_sentences(r) == [said, named, best]  # says it, names it, the likeliest to hold the answer
+    assert answer_sentences(replace(r, chosen=full)) == [named, best]
+    assert answer_sentences(replace(r, short=None, chosen=None)) == [best]
+
+
 @pytest.mark.parametrize(
     "question, action",
     [
@@ -425,6 +439,50 @@ def test_a_given_name_alone_is_shown_as_the_full_name():
     assert fuller_name(trump, spans).text == "Donald Trump"  # a surname first: spaCy calls "Trump Accounts" a person
     two = cand.Span(0, 0, "Joe Biden", "PERSON", score=0.6)  # a whole name is not a given name
     assert fuller_name(two, [two, cand.Span(2, 1, "Joe Biden Jr", "PERSON")]).text == "Joe Biden"
+
+
+@pytest.mark.parametrize(
+    "short, candidates, shown",
+    [
+        (("Biles", "ORG"), [("Simone Biles", "PERSON")], "Simone Biles"),  # spaCy read the surname as a company
+        (("Lakers", "NP"), [("Los Angeles Lakers", "ORG")], "Los Angeles Lakers"),
+        (("Golden Knights", "NP"), [("Vegas Golden Knights", "NP")], "Golden Knights"),  # two words: whole
+        (("Debby", "PERSON"), [("Tropical Depression Debby", "NP")], "Debby"),
+        (("Jordan", "GPE"), [("Michael B. Jordan", "PERSON")], "Jordan"),  # a place is not a person
+        (("Dolphins", "ORG"), [("Latest Miami Dolphins", "NP")], "Dolphins"),  # a headline's capitals
+        (("Coyote", "PROPN"), [("Wile E. Coyote", "PERSON")], "Wile E. Coyote"),  # an initial is a name's
+        (("Abercrombie", "ORG"), [("Abercrombie & Fitch", "ORG")], "Abercrombie & Fitch"),
+        (("Aaron", "PERSON"), [("Aaron Judge", "PROPN")], "Aaron Judge"),  # a given name alone
+        (("Biden", "PERSON"), [("President Biden", "NP")], "Biden"),  # a title
+        (("Fiona", "PERSON"), [("Category 4 Hurricane Fiona", "NP")], "Fiona"),
+        (("Beryl", "PERSON"), [("Tropical Storm Beryl", "EVENT")], "Beryl"),  # what it is, not its name
+        (("Avalanche", "ORG"), [("The Avalanche", "ORG")], "Avalanche"),
+        (("Maui", "GPE"), [("West Maui", "LOC")], "Maui"),  # a part of it
+        (("Waffle House", "ORG"), [("Georgia-based Waffle House", "NP")], "Waffle House"),
+        (("Sprite", "PRODUCT"), [("PET Sprite", "NP")], "Sprite"),  # an acronym describes it
+        (("Amazon", "ORG"), [("Amazon Web Services", "ORG")], "Amazon"),  # a part of the company
+        (("Trump", "PERSON"), [("Trump Media", "ORG")], "Trump"),  # another thing
+        (("Eagles", "ORG"), [("the Philadelphia Eagles fans", "NP")], "Eagles"),
+        (("150", "CARDINAL"), [("Flight 150", "NP")], "150"),  # a number is whole as it is
+        (("Seattle", "GPE"), [("March Seattle", "NP")], "Seattle"),  # a date is not part of a name
+    ],
+)
+def test_a_name_is_shown_in_the_fuller_form_another_sentence_reads(short, candidates, shown):
+    from qa.reader import named_in_full
+
+    best = cand.Span(0, 0, *short, score=0.6)
+    others = [cand.Span(2, 1, *c, score=0.1) for c in candidates]  # another sentence, another passage
+    assert named_in_full(best, [best, *others]).text == shown
+
+
+def test_the_fuller_form_read_most_often_is_shown():
+    from qa.reader import named_in_full
+
+    best = cand.Span(0, 0, "Harris", "PERSON", score=0.6)
+    kamala = [cand.Span(i, i, "Kamala Harris", "PERSON", score=0.1) for i in (1, 2)]
+    franco = cand.Span(3, 3, "Franco Harris", "PERSON", score=0.4)
+    assert named_in_full(best, [best, franco, *kamala]).text == "Kamala Harris"
+    assert named_in_full(best, [best, franco, kamala[0]]).text == "Franco Harris"  # as often: the likelier
 
 
 def test_a_state_asked_for_is_not_widened_to_a_city_in_it():

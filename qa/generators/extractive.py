@@ -50,7 +50,7 @@ class ExtractiveGenerator(Generator):
     ) -> Iterator[str | DraftInfo]:
         reading = self.read(question, passages, as_of)
         if not self.short_answers:  # the sentences alone, as the sentence model ranks them
-            reading.short = None
+            reading.short = reading.chosen = None
             reading.answer_sentences = answer_sentences(reading)
         if not reading.answer_sentences or reading.confidence < self.min_confidence:
             yield REFUSAL
