@@ -158,6 +158,20 @@ def test_numbers_ner_missed_are_count_candidates():
         RawSpan(9, 12, "NUM"),
         RawSpan(16, 27, "NUM"),
     ]
+    assert cand.with_numbers("Before COVID-19 and the F-35, 3-2.", []) == [
+        RawSpan(30, 31, "NUM"),
+        RawSpan(32, 33, "NUM"),
+    ]
+
+
+def test_a_span_does_not_begin_or_end_with_a_dash():
+    q = Question.read("Who voted against the bill?")
+    text = "WASHINGTON − House Republicans voted against it, and so did PFAS − makers."
+    sents = cand.sentences(q, [_passage(text)])
+    cand.add_dense(sents, [0.5])
+    found = {text: [RawSpan(11, 30, "ORG"), RawSpan(60, 66, "ORG")]}  # as spaCy's small model reads them
+    spans = cand.spans(q, [_passage(text)], list(enumerate(sents)), found)
+    assert sorted(s.text for s in spans) == ["House Republicans", "PFAS"]
 
 
 def test_a_sum_keeps_its_currency_sign():

@@ -490,9 +490,13 @@ _WORD = re.compile(r"\w[\w'’.-]*\w|\w")
 #: entities: a country or a building answers "who" too rarely to be offered ("Who is the US
 #: Secretary of Defense?" -> "Iraq").
 _WHO = frozenset({"PERSON", "PROPN", "ORG"})
-#: A number in digits, with its scale word: what NER missed or took for a date ("An additional 900 are ...").
-_NUMBER = re.compile(r"(?<![\w.,])\d(?:[\d,.]*\d)?(?:\s(?:thousand|million|billion|trillion)|\s?(?:%|percent))?(?![\w])",
+#: A number in digits, with its scale word: what NER missed or took for a date ("An additional 900 are ...");
+#: not the number of a name ("COVID-19", "F-35").
+_NUMBER = re.compile(r"(?<![\w.,])(?<![A-Za-z]-)\d(?:[\d,.]*\d)?(?:\s(?:thousand|million|billion|trillion)|\s?(?:%|percent))?(?![\w])",
                      re.IGNORECASE)  # fmt: skip
+#: Marks a span does not begin or end with: punctuation, quotes, and a dash that stands for a comma
+#: ("WASHINGTON − House Republicans", "foam containing PFAS − also").
+SPAN_EDGES = " ,.;:!?\"'“”‘’()[]-–—−•|"
 _YEAR_OR_DAY = re.compile(r"((1[89]|20)\d\d|[0-3]?\d)$")  # in a date entity, a year or a day is the date's
 _NUMERIC = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
 POSSESSIVE = re.compile(r"['’]s?$")  # a possessive ending: "Italy's", "the players'"
@@ -606,9 +610,7 @@ def spans(
         q_positions = [i for i, w in enumerate(folded) if found(w, q_tokens)]
         raws = titled(text, numbered(text, with_numbers(text, found_spans.get(text, ()))))
         for raw in joined(q, text, raws):
-            span_text = with_abbreviation(
-                POSSESSIVE.sub("", text[raw.start : raw.end]).strip(" ,.;:!?\"'“”‘’()[]"), text
-            )
+            span_text = with_abbreviation(POSSESSIVE.sub("", text[raw.start : raw.end]).strip(SPAN_EDGES), text)
             dropped = _DROP.sub("", span_text)
             if dropped != span_text and raw.label == "NP":
                 span_text = dropped
