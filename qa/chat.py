@@ -12,6 +12,7 @@ shown dimmed.
 from __future__ import annotations
 
 import re
+import signal
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -205,10 +206,15 @@ def run_chat(assistant, paths: Iterable[str] = (), as_of: date | None = None) ->
     if paths:
         ingest_with_progress(assistant, paths)
     session = ChatSession(assistant, as_of=as_of)
+    # The welcome opens the index (Chroma's import, most of a second) under the caller's Ctrl-C, which
+    # leaves at once: an interrupt inside an import can come out as another error (pydantic's
+    # SchemaError). Then, in the session, Ctrl-C stops the answer being written.
+    welcome = session.welcome()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     terminal = sys.stdin.isatty() and sys.stdout.isatty()
     lines = _terminal_lines(session) if terminal else _piped_lines()
     if sys.stdin.isatty():
-        session.printer.out.print(session.welcome(), markup=False)
+        session.printer.out.print(welcome, markup=False)
     for line in lines:
         if not session.handle(line):
             break

@@ -388,8 +388,7 @@ def chat(
     a = assistant(s)
     if paths:
         ingest_until_stopped(a, paths)  # Ctrl-C stops it cleanly, keeping what is written, and leaves
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # in the session Ctrl-C stops the answer being written
-    run_chat(a, as_of=day)
+    run_chat(a, as_of=day)  # once the index is open, in the session, Ctrl-C stops the answer being written
 
 
 @main.command(
