@@ -499,6 +499,31 @@ def test_the_fuller_form_read_most_often_is_shown():
     assert named_in_full(best, [best, franco, kamala[0]]).text == "Franco Harris"  # as often: the likelier
 
 
+def test_held_out_readings_kept_by_training_replay_with_todays_display(tmp_path, capsys):
+    """qa train --keep-readings writes the held-out readings; --replay shows each short answer by today's
+    code, so a change to how a chosen span is shown is measured without a refit."""
+    import numpy as np
+
+    from qa.train import Item, _rule, keep, main, replay
+
+    q = Question.read("Which gymnast won the all-around title?")
+    said = cand.Sentence(0, "Biles won the all-around title.", 0, score=0.6)
+    named = cand.Sentence(1, "Simone Biles is 27.", 40, score=0.2)
+    biles = cand.Span(0, 0, "Biles", "ORG", score=0.5)  # as spaCy's small model may read it
+    full = cand.Span(1, 1, "Simone Biles", "PERSON", score=0.1)
+    item = Item("q1", "2024-08-02", q, ["Simone Biles"], [], True, [said, named], [biles, full])
+    unsure = Item("q2", "2024-08-02", q, ["Simone Biles"], [], True, [said, named], [biles, full])
+    path = tmp_path / "readings.pkl"
+    keep(path, [item, unsure], np.array([0.9, 0.05]), 0.1, _rule(0.05, 0.0))
+    figures = replay(path)  # "Biles" is shown as "Simone Biles": right; the second is refused
+    assert figures["questions"] == 2 and figures["right_answered"] == 1 and figures["accuracy_answerable"] == 0.5
+    assert main(["--replay", str(path)]) == 0 and "right_answered" in capsys.readouterr().out
+    (tmp_path / "junk.pkl").write_bytes(b"not a pickle")
+    assert main(["--replay", str(tmp_path / "junk.pkl")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qa train: error: cannot replay") and err.count("\n") == 1
+
+
 def test_a_state_asked_for_is_not_widened_to_a_city_in_it():
     from qa.reader import completed
 
