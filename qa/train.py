@@ -1174,9 +1174,16 @@ def replay(path: Path) -> dict[str, float]:
     outs = [_outcome(it, kept["rule"]) for it in items]
     return {
         "questions": len(items),
+        **_answered_figures(outs, answered),
+        "right_answered": int(sum(o[0] and a for o, a in zip(outs, answered))),
+    }
+
+
+def _answered_figures(outs: Sequence[tuple[bool, float, str]], answered: np.ndarray) -> dict[str, float]:
+    """Accuracy and F1 over all questions, a refused one scoring 0 (what :func:`_report` and :func:`replay` print)."""
+    return {
         "accuracy_answerable": float(np.mean([o[0] and a for o, a in zip(outs, answered)])),
         "f1_answerable": float(np.mean([o[1] * a for o, a in zip(outs, answered)])),
-        "right_answered": int(sum(o[0] and a for o, a in zip(outs, answered))),
     }
 
 
@@ -1205,8 +1212,7 @@ def _report(
         "sentence_hit_at_1_findable": float(np.mean([h for h, f in zip(sent_hit, findable) if f])),
         "short_accuracy_findable": float(np.mean([o[0] for o, f in zip(outs, findable) if f])),
         "short_f1_findable": float(np.mean([o[1] for o, f in zip(outs, findable) if f])),
-        "accuracy_answerable": float(np.mean([o[0] and a for o, a in zip(outs, answered)])),
-        "f1_answerable": float(np.mean([o[1] * a for o, a in zip(outs, answered)])),
+        **_answered_figures(outs, answered),
         "answered_share": float(answered.mean()),
         "refused_when_not_in_articles": float((~answered & ~findable).sum() / max(1, (~findable).sum())),
         "right_answers_lost_to_refusal": float((~answered & (labels == 1)).sum() / n_find),
