@@ -1168,7 +1168,12 @@ def replay(path: Path) -> dict[str, float]:
     ("Biles" as "Simone Biles") carries, measured on 4,288 held-out questions in seconds, no refit.
     The confidence, threshold and short-answer rule are those kept, so only the short answers' text moves."""
     with open(path, "rb") as f:
-        kept = pickle.load(f)
+        try:
+            kept = pickle.load(f)
+        except Exception as e:  # unpickling a file of anything else may raise almost anything
+            raise ValueError(f"not a file of readings: {e or type(e).__name__}") from e
+    if not isinstance(kept, dict) or not {"items", "confidence", "threshold", "rule"} <= kept.keys():
+        raise ValueError("not a file of readings")
     items, held, threshold = kept["items"], kept["confidence"], kept["threshold"]
     answered = held >= threshold
     outs = [_outcome(it, kept["rule"]) for it in items]
@@ -1407,7 +1412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.replay:
         try:
             figures = replay(args.replay)
-        except (OSError, pickle.UnpicklingError, KeyError, AttributeError) as e:
+        except (OSError, ValueError) as e:
             print(
                 f"qa train: error: cannot replay {args.replay} ({e}): keep readings with --keep-readings",
                 file=sys.stderr,

@@ -518,10 +518,14 @@ def test_held_out_readings_kept_by_training_replay_with_todays_display(tmp_path,
     figures = replay(path)  # "Biles" is shown as "Simone Biles": right; the second is refused
     assert figures["questions"] == 2 and figures["right_answered"] == 1 and figures["accuracy_answerable"] == 0.5
     assert main(["--replay", str(path)]) == 0 and "right_answered" in capsys.readouterr().out
-    (tmp_path / "junk.pkl").write_bytes(b"not a pickle")
-    assert main(["--replay", str(tmp_path / "junk.pkl")]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("qa train: error: cannot replay") and err.count("\n") == 1
+    import pickle
+
+    for name, content in [("junk", b"not a pickle"), ("empty", b""), ("list", pickle.dumps([1, 2])), ("none", None)]:
+        if content is not None:
+            (tmp_path / f"{name}.pkl").write_bytes(content)
+        assert main(["--replay", str(tmp_path / f"{name}.pkl")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("qa train: error: cannot replay") and err.count("\n") == 1, err
 
 
 def test_a_state_asked_for_is_not_widened_to_a_city_in_it():
