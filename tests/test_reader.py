@@ -859,6 +859,11 @@ def test_a_question_that_does_not_ask_when_is_not_answered_by_a_day_and_a_count_
     assert answers("What is the deadline for filings?") == {"2026", "March", "April 15", "best casting"}
     assert answers("After how many days did Truss resign?", days, days_found) == {"45 days", "45"}
     assert answers("How many people resigned?", days, days_found) == {"45"}  # a number, not a length of time
+    # "when" is answered by when, not by how long or how old (all dates to spaCy)
+    ie = "Some 27 years after its debut in 1995, Microsoft retired the browser at the age of 27 on a 22-year-old plan."
+    ie_found = [_at(ie, t, "DATE") for t in ("Some 27 years", "1995", "the age of 27", "22-year-old")]
+    assert answers("When did Internet Explorer debut?", ie, ie_found) == {"1995"}
+    assert answers("How many years did Internet Explorer last?", ie, ie_found) == {"Some 27 years"}
     assert [cand.only_calendar(t) for t in ("Jan. 14, 2026", "last week", "May", "The Sun", "Black Friday")] == [
         True,
         True,
