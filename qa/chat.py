@@ -51,7 +51,7 @@ COMMANDS = ("/help", "/sources", "/source", "/filter", "/save", "/reset", "/quit
 class Turn:
     question: str  # as typed
     standalone: str  # as searched
-    answer: str  # the answer's text; "" when it was cancelled
+    answer: str  # the answer as shown, short answer first (Answer.said); "" when it was cancelled
 
 
 class ChatSession:
@@ -123,7 +123,7 @@ class ChatSession:
         if answer.refused and self.filter:
             self.printer.note(f"(only articles matching {self.filter.describe()} were searched; /filter off for all)")
         self.printer.out.print()
-        self.turns.append(Turn(question, standalone, answer.answer))
+        self.turns.append(Turn(question, standalone, answer.said))
         self.last = answer
         return answer
 

@@ -16,6 +16,12 @@ does it with no model, in three steps:
 3. **Otherwise** a bare "what about X?" puts X in place of the previous question's last term of the
    same kind (or adds X in brackets when it has none), and any other follow-up gets the previous
    question's key terms in brackets.
+4. **A pronoun that points at the previous answer** brings that answer along, first in the brackets
+   (:func:`referent`): after "Who was captured in Venezuela?" answered "Nicolas Maduro", "Where was
+   he flown to?" searches "Where was he flown to? (Nicolas Maduro, captured, Venezuela)". "He", "she"
+   and "his" take a person's name (the previous question asked who), "it" and "its" a name that is
+   not a person's, "they" and "their" either; a number or a day is never carried ("How many troops?"
+   answered "2,500", then "When did they arrive?": "they" are the troops).
 
 Worked example (:func:`rewrite_offline`)::
 
@@ -33,6 +39,7 @@ Worked example (:func:`rewrite_offline`)::
     "How many were wounded?"      -> "How many were wounded? (US troops, Iraq)"
     "Who is the US Secretary of Defense?", then "What did he say?"
                                   -> "What did he say? (US Secretary of Defense)"
+    ... answered "Lloyd Austin"   -> "What did he say? (Lloyd Austin, US Secretary of Defense)"
 """
 
 from __future__ import annotations
@@ -42,14 +49,28 @@ from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
 
 from .cite import STOPWORDS
-from .text import QUESTION_WORDS, is_date_word
+from .reader.question import answer_type
+from .text import QUESTION_WORDS, is_date_word, strip_markers
 
-#: (question, answer text) pairs of earlier turns, oldest first; questions are the standalone ones.
+#: (question, answer) pairs of earlier turns, oldest first: the standalone questions, and the answers as
+#: shown (:attr:`qa.types.Answer.said`: the short answer, when there is one, on the first line).
 History = Sequence[tuple[str, str]]
 
 LEAD_INS = ("and what about", "and how about", "what about", "how about", "and", "but", "also", "so", "then")
 _ASKING = frozenset("how what who whom whose which when where why".split())
 PRONOUNS = frozenset("it its they them their theirs he him his she her hers these those".split())
+#: The pronouns that may point at the previous answer, and the answer types of the questions whose answer
+#: each may point at: "he" at a person's name, "it" at anything else named, "they" at either.
+_POINTS_AT = {
+    **dict.fromkeys(("he", "him", "his", "she", "her", "hers"), frozenset({"PERSON"})),
+    **dict.fromkeys(("it", "its"), frozenset({"ORG", "PLACE", "OTHER"})),
+    **dict.fromkeys(("they", "them", "their", "theirs"), frozenset({"PERSON", "ORG", "PLACE", "OTHER"})),
+}
+#: Small words a name may hold: "Bank of America", "Abercrombie & Fitch", "Luiz Inácio Lula da Silva".
+_NAME_JOINS = frozenset("of the & and de da del la le von van bin al".split())
+#: At most this many words make a name the next question may point at.
+_NAME_WORDS = 6
+_ABBREVIATION = re.compile(r"(?:[A-Z]\.)+|[A-Z][a-z]{0,2}\.")
 _NUMBER = re.compile(r"^\d[\d,.]*$")
 _TRAILING = ",;:!?\"'”’)"
 #: The terms a rewrite carried over, in brackets after the question: "... in Syria? (2023, Iraq)".
@@ -58,8 +79,9 @@ _CONTEXT = re.compile(r"^(.*?\S)\s*\(([^()]*)\)$")
 MAX_CARRIED = 4
 
 
-def rewrite_offline(question: str, previous: str | None) -> str:
-    """The standalone form of ``question`` asked after ``previous`` (itself standalone).
+def rewrite_offline(question: str, previous: str | None, answer: str = "") -> str:
+    """The standalone form of ``question`` asked after ``previous`` (itself standalone), which was
+    answered ``answer`` (as shown: the short answer on its first line, when there was one).
 
     Example: rewrite_offline("And how many are in Syria?", "How many US troops are in Iraq?")
     -> "How many US troops are in Syria?"; a question that is not a follow-up comes back unchanged.
@@ -67,10 +89,11 @@ def rewrite_offline(question: str, previous: str | None) -> str:
     question = question.strip()
     if not previous or not is_follow_up(question):
         return question
+    answered = [name] if (name := referent(question, previous, answer)) else []
     previous, context = split_context(previous)
     prev, rest = _words(previous), _words(_strip_lead_in(question))
     if not rest:
-        return _sentence(prev, previous.endswith("?"), context)
+        return _sentence(prev, previous.endswith("?"), [*answered, *context])
     shared, bare = _shared(prev, rest), _is_bare_phrase(rest)
     if len(shared) >= 2 or any(_is_content(w) for w in shared) or (shared and bare):
         words, carried = _merge(prev, rest)
@@ -79,7 +102,41 @@ def rewrite_offline(question: str, previous: str | None) -> str:
         words, carried = (substituted, []) if substituted else (prev, [" ".join(rest)])
     else:
         words, carried = rest, _key_terms(prev, exclude=rest)
-    return _sentence(words, question.rstrip().endswith("?"), [*carried, *context])
+    return _sentence(words, question.rstrip().endswith("?"), [*answered, *carried, *context])
+
+
+def referent(question: str, previous: str, answer: str) -> str | None:
+    """The name ``answer`` gave ``previous`` when a pronoun of ``question`` may point at it: its first
+    line, citation markers dropped, if that is a short name (:func:`_is_name`) of the kind the pronoun
+    takes (:data:`_POINTS_AT`, by what ``previous`` asked for). None otherwise.
+
+    Example: referent("Where was he flown to?", "Who was captured?", "Nicolas Maduro [1]\nThe US ...")
+    -> "Nicolas Maduro"; referent("Where was it?", "Who was captured?", "Nicolas Maduro [1]") -> None
+    """
+    first = strip_markers(answer.strip().split("\n", 1)[0]).strip()
+    if not first or not _is_name(first):
+        return None
+    asked = answer_type(split_context(previous)[0])
+    pronouns = {_key(w) for w in _words(question)} & _POINTS_AT.keys()
+    return first if any(asked in _POINTS_AT[p] for p in pronouns) else None
+
+
+def _is_name(text: str) -> bool:
+    """A name, not a sentence, a number or a day: at most :data:`_NAME_WORDS` words, each capitalised
+    or one of the small words a name may hold (:data:`_NAME_JOINS`), the first not a pronoun.
+
+    Example: _is_name("Kansas City Chiefs") -> True; _is_name("the Las Vegas Aces") -> True;
+    _is_name("He was captured.") -> False; _is_name("2,500") -> False; _is_name("Monday") -> False
+    """
+    words = text.split()
+    if not 1 <= len(words) <= _NAME_WORDS or text.endswith(("!", "?")):
+        return False
+    if text.endswith(".") and not _ABBREVIATION.fullmatch(words[-1]):
+        return False  # a sentence's end; "Martin Luther King Jr." and "Washington, D.C." keep theirs
+    if _key(words[0]) in PRONOUNS or _key(words[0]) in QUESTION_WORDS or any(is_date_word(_bare(w)) for w in words):
+        return False
+    named = [w for w in words if _key(w) not in _NAME_JOINS]
+    return bool(named) and all(_bare(w)[:1].isupper() for w in named)
 
 
 def split_context(question: str) -> tuple[str, list[str]]:
@@ -115,7 +172,7 @@ def standalone_question(question: str, history: History, rewrite: Callable[[str,
         return question.strip()
     if rewrite is not None:
         return (rewrite(question, list(history)) or "").strip() or question.strip()
-    return rewrite_offline(question, history[-1][0])
+    return rewrite_offline(question, *history[-1])
 
 
 # -- the pieces --------------------------------------------------------------------------------

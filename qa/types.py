@@ -111,6 +111,18 @@ class Answer:
         """Every sentence is supported by the passages it cites."""
         return all(s.supported for s in self.sentences)
 
+    @property
+    def said(self) -> str:
+        """The answer as it is shown: the short answer and its citation on the first line, when there is
+        one, then the sentences. What a follow-up's "he" or "it" may point back at (:mod:`qa.followup`).
+
+        Example: "Lloyd Austin [2]\nUS Secretary of Defense Lloyd Austin spoke ... [2]."
+        """
+        if not self.short_answer:
+            return self.answer
+        marker = f" [{self.short_citation}]" if self.short_citation else ""
+        return f"{self.short_answer}{marker}\n{self.answer}"
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "question": self.question,

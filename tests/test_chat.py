@@ -170,6 +170,17 @@ def broken_words(lines: list[str], reference: str) -> list[str]:
     return broken
 
 
+def test_he_after_an_answer_that_named_a_person_is_that_person(seed_index):
+    """The answer "Lloyd Austin" is what the next question's "he" points at: it is searched with it."""
+    script = ["Who is the US Secretary of Defense?", "What did he say?"]
+    piped = run_qa("chat", "--index", str(seed_index), input="".join(f"{line}\n" for line in script))
+    assert piped.returncode == 0, piped.stderr
+    assert "Lloyd Austin [" in piped.stdout
+    assert re.findall(r"^↳ searching: (.*)$", piped.stdout, re.M) == [
+        "What did he say? (Lloyd Austin, US Secretary of Defense)"
+    ]
+
+
 @pytest.mark.parametrize("cols", [60, 100])
 def test_answers_quotes_and_titles_wrap_at_words(seed_index, chat_env, cols):
     # then one answered from the untitled article, and last one answered from two sources, one of them a

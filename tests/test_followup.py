@@ -37,6 +37,73 @@ def test_rewrite_offline(follow_up, previous, standalone):
     assert rewrite_offline(follow_up, previous) == standalone
 
 
+@pytest.mark.parametrize(
+    "follow_up, previous, answer, standalone",
+    [
+        (
+            "Where was he flown to?",
+            "Who was captured in Venezuela?",
+            "Nicolas Maduro [1]\nThe United States carried out a strike against Venezuela [1].",
+            "Where was he flown to? (Nicolas Maduro, captured, Venezuela)",
+        ),
+        (
+            "What did he say?",
+            "Who is the US Secretary of Defense?",
+            "Lloyd Austin [2]\nUS Secretary of Defense Lloyd Austin spoke [2].",
+            "What did he say? (Lloyd Austin, US Secretary of Defense)",
+        ),
+        ("What is its capital?", "Which country held an election?", "Venezuela [1]\n...", None),
+        ("How many points did they score?", "Which team won?", "Seattle Seahawks [1]\n...", None),
+        ("Who is his wife?", "Who was captured? (Venezuela)", "Nicolás Maduro Moros [3]", None),
+        # "he" is a person: not the airbase the previous question asked for; "it" is not a person
+        (
+            "When did he speak?",
+            "Which airbase was attacked?",
+            "Al-Asad Airbase [1]\n...",
+            "When did he speak? (airbase, attacked)",
+        ),
+        ("What is it?", "Who won?", "Jannik Sinner [1]\n...", "What is it? (won)"),
+        # a number, a day or a sentence is not what a pronoun points at
+        (
+            "When did they arrive?",
+            IRAQ,
+            "2,500 [1]\nIraq hosts 2,500 US troops [1].",
+            "When did they arrive? (US troops, Iraq)",
+        ),
+        ("What did they do?", "When was the attack?", "Monday [1]\n...", "What did they do? (attack)"),
+        (
+            "What did they do?",
+            "Who attacked?",
+            "Iran-aligned militias attacked the base [1].",
+            "What did they do? (attacked)",
+        ),
+        (
+            "What did they do?",
+            "Who attacked?",
+            "I cannot answer that from the articles.",
+            "What did they do? (attacked)",
+        ),
+        # a question that names it already, or one that is no follow-up, gains nothing
+        ("Where was Maduro flown?", "Who was captured?", "Nicolas Maduro [1]", "Where was Maduro flown?"),
+        (
+            "Where was Nicolas Maduro flown after he was captured?",
+            "Who was captured?",
+            "Nicolas Maduro [1]",
+            "Where was Nicolas Maduro flown after he was captured?",
+        ),
+    ],
+)
+def test_a_pronoun_brings_the_name_the_last_answer_gave(follow_up, previous, answer, standalone):
+    """ "He" after an answer that named a person is most often that person: the name is searched
+    with the follow-up ("Who is his wife?" then also never answers with the husband, whom it names)."""
+    out = rewrite_offline(follow_up, previous, answer)
+    if standalone is None:  # the name comes first in the brackets
+        name = answer.split(" [")[0]
+        assert out.startswith(f"{follow_up} ({name}"), out
+    else:
+        assert out == standalone
+
+
 def test_a_rewrite_of_a_rewrite_keeps_one_pair_of_brackets():
     """The brackets of the question before are read as carried terms, never nested: not
     "When did he say? (speak (airbase attacked)"."""

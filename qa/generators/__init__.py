@@ -54,7 +54,7 @@ class Generator(ABC):
         """
         from ..followup import rewrite_offline
 
-        return rewrite_offline(question, history[-1][0]) if history else question.strip()
+        return rewrite_offline(question, *history[-1]) if history else question.strip()
 
     def close(self) -> None:  # noqa: B027 - a hook with a default, not abstract
         """Free what the generator holds (a server, a connection); nothing by default."""
