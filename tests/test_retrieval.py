@@ -359,3 +359,28 @@ def test_seed_assistant_reader_counts_words_over_the_whole_index(seed_assistant)
     assert total == seed_assistant.info()[1] and 0 < count("austin") < total  # in a few chunks, not all
     index_count, _ = seed_assistant.retriever.keyword_index().word_counts()
     assert count("austin") == index_count("austin")
+
+
+def test_chromadb_is_imported_without_signature_checks_that_are_then_put_back():
+    """Store.open imports chromadb with ``overrides``' import-time signature checks off (a tenth of a
+    second of each ``qa ask``) and puts them back; chromadb is whole and the checks work after."""
+    import subprocess
+    import sys
+
+    code = """
+import importlib, sys
+checks = importlib.import_module("overrides.overrides")
+before = checks.ensure_signature_is_compatible
+calls = []
+checks.ensure_signature_is_compatible = lambda *a, **k: calls.append(a)
+wrapped = checks.ensure_signature_is_compatible
+from qa.store import import_chromadb
+import_chromadb()
+import chromadb
+assert chromadb.PersistentClient and "chromadb.api.types" in sys.modules
+assert checks.ensure_signature_is_compatible is wrapped and calls == [], len(calls)
+import_chromadb()  # imported already: nothing to do
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
