@@ -60,6 +60,14 @@ from qa.types import Passage, as_fitted
         ("What is the name of the storm?", "OTHER"),
         ("What is the name of the city in Texas?", "PLACE"),
         ("Which city in Texas flooded?", "PLACE"),
+        # a "who" or "where" after the "which" phrase opens a clause: the phrase asks
+        ("Which US state is represented by congressman Kevin McCarthy, the leader whose bid failed?", "PLACE"),
+        ("Which country will fine plane passengers who stand up too early?", "PLACE"),
+        ("Which airline will give miles to passengers who were stranded?", "ORG"),
+        ("Which app, where women share information about their dates, was hacked?", "ORG"),
+        ("In what year did Robert Burns, whose birthday is Burns Night, write the poem?", "DATE"),
+        ("Who was the senator from the state where the storm hit?", "PERSON"),  # asked first: still who
+        ("Where did the man who founded which company grow up?", "PLACE"),
     ],
 )
 def test_answer_type(question, kind):

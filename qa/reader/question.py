@@ -170,6 +170,26 @@ _WHEN = re.compile(
 )
 
 
+_ASKING = ((r"\bwho(?:m|se)?\b", "PERSON"), (r"\bwhere\b", "PLACE"))
+
+
+def _which_kind(question: str) -> tuple[int, str] | None:
+    """Where the first "which"/"what" phrase that names a kind of thing is, and that kind: a head word
+    itself, else a compound naming a person ("superstar"). Example: _which_kind("In which city?") -> (3, "PLACE")"""
+    for whole in (True, False):
+        for m in _WH.finditer(question if not whole else question.lower()):
+            words = m.group(2).split()
+            for i, word in enumerate(words):
+                kind = _head_kind(re.sub(r"['’]s?$", "", word), whole)
+                if kind:
+                    return m.start(), kind
+                if word == "of" and i and words[i - 1].lower() in KIND_WORDS:
+                    continue  # "what kind of company": a company
+                if word in _PHRASE_ENDS:
+                    break  # "which other female nominee this year": the phrase ends before "this year"
+    return None
+
+
 def answer_type(question: str) -> str:
     """One of :data:`TYPES` (see the module's examples)."""
     q = question.lower()
@@ -185,21 +205,13 @@ def answer_type(question: str) -> str:
         return "PERCENT" if re.search(r"\bpercent", q) else "NUMBER"
     if _WHEN.search(q) or _ASKS_WHEN.search(q):
         return "DATE"
-    if re.search(r"\bwho(m|se)?\b", q):
-        return "PERSON"
-    if re.search(r"\bwhere\b", q):
-        return "PLACE"
-    for whole in (True, False):  # a head word itself, else a compound naming a person: "superstar"
-        for m in _WH.finditer(question if not whole else q):
-            words = m.group(2).split()
-            for i, word in enumerate(words):
-                kind = _head_kind(re.sub(r"['’]s?$", "", word), whole)
-                if kind:
-                    return kind
-                if word == "of" and i and words[i - 1].lower() in KIND_WORDS:
-                    continue  # "what kind of company": a company
-                if word in _PHRASE_ENDS:
-                    break  # "which other female nominee this year": the phrase ends before "this year"
+    # "who", "where" or a "which"/"what" phrase naming a kind: the first asks, the later ones open clauses
+    # ("Which US state is represented by congressman Kevin McCarthy, the Republican leader whose bid ...?")
+    asked = [(m.start(), kind) for word, kind in _ASKING if (m := re.search(word, q))]
+    if which := _which_kind(question):
+        asked.append(which)
+    if asked:
+        return min(asked)[1]
     named = re.search(r"\bname of ((?:[\w'’-]+\s*){1,5})", q)
     if named:  # "the name of the storm": a storm; "the name of Pantone's Color of the Year": not a year
         for word in named.group(1).split():
