@@ -415,6 +415,7 @@ class QuestionResult:
     retrieval_rank: int | None
     seconds: float
     in_articles: bool | None = None  # an accepted answer occurs in some article of the index
+    in_recent_articles: bool | None = None  # ... in one dated within RECENT_DAYS of the question (None: undated)
     short_answer: str | None = None
     sentence_hit: bool | None = None  # an accepted answer occurs in the answer's sentences (not only the short answer)
     confidence: float | None = None
@@ -440,15 +441,29 @@ class QuestionResult:
 
 
 #: Where an answerable question's answer went, along the data's way; the first that applies.
-LOST = ("right", "in no article", "not retrieved", "refused", "wrong sentence", "wrong short answer")
+LOST = (
+    "right",
+    "in no article",
+    "only in older articles",
+    "not retrieved",
+    "refused",
+    "wrong sentence",
+    "wrong short answer",
+)
+
+#: An article dated this many days or fewer from a question's day may be its story; an answer that only
+#: articles further away hold is most often a chance mention in another story (the practice sets' "not
+#: retrieved" answers were, for 40 of 73: an article a month to nine years older).
+RECENT_DAYS = 14
 
 
 def lost_at(r: QuestionResult) -> str | None:
     """The first of :data:`LOST` that applies to an answerable question's result, None otherwise:
-    right; no article holds an accepted answer (when the run knows the articles); none of the
-    passages read holds it; refused though they did; the answer's sentences lack it; only the short
-    answer misses it. Example: retrieved at rank 2, answered, sentence right, short answer wrong ->
-    "wrong short answer".
+    right; no article holds an accepted answer (when the run knows the articles); only articles
+    dated more than :data:`RECENT_DAYS` from the question's day hold it (when both are dated: this
+    week's story is not among the articles); none of the passages read holds it; refused though they
+    did; the answer's sentences lack it; only the short answer misses it. Example: retrieved at rank 2,
+    answered, sentence right, short answer wrong -> "wrong short answer".
     """
     if r.hit is None:
         return None
@@ -456,6 +471,8 @@ def lost_at(r: QuestionResult) -> str | None:
         return "right"
     if r.in_articles is False:
         return "in no article"
+    if r.in_recent_articles is False:
+        return "only in older articles"
     if r.retrieval_rank is None:
         return "not retrieved"
     if r.refused:
@@ -556,6 +573,28 @@ def answer_in_texts(answers: Sequence[AcceptedAnswer], normalised_texts: Sequenc
     return False
 
 
+def in_recent(q: EvalQuestion, normalised_texts: Sequence[str], days: Sequence[str | None]) -> bool | None:
+    """Whether an accepted answer occurs in an article dated within :data:`RECENT_DAYS` of the question's
+    day; None when the question or every article is undated (nothing to tell).
+
+    Example: a question of 2024-08-06 whose answer only an article of 2023-01-02 holds -> False
+    """
+    day = question_day(q)
+    ages = [days_apart(day, d) for d in days] if day else []
+    if not any(a is not None for a in ages):
+        return None
+    recent = [t for t, a in zip(normalised_texts, ages) if a is not None and a <= RECENT_DAYS]
+    return answer_in_texts(q.answers, recent)
+
+
+def days_apart(day: date, other: str | None) -> int | None:
+    """Days between ``day`` and the date ``other`` (an ISO date, maybe with a time), either way; None when undated."""
+    try:
+        return abs((day - date.fromisoformat(other[:10])).days) if other else None
+    except ValueError:
+        return None
+
+
 def _cited_passages(answer: Answer) -> list[Passage]:
     ids = {c.passage_id for c in answer.citations}
     return [p for p in answer.passages if p.id in ids]
@@ -586,6 +625,7 @@ def figures(results: Sequence[QuestionResult], k: int, total_seconds: float) -> 
         "refusal_precision": sum(1 for r in refused if r.hit is None) / len(refused) if refused else None,
         "refusal_recall": _mean(r.refused for r in unanswerable),
         "answer_in_articles": _mean(r.in_articles for r in answerable),
+        "answer_in_recent_articles": _mean(r.in_recent_articles for r in answerable),
         "accuracy_when_in_articles": _mean(r.hit for r in findable),
         "refused_when_not_in_articles": _mean(r.refused for r in unfindable),
         "citation_recall": _mean(r.citation_recall for r in results),
@@ -657,13 +697,15 @@ def run(
     progress: Callable[[QuestionResult], None] | None = None,
     date_window: int | None = None,
     article_texts: Sequence[str] | None = None,
+    article_days: Sequence[str | None] | None = None,
 ) -> tuple[list[QuestionResult], dict[str, Any]]:
     """Ask every question through ``assistant.ask`` and score it; (results, figures).
 
     With ``date_window``, a question with a ``date`` searches only articles of the days up to it.
     With ``article_texts`` (every article of the index), each answerable question records whether
     an accepted answer occurs in any article at all: a dataset's "answerable" question whose answer
-    is in no article is one the assistant should refuse.
+    is in no article is one the assistant should refuse. With ``article_days`` too (each article's
+    date, None when undated), a dated question records whether one within :data:`RECENT_DAYS` holds it.
     """
     normalised = [normalize(t) for t in article_texts] if article_texts is not None else None
     results: list[QuestionResult] = []
@@ -674,6 +716,8 @@ def run(
         result = judge(q, answer, time.perf_counter() - t)
         if normalised is not None and q.answerable:
             result.in_articles = answer_in_texts(q.answers, normalised)
+            if result.in_articles and article_days is not None:
+                result.in_recent_articles = in_recent(q, normalised, article_days)
         results.append(result)
         if progress:
             progress(result)

@@ -66,8 +66,9 @@ def run_command(opts: EvalOptions) -> dict[str, Any]:
             ingest_with_progress(assistant, [articles])
         if assistant.stats()[0] == 0:
             raise QAError(f"the index {assistant.location} holds no articles; pass --articles DIR")
-        texts = [rec.text or "" for rec in assistant.store.article_records(text=True).values()]
-        results, figs = _ask_with_progress(assistant, questions, err, opts.date_window, texts)
+        records = list(assistant.store.article_records(text=True).values())
+        texts, days = [rec.text or "" for rec in records], [rec.date for rec in records]
+        results, figs = _ask_with_progress(assistant, questions, err, opts.date_window, texts, days)
     if opts.dataset is None:  # the seed run also measures the support check on its labelled claims
         claims = claim_scores(load_claims(SEED_CLAIMS))
         figs["claim_check_precision"], figs["claim_check_recall"] = claims["precision"], claims["recall"]
@@ -94,7 +95,12 @@ def run_command(opts: EvalOptions) -> dict[str, Any]:
 
 
 def _ask_with_progress(
-    assistant: Any, questions: Sequence[EvalQuestion], err: Any, date_window: int | None, texts: Sequence[str]
+    assistant: Any,
+    questions: Sequence[EvalQuestion],
+    err: Any,
+    date_window: int | None,
+    texts: Sequence[str],
+    days: Sequence[str | None],
 ):
     from rich.progress import (
         BarColumn,
@@ -124,4 +130,4 @@ def _ask_with_progress(
             right += r.verdict in ("correct", "refused")
             bar.update(task, advance=1, right=right)
 
-        return run(assistant, questions, progress, date_window, texts)
+        return run(assistant, questions, progress, date_window, texts, days)

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .eval import LOWER_IS_BETTER, QuestionResult
+from .eval import LOWER_IS_BETTER, RECENT_DAYS, QuestionResult
 from .text import shorten
 
 #: (key, label, kind) of each figure, in the order shown.
@@ -28,6 +28,7 @@ FIGURES: list[tuple[str, str, str]] = [
     ("refusal_precision", "refusal precision", "share"),
     ("refusal_recall", "refusal recall (unanswerable)", "share"),
     ("answer_in_articles", "answer occurs in the articles", "share"),
+    ("answer_in_recent_articles", f"of those, in one dated within {RECENT_DAYS} days of the question", "share"),
     ("accuracy_when_in_articles", "accuracy when it does", "share"),
     ("refused_when_not_in_articles", "refused when it does not", "share"),
     ("citation_recall", "citation recall (ALCE)", "share"),

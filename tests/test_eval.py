@@ -415,6 +415,7 @@ def test_lost_at_names_the_first_stage_that_missed():
     cases = {
         "right": replace(base, hit=True),
         "in no article": replace(base, in_articles=False, retrieval_rank=None),
+        "only in older articles": replace(base, in_recent_articles=False, retrieval_rank=None),
         "not retrieved": replace(base, retrieval_rank=None),
         "refused": replace(base, refused=True, sentence_hit=False, short_answer=None),
         "wrong sentence": replace(base, sentence_hit=False),
@@ -429,9 +430,23 @@ def test_lost_at_names_the_first_stage_that_missed():
     assert figs["lost"] == {"right": 2, **dict.fromkeys(LOST[1:], 1)}
     assert (
         lost_line(figs)
-        == "2 right · 1 in no article · 1 not retrieved · 1 refused · 1 wrong sentence · 1 wrong short answer"
+        == "2 right · 1 in no article · 1 only in older articles · 1 not retrieved · 1 refused · 1 wrong sentence"
+        " · 1 wrong short answer"
     )
     assert lost_line(figures([replace(base, hit=None)], 6, 1.0)) is None  # nothing answerable, no line
+
+
+def test_an_answer_only_older_articles_hold_is_told_from_one_this_weeks_story_holds():
+    """The articles near the question's day are its story's; an answer only a far older article holds is
+    a chance mention (counted "only in older articles", not "not retrieved"). Undated: nothing to tell."""
+    from qa.eval import EvalQuestion, in_recent
+
+    q = EvalQuestion("q1", "Which country won?", ("Norway",), date="2026-02-20")
+    texts = ["norway won the most medals", "canada and sweden played"]
+    assert in_recent(q, texts, ["2022-02-20", "2026-02-19"]) is False  # only the 2022 article says it
+    assert in_recent(q, texts, ["2026-03-05T10:00:00", None]) is True  # 13 days after it: the story
+    assert in_recent(q, texts, [None, None]) is None  # no dated article
+    assert in_recent(EvalQuestion("q2", "Which country won?", ("Norway",)), texts, ["2026-02-19", None]) is None
 
 
 def test_judge_scores_the_short_answer_and_reports_the_sentences():
