@@ -48,6 +48,7 @@ Every question goes through :meth:`qa.Assistant.ask`, the path users take, asked
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 import unicodedata
@@ -61,7 +62,7 @@ from typing import Any
 from .cite import supported
 from .config import shipped
 from .errors import QAError, UsageError
-from .retrieve import Filter
+from .retrieve import Filter, age_days
 from .text import strip_markers  # so "[1]" or "[1-3]" never matches a gold "1"
 from .types import Answer, Passage
 
@@ -580,19 +581,11 @@ def in_recent(q: EvalQuestion, normalised_texts: Sequence[str], days: Sequence[s
     Example: a question of 2024-08-06 whose answer only an article of 2023-01-02 holds -> False
     """
     day = question_day(q)
-    ages = [days_apart(day, d) for d in days] if day else []
-    if not any(a is not None for a in ages):
+    ages = [abs(age_days(day, d)) for d in days] if day else []  # NaN: undated
+    if all(math.isnan(a) for a in ages):
         return None
-    recent = [t for t, a in zip(normalised_texts, ages) if a is not None and a <= RECENT_DAYS]
+    recent = [t for t, a in zip(normalised_texts, ages) if a <= RECENT_DAYS]
     return answer_in_texts(q.answers, recent)
-
-
-def days_apart(day: date, other: str | None) -> int | None:
-    """Days between ``day`` and the date ``other`` (an ISO date, maybe with a time), either way; None when undated."""
-    try:
-        return abs((day - date.fromisoformat(other[:10])).days) if other else None
-    except ValueError:
-        return None
 
 
 def _cited_passages(answer: Answer) -> list[Passage]:

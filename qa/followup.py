@@ -50,7 +50,7 @@ from difflib import SequenceMatcher
 
 from .cite import STOPWORDS
 from .reader.question import answer_type
-from .text import QUESTION_WORDS, is_date_word, strip_markers
+from .text import QUESTION_WORDS, ends_in_abbreviation, is_date_word, strip_markers
 
 #: (question, answer) pairs of earlier turns, oldest first: the standalone questions, and the answers as
 #: shown (:attr:`qa.types.Answer.said`: the short answer, when there is one, on the first line).
@@ -70,7 +70,6 @@ _POINTS_AT = {
 _NAME_JOINS = frozenset("of the & and de da del la le von van bin al".split())
 #: At most this many words make a name the next question may point at.
 _NAME_WORDS = 6
-_ABBREVIATION = re.compile(r"(?:[A-Z]\.)+|[A-Z][a-z]{0,2}\.")
 _NUMBER = re.compile(r"^\d[\d,.]*$")
 _TRAILING = ",;:!?\"'”’)"
 #: The terms a rewrite carried over, in brackets after the question: "... in Syria? (2023, Iraq)".
@@ -131,7 +130,7 @@ def _is_name(text: str) -> bool:
     words = text.split()
     if not 1 <= len(words) <= _NAME_WORDS or text.endswith(("!", "?")):
         return False
-    if text.endswith(".") and not _ABBREVIATION.fullmatch(words[-1]):
+    if text.endswith(".") and not ends_in_abbreviation(text[:-1]):
         return False  # a sentence's end; "Martin Luther King Jr." and "Washington, D.C." keep theirs
     if _key(words[0]) in PRONOUNS or _key(words[0]) in QUESTION_WORDS or any(is_date_word(_bare(w)) for w in words):
         return False
