@@ -23,6 +23,7 @@ import re
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -499,10 +500,12 @@ class HybridRetriever:
     rerank_model: Path | None = None  # its file (default: the shipped one)
     _keyword: KeywordIndex | None = field(default=None, repr=False)
 
-    def keyword_index(self) -> KeywordIndex:
+    def keyword_index(self, loading: Future[KeywordIndex | None] | None = None) -> KeywordIndex:
+        """The keyword index of the store's current generation: kept, read from ``keyword_dir`` (or taken
+        from ``loading``, a read already under way), or built when neither is current."""
         generation = f"{self.store.chunks.id}/{int(self.store.state().get('generation', 0))}"
         if self._keyword is None or self._keyword.generation != generation:
-            index = KeywordIndex.load(self.keyword_dir)
+            index = loading.result() if loading is not None else KeywordIndex.load(self.keyword_dir)
             if index is None or index.generation != generation:
                 index = KeywordIndex.build(self.store, generation)
                 index.save(self.keyword_dir)
@@ -526,9 +529,14 @@ class HybridRetriever:
         k = k or self.k
         day = parse_as_of(as_of)
         fetch = self.fetch_k * (4 if filter else 1)
+        loading = None
+        if self._keyword is None:  # the first search reads the keyword index from disk while the dense one runs
+            pool = ThreadPoolExecutor(1)
+            loading = pool.submit(KeywordIndex.load, self.keyword_dir)
+            pool.shutdown(wait=False)
         vector = self.embedder.embed_query(question)
         dense = self.store.dense_search(vector, fetch, where=filter.where() if filter else None)
-        keyword = self.keyword_index().search(question, fetch)
+        keyword = self.keyword_index(loading).search(question, fetch)
         by_id: dict[str, Passage] = {p.id: p for p in dense}
         missing = [cid for cid, _ in keyword if cid not in by_id]
         for p in self.store.get_passages(missing):

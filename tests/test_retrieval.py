@@ -35,6 +35,31 @@ def test_indexed_text_has_title_and_date_then_the_chunk():
     assert indexed_text("Body.", "T", "sometime") == "T\nsometime\n\nBody."
 
 
+def test_the_first_search_reads_the_saved_keyword_index_beside_the_dense_search(seed_index, monkeypatch):
+    """A new process's first search (qa ask's only one) reads the keyword index from disk in another
+    thread while the question is embedded and searched densely; it finds what a search finds with the
+    index read beforehand, and the saved index is taken, not rebuilt."""
+    import threading
+
+    from qa.retrieve import KeywordIndex
+
+    question = "How many US troops does Iraq host?"
+    warm = Assistant(seed_index)
+    warm.retriever.keyword_index()
+    expected = [p.id for p in warm.search(question)]
+    in_main_thread = []
+    load = KeywordIndex.load.__func__
+
+    def spy(cls, folder):
+        in_main_thread.append(threading.current_thread() is threading.main_thread())
+        return load(cls, folder)
+
+    monkeypatch.setattr(KeywordIndex, "load", classmethod(spy))
+    monkeypatch.setattr(KeywordIndex, "build", classmethod(lambda cls, *a: pytest.fail("the saved index was rebuilt")))
+    assert [p.id for p in Assistant(seed_index).search(question)] == expected
+    assert in_main_thread == [False]
+
+
 def test_keyword_and_dense_search_see_the_title_but_passages_quote_the_chunk(tmp_path):
     folder = tmp_path / "in"
     write(
