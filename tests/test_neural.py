@@ -173,10 +173,15 @@ def test_qa_train_without_the_readers_or_torch_stops_at_once_with_one_line(tmp_p
     assert len(err) == 1 and "pip install -e '.[reader]'" in err[0] and "without --span-reader" in err[0]
     pair = ["--data", str(data), "--out", str(tmp_path / "m.json"), "--span-pair"]  # needs the reader it pairs
     assert train.main(pair) == 2 and "--span-reader" in capsys.readouterr().err
-    # with the readers in the cache, nothing needs torch
+    cloze = ["--data", str(data), "--out", str(tmp_path / "m.json"), "--cloze"]  # a first lesson for readers not fitted
+    assert train.main(cloze) == 2 and "--span-reader" in capsys.readouterr().err
+    assert train.main([*args, "--cloze"]) == 2 and "75 minutes" in capsys.readouterr().err
+    # with the readers in the cache, nothing needs torch; readers fitted first on cloze questions are others
     for f in train_reader.half_files(tmp_path / "cache"):
         shutil.copyfile(TINY, f)
     assert train_reader.check(tmp_path / "cache") == train_reader.half_files(tmp_path / "cache")
+    with pytest.raises(train_reader.NeedsTorch):
+        train_reader.check(tmp_path / "cache", cloze=True)
 
 
 def test_read_features_rank_each_passage_by_the_reranker_and_by_the_reader():
