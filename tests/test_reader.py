@@ -418,6 +418,37 @@ def test_the_short_answer_is_the_whole_name_its_sentence_gives(short, candidates
     assert completed(best, [best, *elsewhere]).text == short[0]
 
 
+@pytest.mark.parametrize(
+    "sentence, span, shown",
+    [
+        (
+            'Fans watched Apple TV+\'s Emmy-winning "Ted Lasso" again.',
+            'Emmy-winning "Ted Lasso',
+            'Emmy-winning "Ted Lasso"',
+        ),
+        (
+            "It is the so-called “doomsday glacier,” scientists said.",
+            "so-called “doomsday glacier",
+            "so-called “doomsday glacier,”",
+        ),
+        ("China's “nine-dash line” claims most of the sea.", "“nine-dash line", "nine-dash line"),  # opens the answer
+        (
+            "Families “donned bandages and fake blood” in protest.",
+            "Families “donned bandages",
+            "Families “donned bandages",
+        ),
+        ('The "Quad God" landed it.', '"Quad God"', '"Quad God"'),  # closed already
+    ],
+)
+def test_a_short_answer_never_shows_a_quotation_mark_that_does_not_close(sentence, span, shown):
+    from qa.reader import quotes_closed
+
+    q = Question.read("Which show?", None)
+    sents = cand.sentences(q, [_passage(sentence)])
+    got = quotes_closed(cand.Span(0, 0, span, "WORK_OF_ART", score=0.5), sents)
+    assert got.text == shown and got.text in sentence  # still a copy of its sentence
+
+
 def test_a_name_is_completed_by_the_kind_of_thing_the_question_asks_for():
     from qa.reader import completed
 
