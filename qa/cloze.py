@@ -87,11 +87,14 @@ def _stop_words() -> frozenset[str]:
 
 
 def content_words(text: str, stop: frozenset[str]) -> set[str]:
+    """The words of three letters or more that ``stop`` does not hold, lower-cased (not
+    :func:`qa.cite.content_words`, whose weights and stop words the examples were not made with)."""
     return {w for w in re.findall(r"[a-z][a-z'-]{2,}", text.lower()) if w not in stop}
 
 
-def is_statement(sentence: str) -> bool:
-    """A sentence worth asking about: 8 to 45 words, mostly letters, not a question, not all capitals."""
+def is_askable(sentence: str) -> bool:
+    """A sentence worth asking about: 8 to 45 words, mostly letters, not a question, not all capitals
+    (a length and letters test; the reader's :func:`qa.reader.candidates.is_statement` is another)."""
     n = len(sentence.split())
     return (
         8 <= n <= 45
@@ -130,7 +133,7 @@ def sample_sentences(articles: Iterator[dict[str, str]], rng: random.Random) -> 
     by_week: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for a in articles:
         text = a.get("text") or ""
-        sents = [s for s in (text[i:j] for i, j in split_sentences(text)) if is_statement(s)]
+        sents = [s for s in (text[i:j] for i, j in split_sentences(text)) if is_askable(s)]
         rng.shuffle(sents)
         for s in sents[:PER_ARTICLE]:
             by_week[a["week"]].append((a["id"], s))
@@ -156,13 +159,15 @@ def make(
                 naming[e[3].lower()].append(i)
         for i, (aid, s, ents, _) in enumerate(sents):
             usable = [
-                e for e in ents if question_phrase(e[2], e[3]) and len(e[3]) > 1 and s.lower().count(e[3].lower()) == 1
+                (e, phrase)
+                for e in ents
+                if (phrase := question_phrase(e[2], e[3])) and len(e[3]) > 1 and s.lower().count(e[3].lower()) == 1
             ]
             if not usable:
                 continue
-            e = rng.choice(usable)
+            e, phrase = rng.choice(usable)
             alone = rng.random() < SELF_SHARE
-            question = cloze(s, e[0], e[1], question_phrase(e[2], e[3]) or "", stop, rng, DROP if alone else 0.0)
+            question = cloze(s, e[0], e[1], phrase, stop, rng, DROP if alone else 0.0)
             words = content_words(question, stop)
             key = e[3].lower()
             best, shared = None, 1

@@ -17,7 +17,7 @@ import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -289,12 +289,12 @@ def quotes_closed(short: Span, sents: Sequence[Sentence]) -> Span:
     if _balanced(text):
         return short
     if text[0] in '"“' and _balanced(text[1:]) and text[1:].strip():
-        return Span(**{**vars(short), "text": text[1:].lstrip()})
+        return replace(short, text=text[1:].lstrip())
     home = short.read_in(sents)
     at = home.find(text)
     closing = re.match(r'[,.]?["”]', home[at + len(text) :]) if at >= 0 else None
     if closing and _balanced(text + closing.group()):
-        return Span(**{**vars(short), "text": text + closing.group()})
+        return replace(short, text=text + closing.group())
     return short
 
 
