@@ -33,7 +33,8 @@ class Passage:
     def headline(self) -> str:
         """The article's own title, "" when it came with none: what the reader's and reranker's title
         features read (a first sentence standing in for a title is not a headline), for models fitted
-        with ``qa train --untitled``; the others read every title as the article's own (:func:`as_fitted`)."""
+        with ``qa train --untitled``; the others read every title as the article's own (:func:`as_fitted`),
+        except where they name the short answer (:meth:`qa.reader.Reader.read`)."""
         return self.title if self.titled else ""
 
 

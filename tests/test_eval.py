@@ -203,6 +203,10 @@ def test_seed_set_is_complete_and_quotes_the_articles():
 # The seed set's figures with the default (extractive) generator, set at or a little under what
 # it measures, so a regression fails CI. Raise them when the numbers improve.
 SEED_THRESHOLDS = {
+    # A stand-in title (the first sentence of a file with no title line) read as no title where the
+    # short answer is named, as the title elsewhere (2026-12-07): accuracy 0.467, F1 0.430, sentences
+    # 0.733, refusals unchanged (precision 0.526 / recall 0.833). The accuracy gate went from 0.38 to
+    # 0.44 and F1 from 0.36 to 0.41.
     # Answer model 29 (model 28 with a second span model that reads the fine-tuned span reader; the span
     # shown is chosen by both, the refusals are model 28's): accuracy 0.400, F1 0.363, sentences 0.733,
     # refusal precision 0.526 / recall 0.833, sources cited 0.711 (with the reading rules of 2026-12-06:
@@ -261,8 +265,8 @@ SEED_THRESHOLDS = {
     # Before the learned reader (hand-set sentence choice, no short answers): accuracy 0.822 of whole
     # sentences, F1 0.146, refusal recall 0.417. Accuracy scores the short answer when there is one,
     # so the sentences' accuracy has its own gate.
-    "--min-accuracy": "0.38",
-    "--min-f1": "0.36",
+    "--min-accuracy": "0.44",
+    "--min-f1": "0.41",
     "--min-sentence-accuracy": "0.70",
     "--min-refusal-recall": "0.65",
     "--min-refusal-precision": "0.48",

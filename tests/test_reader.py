@@ -1117,6 +1117,27 @@ def test_a_first_sentence_standing_in_for_a_title_is_read_as_no_title():
     assert as_fitted([untitled], reads_untitled=True)[0].headline == ""
 
 
+def test_the_shipped_models_name_no_answer_from_a_stand_in_title_but_are_as_sure_as_fitted():
+    """A shipped model reads a stand-in title as the title where it learnt what a headline says of the
+    story (the sentences, the confidence), but names the short answer as if there were none: a name of
+    the first sentence is not what the story is about. This seed-like article has no title line."""
+    from qa.embed import MiniLMEmbeddings
+
+    lead = "At least five US personnel were injured in an attack against a military base in Iraq on Monday, "
+    lead += "US officials told Reuters."
+    text = f"{lead} The US officials, who spoke to Reuters on condition of anonymity, said one of the wounded "
+    text += "Americans was seriously injured."
+    untitled = replace(_passage(text, title=lead[:100], day="2024-08-06"), titled=False)
+    reader = Reader(MiniLMEmbeddings(), load())
+    q, day = "Which news agency did US officials tell about the injured personnel?", date(2024, 8, 6)
+    own, as_title = reader.read(q, [untitled], day), reader.read(q, [replace(untitled, titled=True)], day)
+    assert as_title.spans[0].features["in_title"] == 1.0 and as_title.short.text != "Reuters"
+    assert own.short is not None and own.short.text == "Reuters"
+    assert all(sp.features["in_title"] == 0.0 and sp.features["agree_titles"] == 0.0 for sp in own.spans)
+    assert own.confidence == as_title.confidence
+    assert [s.text for s in own.sentences] == [s.text for s in as_title.sentences]
+
+
 def test_title_spans_are_candidates_only_when_asked_and_come_after_the_sentences():
     """``titles``: each article's title gives spans too, shown with its best chosen sentence and marked
     ``from_title``; a span the sentence says itself stays the sentence's."""

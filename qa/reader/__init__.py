@@ -194,31 +194,12 @@ class Reader:
         scores = self.span_reader.score(q.text, read) if read else []
         neural.add_reading(spans, sents, dict(zip(read, scores)))
 
-    def _remember(self, states: Mapping[str, cand.TokenStates]) -> None:
-        """Keep the latest :data:`STATE_CACHE_SIZE` texts' token states."""
-        with self._lock:  # readers on several threads share it (a server, the MCP tools)
-            for text, value in states.items():
-                self._states[text] = value
-                self._states.move_to_end(text)
-            while len(self._states) > STATE_CACHE_SIZE:
-                self._states.popitem(last=False)
-
-    # -- answering --------------------------------------------------------------------------------
-
-    def read(self, question: str, passages: Sequence[Passage], as_of: date | None = None) -> Reading:
-        from .nlp import find_spans
-
+    def scored_spans(
+        self, q: Question, sents: Sequence[Sentence], passages: Sequence[Passage], found: dict[str, list[RawSpan]]
+    ) -> tuple[list[Span], float]:
+        """The short-answer candidates of the scored ``sents``, best shown first, and the confidence that
+        the reading is right, as the span models and the confidence model score them."""
         model = self.model
-        q = Question.read(question, as_of)
-        passages = as_fitted(passages, model.reads_untitled)
-        sents = self.sentence_candidates(q, passages)
-        if not sents:
-            return Reading(q, [])
-        for s, p in zip(sents, model.sentence.predict(matrix([s.features for s in sents], model.sentence.features))):
-            s.score = float(p)
-        sents.sort(key=lambda s: -s.score)
-        found = find_spans([*self.span_texts(sents, passages, model.reads_titles), q.text])
-        q.head = cand.head_word(q.text, found.get(q.text, []))
         spans = self.span_candidates(q, sents, passages, found, model.reads_titles)
         cand.add_affinity(q, spans, model.affinity, self.near_heads(q.head, model.heads))
         if model.reads_context:
@@ -238,6 +219,40 @@ class Reader:
             for sp, p in by_both:
                 sp.score = float(p)
             spans.sort(key=lambda s: -s.score)
+        return spans, confidence
+
+    def _remember(self, states: Mapping[str, cand.TokenStates]) -> None:
+        """Keep the latest :data:`STATE_CACHE_SIZE` texts' token states."""
+        with self._lock:  # readers on several threads share it (a server, the MCP tools)
+            for text, value in states.items():
+                self._states[text] = value
+                self._states.move_to_end(text)
+            while len(self._states) > STATE_CACHE_SIZE:
+                self._states.popitem(last=False)
+
+    # -- answering --------------------------------------------------------------------------------
+
+    def read(self, question: str, passages: Sequence[Passage], as_of: date | None = None) -> Reading:
+        from .nlp import find_spans
+
+        model = self.model
+        q = Question.read(question, as_of)
+        fitted = as_fitted(passages, model.reads_untitled)
+        sents = self.sentence_candidates(q, fitted)
+        if not sents:
+            return Reading(q, [])
+        for s, p in zip(sents, model.sentence.predict(matrix([s.features for s in sents], model.sentence.features))):
+            s.score = float(p)
+        sents.sort(key=lambda s: -s.score)
+        # A first sentence standing in for a title is read as a headline where the models learnt what a
+        # headline says of the story (the sentences, the confidence), but is no headline to name the answer.
+        own = fitted if model.reads_untitled or all(p.titled for p in passages) else list(passages)
+        texts = {t: None for view in (fitted, own) for t in self.span_texts(sents, view, model.reads_titles)}
+        found = find_spans([*texts, q.text])
+        q.head = cand.head_word(q.text, found.get(q.text, []))
+        spans, confidence = self.scored_spans(q, sents, fitted, found)
+        if own is not fitted:
+            spans, _ = self.scored_spans(q, sents, own, found)
         chosen = chosen_span(model, spans, sents, q)
         short = None if chosen is None else shown_as(chosen, spans, sents, q)
         if short is None and q.type in STRICT:
