@@ -83,6 +83,29 @@ def test_info_reads_an_index_at_rest_without_starting_chroma(seed_index):
     ), r.stderr
 
 
+def test_ask_as_the_command_leaves_at_once_and_from_python_returns(seed_index):
+    """``qa ask`` leaves without the interpreter's shutdown once its answer is flushed (``answered``):
+    the whole answer is out, with status 0. Called from Python it returns, spaCy's child still there."""
+    r = run_qa("ask", "--index", str(seed_index), "--json", "How many US troops are in Iraq?")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["short_answer"] == "2,500"
+    as_command = (  # the console script's way in, with a sign of the interpreter's shutdown
+        "import atexit, sys\natexit.register(lambda: print('shut down'))\n"
+        "sys.argv = ['qa', 'ask', '--index', sys.argv[1], 'How many US troops are in Iraq?']\n"
+        "from qa.cli import main\nmain()"
+    )
+    r = subprocess.run([sys.executable, "-c", as_command, str(seed_index)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "2,500" in r.stdout and "shut down" not in r.stdout, r.stdout + r.stderr
+    code = (
+        "import sys\nfrom qa.cli import main\nfrom qa.reader import nlp\n"
+        "main(['ask', '--index', sys.argv[1], 'How many US troops are in Iraq?'], standalone_mode=False)\n"
+        "print('returned', nlp._worker is not None)"
+    )
+    r = subprocess.run([sys.executable, "-c", code, str(seed_index)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "2,500" in r.stdout and r.stdout.rstrip().endswith("returned True")
+
+
 def test_peek_agrees_with_chroma_through_ingest_and_remove(tmp_path, seeds_copy):
     """The SQLite read of qa info against Chroma's own answers, and Chroma takes over for what it cannot read."""
     from qa import Assistant
