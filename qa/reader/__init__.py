@@ -247,8 +247,8 @@ class Reader:
         # A first sentence standing in for a title is read as a headline where the models learnt what a
         # headline says of the story (the sentences, the confidence), but is no headline to name the answer.
         own = fitted if model.reads_untitled or all(p.titled for p in passages) else list(passages)
-        texts = {t: None for view in (fitted, own) for t in self.span_texts(sents, view, model.reads_titles)}
-        found = find_spans([*texts, q.text])
+        # ``fitted`` reads every title ``own`` reads, and the stand-ins besides: its texts are all there are.
+        found = find_spans([*self.span_texts(sents, fitted, model.reads_titles), q.text])
         q.head = cand.head_word(q.text, found.get(q.text, []))
         spans, confidence = self.scored_spans(q, sents, fitted, found)
         if own is not fitted:
