@@ -44,7 +44,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -168,16 +168,27 @@ def read_questions(data: Path) -> list[dict[str, Any]]:
     return [{**q, "question": without_markup(q["question"]).strip()} for q in questions]
 
 
-def pool_of(weeks: Sequence[str], week: str, width: int = POOL_WEEKS) -> Sequence[str]:
-    """The weeks whose articles a question of ``week`` is searched in: its own and ``width`` either side.
+def pool_of(weeks: Sequence[str], week: str, width: int = POOL_WEEKS, year_ago: bool = False) -> Sequence[str]:
+    """The weeks whose articles a question of ``week`` is searched in: its own and ``width`` either side;
+    with ``year_ago``, also the week 52 weeks before (weeks are named YYYYMMDD) and ``width`` either side
+    of it, when the data has it.
 
     Example: pool_of(["w1", "w2", "w3", "w4"], "w1") -> ["w1", "w2"]
     """
     i = weeks.index(week)
-    return weeks[max(0, i - width) : i + width + 1]
+    near = list(weeks[max(0, i - width) : i + width + 1])
+    if not year_ago:
+        return near
+    then = (datetime.strptime(week, "%Y%m%d") - timedelta(weeks=52)).strftime("%Y%m%d")
+    if then not in weeks:
+        return near
+    j = weeks.index(then)
+    return [*weeks[max(0, j - width) : j + width + 1], *near]
 
 
-def load_items(data: Path, cache: Path, limit_weeks: int | None = None, pool_weeks: int = POOL_WEEKS) -> list[Item]:
+def load_items(
+    data: Path, cache: Path, limit_weeks: int | None = None, pool_weeks: int = POOL_WEEKS, year_ago: bool = False
+) -> list[Item]:
     """Questions with their BM25-retrieved candidates, the reranker's :data:`qa.rerank.CANDIDATES`
     (chunks and keyword search cached), each searched in a pool of its week's articles and those of
     ``pool_weeks`` weeks either side."""
@@ -193,6 +204,7 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None, pool_wee
     probe = _probe()
     asked = _sha256([data / "questions.jsonl"])[:8]  # another question set (--split-later's), another cache
     wide = "" if pool_weeks == 1 else f"-w{pool_weeks}"  # files named without a width hold pools of 1
+    wide += "-y" if year_ago else ""
     retrieved_file = cache / f"retrieved-{probe}-{asked}-{limit_weeks or 'all'}{wide}.pkl"
     if retrieved_file.exists():
         cached: list[Item] = pickle.loads(retrieved_file.read_bytes())
@@ -245,7 +257,7 @@ def load_items(data: Path, cache: Path, limit_weeks: int | None = None, pool_wee
     log(f"retrieving for {len(questions)} questions in {len(by_q_week)} weeks")
     normalised: dict[str, list[str]] = {}
     for week, qs in sorted(by_q_week.items()):
-        pooled = pool_of(all_weeks, week, pool_weeks)
+        pooled = pool_of(all_weeks, week, pool_weeks, year_ago)
         pool = [p for w in pooled for p in passages_by_week[w]]
         texts_norm = [t for w in pooled for t in normalised.setdefault(w, [normalize(x) for x in by_week[w]])]
         bm25 = bm25s.BM25()
@@ -554,6 +566,41 @@ def add_readings(items: list[Item], cache: Path, cloze_data: Path | None = None)
     for h, it, read in jobs:
         got = {t: scores[(h, it.question.text, t)] for t in read}
         neural.add_reading(it.spans, it.sentences, got)
+
+
+def add_sentence_readings(items: list[Item], cache: Path, cloze_data: Path | None = None) -> None:
+    """Each candidate sentence's span-reader features (:func:`qa.reader.neural.add_sentence_reading`), read
+    by the reader fitted on the other half of the weeks, as :func:`add_readings` reads the spans; the
+    scores (one number a sentence) are cached."""
+    from collections import defaultdict
+    from concurrent.futures import ThreadPoolExecutor
+
+    from . import train_reader
+    from .reader import neural
+
+    folds = _folds(items)
+    readers = [neural.SpanReader(f) for f in train_reader.halves(items, folds, cache, log, cloze_data)]
+    score_file = cache / f"sentence-readings-v{train_reader.VERSION}{train_reader.tag(cloze_data is not None)}.pkl"
+    best: dict[tuple[int, str, str], float] = pickle.loads(score_file.read_bytes()) if score_file.exists() else {}
+    todo: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for it, f in zip(items, folds):
+        for s in it.sentences:
+            if (1 - f % 2, it.question.text, s.text) not in best:
+                todo[(1 - f % 2, it.question.text)].append(s.text)
+    if todo:
+        log(f"the span reader on {sum(len(t) for t in todo.values())} sentences of {len(todo)} questions")
+
+        def run(key: tuple[int, str]) -> tuple[tuple[int, str], list[float]]:
+            texts = list(dict.fromkeys(todo[key]))
+            todo[key] = texts
+            return key, [x.best for x in readers[key[0]].score(key[1], texts)]
+
+        with ThreadPoolExecutor(2) as pool:
+            for (h, q), got in pool.map(run, list(todo)):
+                best.update({(h, q, t): b for t, b in zip(todo[(h, q)], got)})
+        score_file.write_bytes(pickle.dumps(best))
+    for it, f in zip(items, folds):
+        neural.add_sentence_reading(it.sentences, [best[(1 - f % 2, it.question.text, s.text)] for s in it.sentences])
 
 
 def add_pool_commonness(items: Sequence[Item], cache: Path, pool_weeks: int = POOL_WEEKS) -> Background:
@@ -898,22 +945,28 @@ def train(
     untitled: bool = False,
     keep_readings: Path | None = None,
     cloze: bool = False,
+    sentence_reader: bool = False,
+    year_ago: bool = False,
 ) -> AnswerModel:
     import lightgbm
 
     s_names, sp_names, c_names = feature_names(
-        context=span_context, commonness=commonness, reading=span_reader, titles=titles
+        context=span_context,
+        commonness=commonness,
+        reading=span_reader,
+        titles=titles,
+        sentence_reading=sentence_reader,
     )
     if span_pair and not span_reader:
         raise ValueError("a pair of span models needs the span reader: --span-reader")
     plain_names = feature_names(context=span_context, commonness=commonness, titles=titles)[1]
     cache.mkdir(parents=True, exist_ok=True)
-    if span_reader or reader_rerank:
+    if span_reader or reader_rerank or sentence_reader:
         from . import train_reader
 
         train_reader.check(cache, cloze)  # before the hours of work that would need them
     cloze_data = data if cloze else None  # the readers' first lesson: cloze questions from its articles
-    items = load_items(data, cache, limit_weeks, pool_weeks)
+    items = load_items(data, cache, limit_weeks, pool_weeks, year_ago)
     log(f"{len(items)} questions, {sum(it.in_articles for it in items)} with an answer in their articles")
     if folders:
         if commonness:
@@ -943,6 +996,8 @@ def train(
     for name, value in rerank_figs.items():
         print(f"  {name:34s} {value:.3f}")
     vectors = build_sentences(items, cache)
+    if sentence_reader:
+        add_sentence_readings(items, cache, cloze_data)
 
     # 1. sentence model, held-out scores
     _score_oof(
@@ -1080,6 +1135,7 @@ def train(
         "weeks": len({it.week for it in items}),
         **({"folders": len(trained_on) - len(items)} if folders else {}),
         **({"pool_weeks": pool_weeks} if pool_weeks != POOL_WEEKS else {}),
+        **({"year_ago": True} if year_ago else {}),
         **({"untitled": UNTITLED_SHARE} if untitled else {}),
         "lightgbm": lightgbm.__version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -1319,6 +1375,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         " to its own: --join-span-reading)",
     )
     ap.add_argument(
+        "--year-ago",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="also pool the weeks around the same week a year before (last year's story of a yearly event, as an"
+        " index of years of news holds it)",
+    )
+    ap.add_argument(
+        "--sentence-reader",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="let the sentence model read the fine-tuned span reader's score of each candidate sentence (two"
+        " sentence features; the same readers as --span-reader)",
+    )
+    ap.add_argument(
         "--span-pair",
         action=argparse.BooleanOptionalAction,
         default=False,
@@ -1456,7 +1526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.span_pair and not args.span_reader:
         print("qa train: error: --span-pair reads the span reader: add --span-reader", file=sys.stderr)
         return 2
-    if args.cloze and not (args.span_reader or args.reader_rerank):
+    if args.cloze and not (args.span_reader or args.reader_rerank or args.sentence_reader):
         print("qa train: error: --cloze fits the span readers: add --span-reader", file=sys.stderr)
         return 2
     if args.commonness and args.folders:
@@ -1505,12 +1575,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.untitled,
             args.keep_readings,
             args.cloze,
+            args.sentence_reader,
+            args.year_ago,
         )
     except NeedsTorch as e:
         print(f"qa train: error: {e}", file=sys.stderr)
         return 2
     if (
-        args.span_reader or args.reader_rerank
+        args.span_reader or args.reader_rerank or args.sentence_reader
     ) and args.out is None:  # the shipped files: the reader they were fitted with too
         from .train_reader import ship
 

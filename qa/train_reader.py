@@ -123,7 +123,7 @@ def check(cache: Path, cloze: bool = False) -> list[Path]:
         minutes = 75 if cloze else 35
         raise NeedsTorch(
             f"the span readers are not in the cache ({cache}) and fitting them needs torch: "
-            f"pip install -e '.[reader]' (about {minutes} minutes on 2 cores, once), or qa train without --span-reader"
+            f"pip install -e '.[reader]' (about {minutes} minutes on 2 cores, once), or qa train without the readers (--span-reader, --sentence-reader, --reader-rerank)"
         )
     return files
 

@@ -130,6 +130,55 @@ def test_training_reads_the_spans_as_answering_does(tmp_path):
     assert (tmp_path / f"readings-v{train_reader.VERSION}.pkl").exists()  # cached for the next run
 
 
+def test_training_reads_the_sentences_as_answering_does(tmp_path):
+    """qa train --sentence-reader gives each candidate sentence the reader's score that answering gives it
+    with the same reader file; the sentence holding the answer reads surest."""
+    from qa import train_reader
+    from qa.train import Item, add_sentence_readings
+
+    for f in train_reader.half_files(tmp_path):
+        shutil.copyfile(TINY, f)
+    q = Question.read("Who is the US Secretary of Defense?", date(2024, 8, 2))
+    text = (
+        "The talks lasted an hour in Baghdad on Monday. US Secretary of Defense Lloyd Austin spoke with Yoav Gallant."
+    )
+    p = _passage(text)
+    sents = cand.sentences(q, [p])
+    cand.add_dense(sents, [0.5] * len(sents))
+    it = Item(
+        "q1", "2024-08-02", q, ["Lloyd Austin"], [p], True, [replace(s, features=dict(s.features)) for s in sents]
+    )
+    add_sentence_readings([it], tmp_path)
+    reader = Reader(embedder=None)
+    reader.span_reader = neural.SpanReader(TINY)
+    reader.add_sentence_reading(q, sents)
+    assert [s.features for s in it.sentences] == [s.features for s in sents]
+    surest = max(sents, key=lambda s: s.features["rd_sent"])
+    assert "Lloyd Austin" in surest.text and surest.features["rd_sent_gap"] == 0.0
+    assert all(s.features["rd_sent_gap"] < 0 for s in sents if s is not surest)
+    assert set(neural.SENTENCE_FEATURES) <= set(feature_names(sentence_reading=True)[0])
+    assert not set(neural.SENTENCE_FEATURES) & set(feature_names()[0])
+    assert (tmp_path / f"sentence-readings-v{train_reader.VERSION}.pkl").exists()  # cached for the next run
+
+
+def test_a_model_whose_sentences_read_the_reader_reads_every_candidate_sentence(tmp_path, monkeypatch):
+    from qa.reader import nlp
+    from tests.test_reader import _FakeEmbedder, _tiny_model
+
+    text = "Defense Secretary Lloyd Austin met officials in Baghdad on Monday. The talks lasted an hour."
+    found = [cand.RawSpan(18, 30, "PERSON"), cand.RawSpan(48, 55, "GPE"), cand.RawSpan(59, 65, "DATE")]
+    monkeypatch.setattr(nlp, "find_spans", lambda texts: {t: found if t.startswith("Defense") else [] for t in texts})
+    for sentence_reading in (False, True):
+        model = load(_tiny_model(tmp_path, sentence_reading=sentence_reading))
+        assert model.reads_sentences == sentence_reading and not model.reads_spans
+        r = Reader(_FakeEmbedder(), model)
+        r.span_reader = _CountingReader()
+        got = r.read("Who met officials?", [_passage(text)])
+        assert got.short is not None and got.short.text == "Lloyd Austin"
+        assert sorted(r.span_reader.asked) == (sorted(s.text for s in got.sentences) if sentence_reading else [])
+        assert all(("rd_sent" in s.features) == sentence_reading for s in got.sentences)
+
+
 class _CountingReader(neural.SpanReader):
     def __init__(self):
         super().__init__(TINY)
@@ -170,7 +219,9 @@ def test_qa_train_without_the_readers_or_torch_stops_at_once_with_one_line(tmp_p
     args = ["--data", str(data), "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "m.json"), "--span-reader"]
     assert train.main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "pip install -e '.[reader]'" in err[0] and "without --span-reader" in err[0]
+    assert len(err) == 1 and "pip install -e '.[reader]'" in err[0] and "without the readers (--span-reader" in err[0]
+    sentences = [*args[:-1], "--sentence-reader"]  # the sentences read by the same readers
+    assert train.main(sentences) == 2 and len(capsys.readouterr().err.strip().splitlines()) == 1
     pair = ["--data", str(data), "--out", str(tmp_path / "m.json"), "--span-pair"]  # needs the reader it pairs
     assert train.main(pair) == 2 and "--span-reader" in capsys.readouterr().err
     cloze = ["--data", str(data), "--out", str(tmp_path / "m.json"), "--cloze"]  # a first lesson for readers not fitted

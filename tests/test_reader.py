@@ -605,10 +605,17 @@ def test_trees_match_lightgbm():
     assert np.allclose(trees.predict(x), booster.predict(x), atol=1e-9)
 
 
-def _tiny_model(tmp_path, context: bool = False, commonness: bool = False, reading: bool = False, titles: bool = False):
+def _tiny_model(
+    tmp_path,
+    context: bool = False,
+    commonness: bool = False,
+    reading: bool = False,
+    titles: bool = False,
+    sentence_reading: bool = False,
+):
     """A model fitted on a fixture the test writes itself: the right span has the compatible label."""
     lgb = pytest.importorskip("lightgbm")
-    s_names, sp_names, c_names = feature_names(context, commonness, reading, titles)
+    s_names, sp_names, c_names = feature_names(context, commonness, reading, titles, sentence_reading)
     rng = np.random.default_rng(1)
     rows, labels = [], []
     for _ in range(300):
@@ -1199,3 +1206,16 @@ def test_a_model_fitted_with_titles_offers_the_titles_spans(tmp_path, monkeypatc
     answer = resolve("Who met officials?", draft, passages)
     assert answer.short_answer == "Lloyd Austin" and answer.short_citation == 1  # its passage, by the title
     assert answer.citations[0].quote == text
+
+
+def test_a_training_pool_may_hold_the_same_weeks_a_year_before():
+    """qa train --year-ago pools a question's weeks with the weeks around the same week 52 weeks before
+    (last year's story of a yearly event), when the data has them; without it, the question's own alone."""
+    from qa.train import pool_of
+
+    weeks = ["20240802", "20240809", "20240816", "20250725", "20250801", "20250808", "20250815"]
+    assert pool_of(weeks, "20250808") == ["20250801", "20250808", "20250815"]
+    assert pool_of(weeks, "20250808", year_ago=True) == ["20240802", "20240809", "20240816", *weeks[4:]]
+    assert pool_of(weeks, "20250801", 0, year_ago=True) == ["20240802", "20250801"]
+    assert pool_of(weeks, "20250725", year_ago=True) == pool_of(weeks, "20250725")  # no week 52 weeks before
+    assert pool_of(weeks, "20240809", year_ago=True) == ["20240802", "20240809", "20240816"]

@@ -105,7 +105,12 @@ class Reader:
 
             self._model = shipped() if self.model_path is None else load(self.model_path)
             m = self._model
-            kinds = {"context": m.reads_context, "commonness": m.reads_commonness, "titles": m.reads_titles}
+            kinds = {
+                "context": m.reads_context,
+                "commonness": m.reads_commonness,
+                "titles": m.reads_titles,
+                "sentence_reading": m.reads_sentences,
+            }
             names = feature_names(**kinds, reading="rd_prob" in m.span.features)
             reading = feature_names(**kinds, reading=True)[1]
             m.check(*names, where=str(self.model_path or "qa/reader/answer_model.json"), reading_features=reading)
@@ -120,6 +125,12 @@ class Reader:
             vectors = self.embed([q.text, *(s.text for s in sents)], cache_from=1)
             cand.add_dense(sents, vectors[1:] @ vectors[0])
         return sents
+
+    def add_sentence_reading(self, q: Question, sents: Sequence[Sentence]) -> None:
+        """The span reader's score of each candidate sentence (:func:`neural.add_sentence_reading`); the spans'
+        reading later finds the best six sentences' scores in the reader's memo."""
+        scores = self.span_reader.score(q.text, [s.text for s in sents])
+        neural.add_sentence_reading(sents, [x.best for x in scores])
 
     def embed(self, texts: Sequence[str], cache_from: int = 0) -> np.ndarray:
         """Vectors of ``texts``; those from ``cache_from`` on are cached (passage sentences come back often)."""
@@ -241,6 +252,8 @@ class Reader:
         sents = self.sentence_candidates(q, fitted)
         if not sents:
             return Reading(q, [])
+        if model.reads_sentences:
+            self.add_sentence_reading(q, sents)
         for s, p in zip(sents, model.sentence.predict(matrix([s.features for s in sents], model.sentence.features))):
             s.score = float(p)
         sents.sort(key=lambda s: -s.score)
@@ -512,19 +525,26 @@ def answer_sentences(r: Reading) -> list[Sentence]:
 
 @lru_cache(maxsize=4)
 def feature_names(
-    context: bool = False, commonness: bool = False, reading: bool = False, titles: bool = False
+    context: bool = False,
+    commonness: bool = False,
+    reading: bool = False,
+    titles: bool = False,
+    sentence_reading: bool = False,
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(sentence, span, confidence) feature names, as the code computes them, read off a tiny example;
     with ``context``, the span's also those of a model that reads spans in context (``qa train --span-context``),
     with ``commonness`` those of one that weighs how common its words are (``qa train --commonness``),
     with ``reading`` those of one that reads the span reader's scores (:mod:`qa.reader.neural`), with
-    ``titles`` those of one whose candidates include the titles' spans (``qa train --titles``)."""
+    ``titles`` those of one whose candidates include the titles' spans (``qa train --titles``), with
+    ``sentence_reading`` the sentence's also the span reader's (``qa train --sentence-reader``)."""
     p = Passage(
         "a:0", "a", "Lloyd Austin spoke in Baghdad on Monday about 2,500 troops.", 0, 58, "Austin", "2024-08-01", "x"
     )
     q = Question.read("Who spoke about troops?", date(2024, 8, 2))
     sents = cand.sentences(q, [p])
     cand.add_dense(sents, [0.5] * len(sents))
+    if sentence_reading:
+        neural.add_sentence_reading(sents, [0.0] * len(sents))
     spans = cand.spans(q, [p], list(enumerate(sents)), {sents[0].text: [RawSpan(0, 12, "PERSON")]}, titles=titles)
     cand.add_affinity(q, spans, {})
     if context:

@@ -242,6 +242,11 @@ class AnswerModel:
         return "rd_prob" in self.span.features or self.span_reading is not None
 
     @property
+    def reads_sentences(self) -> bool:
+        """Whether its sentence model reads the span reader's score of each sentence (``qa train --sentence-reader``)."""
+        return "rd_sent" in self.sentence.features
+
+    @property
     def reads_commonness(self) -> bool:
         """Whether its span model weighs how common a span's words are (:func:`qa.reader.candidates.add_commonness`)."""
         return "common_min" in self.span.features

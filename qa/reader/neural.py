@@ -31,6 +31,8 @@ READER_FILE = Path(__file__).with_name("span_reader.onnx")
 MAX_TOKENS = 128  # question and sentence together, as it was fitted
 LONGEST = 15  # word pieces in an answer at most, when the scores are normalised over every span
 FEATURES = ("rd_logit", "rd_prob", "rd_rank", "rd_text_max")
+#: A sentence's features from the reader (a model fitted with ``qa train --sentence-reader`` reads them).
+SENTENCE_FEATURES = ("rd_sent", "rd_sent_gap")
 #: A span the reader did not read (its text not scored, or cut off by the tokeniser): values no read span
 #: has, so the trees split it off (the tree walker of :mod:`qa.reader.model` has no missing values).
 UNREAD = {"rd_logit": -99.0, "rd_prob": -1.0, "rd_rank": -1.0, "rd_text_max": -1.0}
@@ -100,6 +102,17 @@ def add_reading(spans: Sequence[Span], sents: Sequence[Sentence], scores: Mappin
             best[key] = max(best.get(key, 0.0), f["rd_prob"])
     for sp in spans:
         sp.features["rd_text_max"] = best.get(_key(sp.text), UNREAD["rd_text_max"])
+
+
+def add_sentence_reading(sents: Sequence[Sentence], best: Sequence[float]) -> None:
+    """Each sentence's :data:`SENTENCE_FEATURES` from the reader's :attr:`SpanScores.best` of it (``best``, in
+    the sentences' order): how sure the reader is that the answer is in it (``rd_sent``), and that less the
+    surest of the question's sentences (``rd_sent_gap``), as a cross-encoder reads a question with each
+    sentence where the other sentence features count words and cosines."""
+    top = max(best, default=0.0)
+    for s, b in zip(sents, best):
+        s.features["rd_sent"] = float(b)
+        s.features["rd_sent_gap"] = float(b) - top
 
 
 def _key(text: str) -> str:
