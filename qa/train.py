@@ -531,76 +531,62 @@ def build_context(items: list[Item]) -> None:
         list(pool.map(lambda it: reader.add_context(it.question, it.sentences, it.spans), items))
 
 
-def add_readings(items: list[Item], cache: Path, cloze_data: Path | None = None) -> None:
-    """Each span's span-reader features (:func:`qa.reader.neural.add_reading`), read by the reader fitted
-    on the other half of the weeks (:func:`qa.train_reader.halves`, fitted first when the cache lacks
-    it), with the code answering reads them with; the scores are cached."""
+def _read_by_halves(
+    items: Sequence[Item], texts: Sequence[Sequence[str]], cache: Path, cloze_data: Path | None, name: str, keep: Any
+) -> tuple[list[int], dict[tuple[int, str, str], Any]]:
+    """The span reader's scores of each item's ``texts``, read by the reader fitted on the other half of the
+    weeks (:func:`qa.train_reader.halves`, fitted first when the cache lacks it), each kept as ``keep(scores)``
+    by (half, question, text) in the cache file ``name``, where only the texts it lacks are read; (each
+    item's half, the scores)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from . import train_reader
     from .reader import neural
 
     folds = _folds(items)
+    halves = [1 - f % 2 for f in folds]
     readers = [neural.SpanReader(f) for f in train_reader.halves(items, folds, cache, log, cloze_data)]
-    score_file = cache / f"readings-v{train_reader.VERSION}{train_reader.tag(cloze_data is not None)}.pkl"
-    scores: dict[tuple[int, str, str], neural.SpanScores] = (
-        pickle.loads(score_file.read_bytes()) if score_file.exists() else {}
-    )
-
-    def wanted(it: Item, fold: int) -> tuple[int, Item, list[str]]:
-        return 1 - fold % 2, it, homes(it.sentences, it.spans)
-
-    jobs = [wanted(it, f) for it, f in zip(items, folds)]
-    todo = [(h, it, read) for h, it, read in jobs if any((h, it.question.text, t) not in scores for t in read)]
+    score_file = cache / f"{name}-v{train_reader.VERSION}{train_reader.tag(cloze_data is not None)}.pkl"
+    scores: dict[tuple[int, str, str], Any] = pickle.loads(score_file.read_bytes()) if score_file.exists() else {}
+    todo: dict[tuple[int, str], dict[str, None]] = defaultdict(dict)  # (half, question): its texts, each once
+    for it, h, read in zip(items, halves, texts):
+        for t in read:
+            if (h, it.question.text, t) not in scores:
+                todo[(h, it.question.text)][t] = None
     if todo:
-        log(f"the span reader on {sum(len(r) for _, _, r in todo)} texts of {len(todo)} questions")
+        log(f"the span reader on {sum(len(t) for t in todo.values())} texts of {len(todo)} questions")
 
-        def run(job: tuple[int, Item, list[str]]) -> None:
-            h, it, texts = job
-            for text, got in zip(texts, readers[h].score(it.question.text, texts)):
-                scores[(h, it.question.text, text)] = got
+        def run(key: tuple[int, str]) -> tuple[tuple[int, str], list[Any]]:
+            return key, readers[key[0]].score(key[1], list(todo[key]))
 
         with ThreadPoolExecutor(2) as pool:
-            list(pool.map(run, todo))
+            for (h, q), got in pool.map(run, list(todo)):
+                scores.update({(h, q, t): keep(g) for t, g in zip(todo[(h, q)], got)})
         score_file.write_bytes(pickle.dumps(scores))
-    for h, it, read in jobs:
-        got = {t: scores[(h, it.question.text, t)] for t in read}
-        neural.add_reading(it.spans, it.sentences, got)
+    return halves, scores
+
+
+def add_readings(items: list[Item], cache: Path, cloze_data: Path | None = None) -> None:
+    """Each span's span-reader features (:func:`qa.reader.neural.add_reading`), read by the reader fitted
+    on the other half of the weeks, with the code answering reads them with; the scores are cached."""
+    from .reader import neural
+
+    texts = [homes(it.sentences, it.spans) for it in items]
+    halves, scores = _read_by_halves(items, texts, cache, cloze_data, "readings", lambda got: got)
+    for it, h, read in zip(items, halves, texts):
+        neural.add_reading(it.spans, it.sentences, {t: scores[(h, it.question.text, t)] for t in read})
 
 
 def add_sentence_readings(items: list[Item], cache: Path, cloze_data: Path | None = None) -> None:
     """Each candidate sentence's span-reader features (:func:`qa.reader.neural.add_sentence_reading`), read
     by the reader fitted on the other half of the weeks, as :func:`add_readings` reads the spans; the
     scores (one number a sentence) are cached."""
-    from collections import defaultdict
-    from concurrent.futures import ThreadPoolExecutor
-
-    from . import train_reader
     from .reader import neural
 
-    folds = _folds(items)
-    readers = [neural.SpanReader(f) for f in train_reader.halves(items, folds, cache, log, cloze_data)]
-    score_file = cache / f"sentence-readings-v{train_reader.VERSION}{train_reader.tag(cloze_data is not None)}.pkl"
-    best: dict[tuple[int, str, str], float] = pickle.loads(score_file.read_bytes()) if score_file.exists() else {}
-    todo: dict[tuple[int, str], list[str]] = defaultdict(list)
-    for it, f in zip(items, folds):
-        for s in it.sentences:
-            if (1 - f % 2, it.question.text, s.text) not in best:
-                todo[(1 - f % 2, it.question.text)].append(s.text)
-    if todo:
-        log(f"the span reader on {sum(len(t) for t in todo.values())} sentences of {len(todo)} questions")
-
-        def run(key: tuple[int, str]) -> tuple[tuple[int, str], list[float]]:
-            texts = list(dict.fromkeys(todo[key]))
-            todo[key] = texts
-            return key, [x.best for x in readers[key[0]].score(key[1], texts)]
-
-        with ThreadPoolExecutor(2) as pool:
-            for (h, q), got in pool.map(run, list(todo)):
-                best.update({(h, q, t): b for t, b in zip(todo[(h, q)], got)})
-        score_file.write_bytes(pickle.dumps(best))
-    for it, f in zip(items, folds):
-        neural.add_sentence_reading(it.sentences, [best[(1 - f % 2, it.question.text, s.text)] for s in it.sentences])
+    texts = [[s.text for s in it.sentences] for it in items]
+    halves, best = _read_by_halves(items, texts, cache, cloze_data, "sentence-readings", lambda got: got.best)
+    for it, h, read in zip(items, halves, texts):
+        neural.add_sentence_reading(it.sentences, [best[(h, it.question.text, t)] for t in read])
 
 
 def add_pool_commonness(items: Sequence[Item], cache: Path, pool_weeks: int = POOL_WEEKS) -> Background:
