@@ -39,6 +39,7 @@ import gzip
 import hashlib
 import json
 import pickle
+import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -161,11 +162,51 @@ def _probe() -> str:
     ).hexdigest()[:8]
 
 
+#: What every line of a training ``questions.jsonl`` holds, and its type (``date`` and ``articles`` may lack).
+QUESTION_FIELDS = {"question_id": str, "question": str, "answers": list, "week": str}
+
+
+class DataError(ValueError):
+    """A training folder qa train cannot read; the message names the file, the line and the fix."""
+
+
+def raw_questions(data: Path) -> list[dict[str, Any]]:
+    """The lines of ``data/questions.jsonl``, each checked for :data:`QUESTION_FIELDS`.
+
+    Raises DataError on the first line that is not a JSON object with them, e.g.
+    "questions.jsonl line 3 has no "week" (each line needs question_id, question, answers, week)".
+    """
+    path = data / "questions.jsonl"
+    need = ", ".join(QUESTION_FIELDS)
+    questions = []
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                q = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DataError(f"{path} line {n} is not JSON ({e.msg}): each line is one question object") from None
+            if not isinstance(q, dict):
+                raise DataError(f"{path} line {n} is not a JSON object: each line needs {need}")
+            for field, kind in QUESTION_FIELDS.items():
+                if not isinstance(q.get(field), kind):
+                    what = "no" if field not in q else f"a {type(q[field]).__name__} for"
+                    raise DataError(f'{path} line {n} has {what} "{field}" (each line needs {need})')
+            if not all(isinstance(a, str) for a in q["answers"]):
+                raise DataError(f'{path} line {n} has "answers" that are not all strings')
+            if not re.fullmatch(r"\d{8}", q["week"]):
+                raise DataError(f'{path} line {n} has week "{q["week"]}": weeks are named YYYYMMDD')
+            questions.append(q)
+    if not questions:
+        raise DataError(f"{path} holds no questions")
+    return questions
+
+
 def read_questions(data: Path) -> list[dict[str, Any]]:
     """The training questions, each asked as :func:`qa.assistant.check_question` asks one: 36 of them
     carry the quiz's HTML links ("Soaring demand for <a href=...>Dubai</a> chocolate ...")."""
-    questions = [json.loads(line) for line in (data / "questions.jsonl").open(encoding="utf-8")]
-    return [{**q, "question": without_markup(q["question"]).strip()} for q in questions]
+    return [{**q, "question": without_markup(q["question"]).strip()} for q in raw_questions(data)]
 
 
 def pool_of(weeks: Sequence[str], week: str, width: int = POOL_WEEKS, year_ago: bool = False) -> Sequence[str]:
@@ -1305,7 +1346,7 @@ def split_later(data: Path, weeks: int, to: Path, per_set: int = 5) -> list[Path
     a model fitted on ``to/train`` on news it never saw, pooled the way a user's index pools it.
     Returns the later folders. Example: split_later(DIR, 34, OUT) -> [OUT/later-20250509, ...]
     """
-    questions = [json.loads(line) for line in (data / "questions.jsonl").open(encoding="utf-8")]
+    questions = raw_questions(data)
     all_weeks = sorted({q["week"] for q in questions})
     later = all_weeks[-weeks:] if weeks > 0 else []
     groups = [later[i : i + per_set] for i in range(0, len(later), per_set)]
@@ -1503,8 +1544,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.data is None:
         print("qa train: error: the training folder is needed: --data DIR", file=sys.stderr)
         return 2
-    if not (args.data / "questions.jsonl").exists():
-        print(f"qa train: error: no questions.jsonl in {args.data}", file=sys.stderr)
+    for name in ("questions.jsonl", "articles.jsonl.gz"):
+        if not (args.data / name).exists():
+            print(f"qa train: error: no {name} in {args.data} (see ../shared/training/README.md)", file=sys.stderr)
+            return 2
+    try:
+        raw_questions(args.data)
+    except (DataError, OSError, UnicodeDecodeError) as e:
+        print(f"qa train: error: {e}", file=sys.stderr)
         return 2
     if args.pool_weeks < 0:
         print("qa train: error: --pool-weeks takes a number of weeks, 0 or more", file=sys.stderr)

@@ -213,7 +213,10 @@ def test_qa_train_without_the_readers_or_torch_stops_at_once_with_one_line(tmp_p
 
     data = tmp_path / "data"
     data.mkdir()
-    (data / "questions.jsonl").write_text('{"question_id": "q0", "question": "Who?", "answers": ["A"]}\n')
+    (data / "questions.jsonl").write_text(
+        '{"question_id": "q0", "question": "Who?", "answers": ["A"], "week": "20240802"}\n'
+    )
+    (data / "articles.jsonl.gz").write_bytes(b"")
     monkeypatch.setattr(train_reader, "can_fit", lambda: False)
     monkeypatch.setattr(train, "load_items", lambda *a, **k: pytest.fail("work began"))
     args = ["--data", str(data), "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "m.json"), "--span-reader"]

@@ -143,7 +143,9 @@ def test_training_reads_a_question_without_its_html_as_answering_does(tmp_path):
     from qa.train import read_questions
 
     marked = 'Soaring demand for <a href="https://theweek.com/tag/dubai">Dubai</a> chocolate hit which nut?'
-    (tmp_path / "questions.jsonl").write_text(json.dumps({"question_id": "q0", "question": marked, "week": "w"}) + "\n")
+    (tmp_path / "questions.jsonl").write_text(
+        json.dumps({"question_id": "q0", "question": marked, "answers": ["pistachio"], "week": "20250103"}) + "\n"
+    )
     [q] = read_questions(tmp_path)
     assert q["question"] == check_question(marked) == "Soaring demand for Dubai chocolate hit which nut?"
 
@@ -176,6 +178,39 @@ def test_later_weeks_are_split_off_as_benchmark_folders(tmp_path):
     articles, problems = load_file(later / "articles" / "a2.txt")
     assert not problems and articles[0].title == "Week 2" and articles[0].date == "2025-01-02"
     assert main(["--data", str(data), "--split-later", "0", "--to", str(out)]) == 2  # one line, no traceback
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ('{"question_id": "q1", "question": "Who won?", "answers": ["Ann"]}', 'line 2 has no "week"'),
+        ('{"question_id": "q1", "question": "Who won?", "answers": "Ann", "week": "20250110"}', 'a str for "answers"'),
+        ('{"question_id": "q1", "question": "Who won?", "answers": ["Ann"], "week": "2025-01-10"}', "YYYYMMDD"),
+        ('{"question_id": "q1", "question": "Who won?", "answers": [1], "week": "20250110"}', "not all strings"),
+        ('{"question_id": "q1", "question": "Who won?",', "line 2 is not JSON"),
+        ('["q1"]', "line 2 is not a JSON object"),
+    ],
+)
+def test_a_training_file_qa_train_cannot_read_stops_it_with_one_line(tmp_path, capsys, monkeypatch, line, says):
+    """A malformed questions.jsonl: `qa train` names the line and what it needs, exit 2, no work begun."""
+    import gzip
+
+    from qa import train
+
+    data = tmp_path / "data"
+    data.mkdir()
+    good = '{"question_id": "q0", "question": "Who won?", "answers": ["Ann"], "week": "20250103"}'
+    (data / "questions.jsonl").write_text(f"{good}\n{line}\n")
+    with gzip.open(data / "articles.jsonl.gz", "wt") as f:
+        f.write("")
+    monkeypatch.setattr(train, "load_items", lambda *a, **k: pytest.fail("work began"))
+    for args in (["--out", str(tmp_path / "m.json")], ["--split-later", "1", "--to", str(tmp_path / "out")]):
+        assert train.main(["--data", str(data), *args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("qa train: error: ") and err.count("\n") == 1 and says in err, err
+    assert not (tmp_path / "m.json").exists() and not (tmp_path / "out").exists()
+    (data / "articles.jsonl.gz").unlink()
+    assert train.main(["--data", str(data)]) == 2 and "no articles.jsonl.gz" in capsys.readouterr().err
 
 
 def test_own_sources_count_only_the_articles_the_questions_search_returned(tmp_path):
