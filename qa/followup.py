@@ -7,7 +7,10 @@ does it with no model, in three steps:
 
 1. **Is it a follow-up?** (:func:`is_follow_up`) It starts with a lead-in ("and", "but", "also",
    "what about", "how about"), or it refers back with a pronoun ("it", "they", "his", ...), or it
-   has fewer than two content words ("Who won?", "When did this happen?").
+   has fewer than two content words ("Who won?", "When did this happen?"), or it counts nothing
+   named ("How many were seriously injured?"), or "the" points at a thing the previous question
+   named ("Who was behind the attack?" after a question about an attack: such a question stands
+   as it is, with the previous question's key terms in brackets).
 2. **Merge it with the previous standalone question** when the two share words: the two word
    sequences are aligned (:class:`difflib.SequenceMatcher`); words the follow-up leaves out are
    taken from the previous question, words it changes or adds are its own. A name, date or number
@@ -47,8 +50,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
+from itertools import pairwise
 
 from .cite import STOPWORDS
+from .reader.candidates import singular
 from .reader.question import answer_type
 from .text import QUESTION_WORDS, ends_in_abbreviation, is_date_word, strip_markers
 
@@ -86,7 +91,7 @@ def rewrite_offline(question: str, previous: str | None, answer: str = "") -> st
     -> "How many US troops are in Syria?"; a question that is not a follow-up comes back unchanged.
     """
     question = question.strip()
-    if not previous or not is_follow_up(question):
+    if not previous or not is_follow_up(question, previous):
         return question
     answered = [name] if (name := referent(question, previous, answer)) else []
     previous, context = split_context(previous)
@@ -94,7 +99,9 @@ def rewrite_offline(question: str, previous: str | None, answer: str = "") -> st
     if not rest:
         return _sentence(prev, previous.endswith("?"), [*answered, *context])
     shared, bare = _shared(prev, rest), _is_bare_phrase(rest)
-    if len(shared) >= 2 or any(_is_content(w) for w in shared) or (shared and bare):
+    if not is_follow_up(question):  # whole, but for "the attack" asked about before: its context in brackets
+        words, carried = rest, _key_terms(prev, exclude=rest)
+    elif len(shared) >= 2 or any(_is_content(w) for w in shared) or (shared and bare):
         words, carried = _merge(prev, rest)
     elif bare:  # "what about X?": X in place of its kind, else X as context of the previous question
         substituted = _substitute(prev, rest)
@@ -150,11 +157,13 @@ def split_context(question: str) -> tuple[str, list[str]]:
     return m.group(1), [t.strip() for t in m.group(2).split(",") if t.strip()]
 
 
-def is_follow_up(question: str) -> bool:
-    """Does ``question`` lean on the one before it?
+def is_follow_up(question: str, previous: str | None = None) -> bool:
+    """Does ``question`` lean on the one before it (``previous``, when known)?
 
     Example: "And how many are in Syria?" -> True (a lead-in); "When did it happen?" -> True (a
-    pronoun); "Who won?" -> True (one content word); "How many US troops are in Iraq?" -> False.
+    pronoun); "Who won?" -> True (one content word); "How many were seriously injured?" -> True (a
+    count of nothing named); "Who was behind the attack?" after "How many were hurt in the attack on
+    Al-Asad?" -> True (the attack asked about); "How many US troops are in Iraq?" -> False.
     """
     low = question.strip().lower()
     if any(low == lead or low.startswith(lead + " ") or low.startswith(lead + ",") for lead in LEAD_INS):
@@ -162,7 +171,27 @@ def is_follow_up(question: str) -> bool:
     words = [_bare(w).lower() for w in _words(question)]
     if PRONOUNS.intersection(words):
         return True
-    return sum(1 for w in words if _is_content(w)) < 2
+    if sum(1 for w in words if _is_content(w)) < 2:
+        return True
+    if words[:2] in (["how", "many"], ["how", "much"]) and len(words) > 2 and words[2] in _AUXILIARIES:
+        return True
+    return previous is not None and bool(_pointed_at(question) & _content_words(split_context(previous)[0]))
+
+
+#: Verbs that follow "how many" when the question leaves out what it counts: "How many were injured?"
+_AUXILIARIES = frozenset("are were is was have has had did do does will would could can".split())
+
+
+def _pointed_at(question: str) -> set[str]:
+    """The common nouns "the" points at in ``question``, singular: "Who was behind the attack?" -> {"attack"}"""
+    words = _words(question)
+    after_the = [b for a, b in pairwise(words) if a.lower() == "the" and _bare(b).islower()]
+    return _content_words(" ".join(after_the))
+
+
+def _content_words(text: str) -> set[str]:
+    """The content words of ``text``, lower-case and singular: "Who hit the Supreme Court?" -> {"hit", "supreme", "court"}"""
+    return {singular(_key(w)) for w in _words(text) if _is_content(w)}
 
 
 def standalone_question(question: str, history: History, rewrite: Callable[[str, History], str] | None = None) -> str:

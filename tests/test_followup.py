@@ -13,6 +13,7 @@ from qa.followup import is_follow_up, rewrite_offline, standalone_question
 from qa.retrieve import Filter
 
 IRAQ = "How many US troops are in Iraq?"
+AL_ASAD = "How many US personnel were injured in the attack on Al-Asad?"
 
 
 @pytest.mark.parametrize(
@@ -28,7 +29,18 @@ IRAQ = "How many US troops are in Iraq?"
         ("What did he say?", "Who is the US Secretary of Defense?", "What did he say? (US Secretary of Defense)"),
         ("When did it happen?", "What happened at Al-Asad Airbase?", "When did it happen? (Al-Asad Airbase)"),
         ("What about Tuesday?", "What happened in Iraq on Monday?", "What happened in Iraq on Tuesday?"),
+        # a count of nothing named counts what the previous question counted
+        (
+            "How many were seriously injured?",
+            AL_ASAD,
+            "How many US personnel were seriously injured in the attack on Al-Asad?",
+        ),
+        # "the attack" is the one asked about: the question stands, the previous one's terms carried
+        ("Who was behind the attack?", AL_ASAD, "Who was behind the attack? (US personnel, injured, Al-Asad)"),
+        ("Who commands the troops?", IRAQ, "Who commands the troops? (US, Iraq)"),
         # not follow-ups: unchanged
+        ("Who was behind the attack?", IRAQ, "Who was behind the attack?"),  # no attack asked about
+        ("Where was the Super Bowl held?", "Who won the Super Bowl?", "Where was the Super Bowl held?"),  # a name
         ("Who is the US Secretary of Defense?", IRAQ, "Who is the US Secretary of Defense?"),
         ("Which airbase in western Iraq was attacked?", IRAQ, "Which airbase in western Iraq was attacked?"),
     ],
@@ -142,6 +154,11 @@ def test_is_follow_up():
     assert is_follow_up("And how many are in Syria?") and is_follow_up("how about Syria")
     assert is_follow_up("When did it happen?") and is_follow_up("Who won?")
     assert not is_follow_up(IRAQ) and not is_follow_up("Android phones sold in August 2024")
+    assert is_follow_up("How many were seriously injured?") and is_follow_up("how much did they pay")
+    assert not is_follow_up("How many people were injured?") and not is_follow_up("Who was behind the attack?")
+    assert is_follow_up("Who was behind the attack?", AL_ASAD) and is_follow_up("Who hit the bases?", "Which base?")
+    assert not is_follow_up("Who was behind the attack?", IRAQ)
+    assert is_follow_up("When did the court rule?", "What did the Supreme Court rule? (tariffs)")
 
 
 def test_standalone_question_uses_the_models_rewrite_when_given():
@@ -163,7 +180,7 @@ def test_standalone_question_uses_the_models_rewrite_when_given():
 def test_rewrite_offline_never_fails_and_leaves_standalone_questions_alone(question, previous):
     out = rewrite_offline(question, previous)
     assert isinstance(out, str)
-    if not is_follow_up(question):
+    if not is_follow_up(question, previous):
         assert out == question.strip()
 
 
