@@ -19,7 +19,6 @@ other words dropped. Some questions also get a sentence that shares their words 
 
 from __future__ import annotations
 
-import gzip
 import json
 import random
 import re
@@ -207,8 +206,9 @@ def build(data: Path, cache: Path, log: Callable[[str], None] = print) -> list[C
         from .reader.nlp import MODEL
 
         rng = random.Random(SEED)
-        with gzip.open(data / "articles.jsonl.gz", "rt", encoding="utf-8") as f:
-            by_week = sample_sentences((json.loads(line) for line in f), rng)
+        from .train import read_articles
+
+        by_week = sample_sentences(read_articles(data), rng)
         texts = [s for pairs in by_week.values() for _, s in pairs]
         log(f"cloze questions: spaCy on {len(texts)} sentences of the training articles")
         nlp = spacy.load(MODEL, disable=["parser", "lemmatizer", "attribute_ruler", "tagger"])

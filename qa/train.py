@@ -43,7 +43,7 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -203,6 +203,33 @@ def raw_questions(data: Path) -> list[dict[str, Any]]:
     return questions
 
 
+#: What every line of a training ``articles.jsonl.gz`` holds (``title``, ``date`` and ``url`` may be null or lack).
+ARTICLE_FIELDS = {"id": str, "week": str, "text": str}
+
+
+def read_articles(data: Path) -> Iterator[dict[str, Any]]:
+    """The articles of ``data/articles.jsonl.gz``, one by one, each checked for :data:`ARTICLE_FIELDS`.
+
+    Raises DataError on a line that is not a JSON object with them, or a file that is not gzipped text.
+    """
+    path = data / "articles.jsonl.gz"
+    need = ", ".join(ARTICLE_FIELDS)
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    a = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise DataError(f"{path} line {n} is not JSON ({e.msg}): each line is one article object") from None
+                if not isinstance(a, dict) or not all(isinstance(a.get(k), t) for k, t in ARTICLE_FIELDS.items()):
+                    raise DataError(f"{path} line {n} is not an article: each line needs {need}")
+                yield a
+    except (OSError, EOFError, UnicodeDecodeError) as e:
+        raise DataError(f"{path} is not gzipped JSON lines ({e})") from None
+
+
 def read_questions(data: Path) -> list[dict[str, Any]]:
     """The training questions, each asked as :func:`qa.assistant.check_question` asks one: 36 of them
     carry the quiz's HTML links ("Soaring demand for <a href=...>Dubai</a> chocolate ...")."""
@@ -261,24 +288,22 @@ def load_items(
         log("chunking articles")
         chunker = Chunker(ChunkSettings())
         passages, texts = defaultdict(list), defaultdict(list)
-        with gzip.open(data / "articles.jsonl.gz", "rt", encoding="utf-8") as f:
-            for line in f:
-                a = json.loads(line)
-                for c in chunker.chunk(a["text"]):
-                    passages[a["week"]].append(
-                        Passage(
-                            f"{a['id']}:{c.index}",
-                            a["id"],
-                            c.text,
-                            c.start,
-                            c.end,
-                            a["title"] or "",
-                            a.get("date"),
-                            a.get("url") or a["id"],
-                            a.get("url"),
-                        )
+        for a in read_articles(data):
+            for c in chunker.chunk(a["text"]):
+                passages[a["week"]].append(
+                    Passage(
+                        f"{a['id']}:{c.index}",
+                        a["id"],
+                        c.text,
+                        c.start,
+                        c.end,
+                        a.get("title") or "",
+                        a.get("date"),
+                        a.get("url") or a["id"],
+                        a.get("url"),
                     )
-                texts[a["week"]].append(a["text"])
+                )
+            texts[a["week"]].append(a["text"])
         by_week, passages_by_week = dict(texts), dict(passages)
         chunk_file.write_bytes(pickle.dumps((by_week, passages_by_week)))
     token_file = cache / f"tokens-{probe}.pkl"
@@ -400,11 +425,9 @@ def own_sources(data: Path, items: Sequence[Item]) -> np.ndarray:
     wanted = {a for ids in own.values() for a in ids}
     texts: dict[str, str] = {}
     if wanted:
-        with gzip.open(data / "articles.jsonl.gz", "rt", encoding="utf-8") as f:
-            for line in f:
-                a = json.loads(line)
-                if a["id"] in wanted:
-                    texts[a["id"]] = normalize(a["text"])
+        for a in read_articles(data):
+            if a["id"] in wanted:
+                texts[a["id"]] = normalize(a["text"])
     found = []
     for it in items:
         needles = [n for n in map(normalize, it.answers) if n]
@@ -1363,14 +1386,12 @@ def split_later(data: Path, weeks: int, to: Path, per_set: int = 5) -> list[Path
         with (folder / "questions.jsonl").open("w", encoding="utf-8") as f:
             for q in questions:
                 if folder_of.get(q["week"]) == folder:
-                    keep = {k: q[k] for k in ("question_id", "question", "date", "answers")}
+                    keep = {k: q[k] for k in ("question_id", "question", "date", "answers") if k in q}
                     f.write(json.dumps(keep) + "\n")
-    with gzip.open(data / "articles.jsonl.gz", "rt", encoding="utf-8") as f:
-        for line in f:
-            a = json.loads(line)
-            if a["week"] in folder_of:
-                head = f"title: {a['title'] or ''}\nurl: {a.get('url') or ''}\ndate: {a.get('date') or ''}\n\n"
-                (folder_of[a["week"]] / "articles" / f"{a['id']}.txt").write_text(head + a["text"] + "\n")
+    for a in read_articles(data):
+        if a["week"] in folder_of:
+            head = f"title: {a.get('title') or ''}\nurl: {a.get('url') or ''}\ndate: {a.get('date') or ''}\n\n"
+            (folder_of[a["week"]] / "articles" / f"{a['id']}.txt").write_text(head + a["text"] + "\n")
     return folders
 
 
@@ -1569,7 +1590,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.to is None or args.split_later < 1:
             print("qa train: error: --split-later takes a number of weeks (1 or more) and --to DIR", file=sys.stderr)
             return 2
-        later = split_later(args.data, args.split_later, args.to)
+        try:
+            later = split_later(args.data, args.split_later, args.to)
+        except DataError as e:
+            print(f"qa train: error: {e}", file=sys.stderr)
+            return 2
         print(
             f"fit on the earlier weeks: qa train --data {args.to / 'train'} --out M.json --rerank-out R.json "
             f"--cache {args.to / 'cache'}"
@@ -1611,7 +1636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.sentence_reader,
             args.year_ago,
         )
-    except NeedsTorch as e:
+    except (NeedsTorch, DataError) as e:
         print(f"qa train: error: {e}", file=sys.stderr)
         return 2
     if (

@@ -375,3 +375,38 @@ def test_pool_weeks_decide_which_weeks_articles_a_question_searches(tmp_path):
     assert searched(0) == ({"a0"}, False)
     assert searched(2) == ({"a0", "a1", "a2"}, True)
     assert searched(1) == ({"a0", "a1"}, False)  # each width its own cache
+
+
+@pytest.mark.parametrize(
+    ("articles", "says"),
+    [
+        ('{"id": "a1", "text": "Ann won."}', "line 2 is not an article: each line needs id, week, text"),
+        ('{"id": "a1", "week": "20250110",', "line 2 is not JSON"),
+        (None, "is not gzipped JSON lines"),
+    ],
+)
+def test_an_articles_file_qa_train_cannot_read_stops_it_with_one_line(tmp_path, capsys, articles, says):
+    """A malformed articles.jsonl.gz: training and --split-later name the line, exit 2, no traceback."""
+    import gzip
+
+    from qa import train
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "questions.jsonl").write_text(
+        '{"question_id": "q0", "question": "Who won?", "answers": ["Ann"], "week": "20250103"}\n'
+    )
+    if articles is None:
+        (data / "articles.jsonl.gz").write_text("not gzipped\n")
+    else:
+        with gzip.open(data / "articles.jsonl.gz", "wt") as f:
+            f.write('{"id": "a0", "week": "20250103", "text": "Ann won.", "title": null}\n' + articles + "\n")
+    runs = [
+        ["--out", str(tmp_path / "m.json"), "--cache", str(tmp_path / "cache"), "--no-folders"],
+        ["--split-later", "1", "--to", str(tmp_path / "out")],
+    ]
+    for args in runs:
+        assert train.main(["--data", str(data), *args]) == 2
+        err = capsys.readouterr().err.strip().splitlines()[-1]
+        assert err.startswith("qa train: error: ") and says in err, err
+    assert not (tmp_path / "m.json").exists()
