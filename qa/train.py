@@ -43,7 +43,7 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -170,29 +170,36 @@ class DataError(ValueError):
     """A training folder qa train cannot read; the message names the file, the line and the fix."""
 
 
-def raw_questions(data: Path) -> list[dict[str, Any]]:
-    """The lines of ``data/questions.jsonl``, each checked for :data:`QUESTION_FIELDS`.
+def _checked_lines(
+    path: Path, lines: Iterable[str], fields: Mapping[str, type]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each line of a JSON-lines file, each an object holding ``fields`` with
+    their types; a DataError names the first line that is not, e.g.
+    "questions.jsonl line 3 has no "week" (each line needs question_id, question, answers, week)"."""
+    need = ", ".join(fields)
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(f"{path} line {n} is not JSON ({e.msg}): each line is one object with {need}") from None
+        if not isinstance(obj, dict):
+            raise DataError(f"{path} line {n} is not a JSON object: each line needs {need}")
+        for name, kind in fields.items():
+            if not isinstance(obj.get(name), kind):
+                what = "no" if name not in obj else f"a {type(obj[name]).__name__} for"
+                raise DataError(f'{path} line {n} has {what} "{name}" (each line needs {need})')
+        yield n, obj
 
-    Raises DataError on the first line that is not a JSON object with them, e.g.
-    "questions.jsonl line 3 has no "week" (each line needs question_id, question, answers, week)".
-    """
+
+def raw_questions(data: Path) -> list[dict[str, Any]]:
+    """The lines of ``data/questions.jsonl``, each checked for :data:`QUESTION_FIELDS`, its answers strings
+    and its week named YYYYMMDD; a DataError names the first line that is not."""
     path = data / "questions.jsonl"
-    need = ", ".join(QUESTION_FIELDS)
     questions = []
     with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                q = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"{path} line {n} is not JSON ({e.msg}): each line is one question object") from None
-            if not isinstance(q, dict):
-                raise DataError(f"{path} line {n} is not a JSON object: each line needs {need}")
-            for field, kind in QUESTION_FIELDS.items():
-                if not isinstance(q.get(field), kind):
-                    what = "no" if field not in q else f"a {type(q[field]).__name__} for"
-                    raise DataError(f'{path} line {n} has {what} "{field}" (each line needs {need})')
+        for n, q in _checked_lines(path, f, QUESTION_FIELDS):
             if not all(isinstance(a, str) for a in q["answers"]):
                 raise DataError(f'{path} line {n} has "answers" that are not all strings')
             if not re.fullmatch(r"\d{8}", q["week"]):
@@ -208,23 +215,12 @@ ARTICLE_FIELDS = {"id": str, "week": str, "text": str}
 
 
 def read_articles(data: Path) -> Iterator[dict[str, Any]]:
-    """The articles of ``data/articles.jsonl.gz``, one by one, each checked for :data:`ARTICLE_FIELDS`.
-
-    Raises DataError on a line that is not a JSON object with them, or a file that is not gzipped text.
-    """
+    """The articles of ``data/articles.jsonl.gz``, one by one, each checked for :data:`ARTICLE_FIELDS`; a
+    DataError names the first line that is not one, or says the file is not gzipped text."""
     path = data / "articles.jsonl.gz"
-    need = ", ".join(ARTICLE_FIELDS)
     try:
         with gzip.open(path, "rt", encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    a = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise DataError(f"{path} line {n} is not JSON ({e.msg}): each line is one article object") from None
-                if not isinstance(a, dict) or not all(isinstance(a.get(k), t) for k, t in ARTICLE_FIELDS.items()):
-                    raise DataError(f"{path} line {n} is not an article: each line needs {need}")
+            for _, a in _checked_lines(path, f, ARTICLE_FIELDS):
                 yield a
     except (OSError, EOFError, UnicodeDecodeError) as e:
         raise DataError(f"{path} is not gzipped JSON lines ({e})") from None

@@ -380,7 +380,7 @@ def test_pool_weeks_decide_which_weeks_articles_a_question_searches(tmp_path):
 @pytest.mark.parametrize(
     ("articles", "says"),
     [
-        ('{"id": "a1", "text": "Ann won."}', "line 2 is not an article: each line needs id, week, text"),
+        ('{"id": "a1", "text": "Ann won."}', 'line 2 has no "week" (each line needs id, week, text)'),
         ('{"id": "a1", "week": "20250110",', "line 2 is not JSON"),
         (None, "is not gzipped JSON lines"),
     ],
