@@ -91,7 +91,8 @@ def rewrite_offline(question: str, previous: str | None, answer: str = "") -> st
     -> "How many US troops are in Syria?"; a question that is not a follow-up comes back unchanged.
     """
     question = question.strip()
-    if not previous or not is_follow_up(question, previous):
+    leans = is_follow_up(question)
+    if not previous or not (leans or points_back(question, previous)):
         return question
     answered = [name] if (name := referent(question, previous, answer)) else []
     previous, context = split_context(previous)
@@ -99,7 +100,7 @@ def rewrite_offline(question: str, previous: str | None, answer: str = "") -> st
     if not rest:
         return _sentence(prev, previous.endswith("?"), [*answered, *context])
     shared, bare = _shared(prev, rest), _is_bare_phrase(rest)
-    if not is_follow_up(question):  # whole, but for "the attack" asked about before: its context in brackets
+    if not leans:  # whole, but for "the attack" asked about before: its context in brackets
         words, carried = rest, _key_terms(prev, exclude=rest)
     elif len(shared) >= 2 or any(_is_content(w) for w in shared) or (shared and bare):
         words, carried = _merge(prev, rest)
@@ -175,23 +176,26 @@ def is_follow_up(question: str, previous: str | None = None) -> bool:
         return True
     if words[:2] in (["how", "many"], ["how", "much"]) and len(words) > 2 and words[2] in _AUXILIARIES:
         return True
-    return previous is not None and bool(_pointed_at(question) & _content_words(split_context(previous)[0]))
+    return previous is not None and points_back(question, previous)
+
+
+def points_back(question: str, previous: str) -> bool:
+    """Whether "the" in ``question`` points at a common noun ``previous`` named (its brackets left out).
+
+    Example: points_back("Who was behind the attack?", "How many were hurt in the attack on Al-Asad?") -> True
+    """
+    words = _words(question)
+    pointed = {_stem(b) for a, b in pairwise(words) if a.lower() == "the" and _bare(b).islower() and _is_content(b)}
+    return bool(pointed & {_stem(w) for w in _words(split_context(previous)[0]) if _is_content(w)})
 
 
 #: Verbs that follow "how many" when the question leaves out what it counts: "How many were injured?"
 _AUXILIARIES = frozenset("are were is was have has had did do does will would could can".split())
 
 
-def _pointed_at(question: str) -> set[str]:
-    """The common nouns "the" points at in ``question``, singular: "Who was behind the attack?" -> {"attack"}"""
-    words = _words(question)
-    after_the = [b for a, b in pairwise(words) if a.lower() == "the" and _bare(b).islower()]
-    return _content_words(" ".join(after_the))
-
-
-def _content_words(text: str) -> set[str]:
-    """The content words of ``text``, lower-case and singular: "Who hit the Supreme Court?" -> {"hit", "supreme", "court"}"""
-    return {singular(_key(w)) for w in _words(text) if _is_content(w)}
+def _stem(word: str) -> str:
+    """A content word as "the" may point back at it: lower-case and singular ("Attacks" -> "attack")."""
+    return singular(_key(word))
 
 
 def standalone_question(question: str, history: History, rewrite: Callable[[str, History], str] | None = None) -> str:

@@ -433,11 +433,7 @@ def own_sources(data: Path, items: Sequence[Item]) -> np.ndarray:
 
 def _own_articles(data: Path) -> dict[str, frozenset[str]]:
     """Each question's own search results: ``articles`` in questions.jsonl, by question id (empty when none)."""
-    own: dict[str, frozenset[str]] = {}
-    for line in (data / "questions.jsonl").open(encoding="utf-8"):
-        q = json.loads(line)
-        own[q["question_id"]] = frozenset(q.get("articles") or [])
-    return own
+    return {q["question_id"]: frozenset(q.get("articles") or []) for q in raw_questions(data)}
 
 
 def mark_own(data: Path, items: Sequence[Item]) -> None:

@@ -247,9 +247,17 @@ def test_the_reranker_learns_the_question_s_own_story_not_a_chance_mention(tmp_p
     from qa.train import Item, fit_reranker, mark_own, story_label
 
     (tmp_path / "questions.jsonl").write_text(
-        json.dumps({"question_id": "q0", "question": "Which chain?", "answers": ["Subway"], "articles": ["a0"]})
+        json.dumps(
+            {
+                "question_id": "q0",
+                "question": "Which chain?",
+                "answers": ["Subway"],
+                "week": "20240802",
+                "articles": ["a0"],
+            }
+        )
         + "\n"
-        + json.dumps({"question_id": "q1", "question": "Which chain?", "answers": ["Subway"]})
+        + json.dumps({"question_id": "q1", "question": "Which chain?", "answers": ["Subway"], "week": "20240802"})
         + "\n"
     )
     story = _passage(0, "Subway is launching a new menu.", "Subway's menu")
